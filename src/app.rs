@@ -1,0 +1,92 @@
+//! Assembles the app: the frame order shared by every plugin, the headless core, and the
+//! windowed GUI on top of it.
+
+use bevy::prelude::*;
+use bevy::window::WindowResolution;
+
+use crate::camera::CameraPlugin;
+use crate::capture::{CapturePlugin, CaptureRequest};
+use crate::plant::{PlantDocument, PlantPlugin};
+use crate::scene::ScenePlugin;
+use crate::selection::{HighlightPlugin, SelectAsset, SelectTarget, SelectionPlugin};
+use crate::ui::UiPlugin;
+
+/// The order of a frame in `Update`: read input, apply intents to the world, then present it.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppSystems {
+    /// Keyboard, mouse and other sources turn into intents.
+    Input,
+    /// Intents change the world: load layouts, select, move.
+    ApplyIntents,
+    /// Camera, highlights and other things that only show the world.
+    Presentation,
+}
+
+/// Everything that works without a window: the plant, its scene, selection and the camera.
+/// Tests run this on `MinimalPlugins`.
+pub struct TwinCorePlugin {
+    pub document: PlantDocument,
+}
+
+impl Plugin for TwinCorePlugin {
+    fn build(&self, app: &mut App) {
+        app.configure_sets(
+            Update,
+            (
+                AppSystems::Input,
+                AppSystems::ApplyIntents,
+                AppSystems::Presentation,
+            )
+                .chain(),
+        )
+        .add_plugins((
+            PlantPlugin {
+                document: self.document.clone(),
+            },
+            ScenePlugin,
+            SelectionPlugin,
+            CameraPlugin,
+        ));
+    }
+}
+
+/// Options of the windowed app, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct GuiOptions {
+    pub select: Option<String>,
+    pub window_size: Option<(u32, u32)>,
+    pub capture: Option<CaptureRequest>,
+}
+
+/// The desktop app: a window, the 3D scene with picking, and the panels.
+pub fn gui_app(document: PlantDocument, options: GuiOptions) -> App {
+    let (width, height) = options.window_size.unwrap_or((1600, 900));
+    let title = format!("plant-twin - {}", document.layout.name);
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins.set(WindowPlugin {
+            primary_window: Some(Window {
+                title,
+                resolution: WindowResolution::new(width, height),
+                ..default()
+            }),
+            ..default()
+        }),
+    )
+    .add_plugins((
+        MeshPickingPlugin,
+        TwinCorePlugin { document },
+        HighlightPlugin,
+        UiPlugin,
+    ));
+    if let Some(id) = options.select {
+        app.world_mut().write_message(SelectAsset {
+            target: SelectTarget::Id(id),
+            frame: true,
+        });
+    }
+    if let Some(capture) = options.capture {
+        app.add_plugins(CapturePlugin { request: capture });
+    }
+    app
+}

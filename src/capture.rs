@@ -1,0 +1,60 @@
+//! `--screenshot`: save the window to a PNG after a number of frames and quit. Used to check the
+//! GUI under Xvfb in CI and to make the pictures in the docs.
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureRequest {
+    pub path: PathBuf,
+    /// Frames to render first, so that meshes, fonts and panels have settled.
+    pub after_frames: u32,
+}
+
+pub struct CapturePlugin {
+    pub request: CaptureRequest,
+}
+
+impl Plugin for CapturePlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(CaptureState {
+            request: self.request.clone(),
+            frames: 0,
+            saved_at: None,
+        })
+        .add_systems(Last, capture_then_exit);
+    }
+}
+
+#[derive(Resource)]
+struct CaptureState {
+    request: CaptureRequest,
+    frames: u32,
+    saved_at: Option<u32>,
+}
+
+fn capture_then_exit(
+    mut commands: Commands,
+    mut state: ResMut<CaptureState>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    state.frames += 1;
+    if state.frames == state.request.after_frames {
+        let path = state.request.path.clone();
+        info!("capturing the window to {}", path.display());
+        commands
+            .spawn(Screenshot::primary_window())
+            .observe(save_to_disk(path))
+            .observe(|_: On<ScreenshotCaptured>, mut state: ResMut<CaptureState>| {
+                state.saved_at = Some(state.frames);
+            });
+    }
+    // The capture arrives a frame or two later; quit once it is on disk.
+    if let Some(saved_at) = state.saved_at
+        && state.frames > saved_at + 1
+    {
+        exit.write(AppExit::Success);
+    }
+}

@@ -1,0 +1,18 @@
+//! plant-twin: an interactive 3D digital twin of a factory floor.
+//!
+//! Modules without Bevy (`layout`, `geometry`) hold the domain; the plugins below put it on
+//! screen. See ARCHITECTURE.md for the data flow.
+
+pub mod app;
+pub mod camera;
+pub mod capture;
+pub mod cli;
+pub mod geometry;
+pub mod layout;
+pub mod plant;
+pub mod scene;
+pub mod selection;
+pub mod shapes;
+pub mod ui;
+
+pub use app::{AppSystems, TwinCorePlugin};

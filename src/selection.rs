@@ -1,0 +1,206 @@
+//! Hover and selection of assets: mesh picking in the scene, intents from the panels, and the
+//! highlight drawn around the hovered and selected assets.
+
+use bevy::picking::events::{Click, Out, Over, Pointer};
+use bevy::prelude::*;
+
+use crate::AppSystems;
+use crate::camera::CameraCommand;
+use crate::plant::{AssetIndex, AssetSpec, PlantSystems};
+
+pub struct SelectionPlugin;
+
+impl Plugin for SelectionPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Selection>()
+            .add_message::<SelectAsset>()
+            .configure_sets(
+                Update,
+                SelectionSystems
+                    .in_set(AppSystems::ApplyIntents)
+                    .after(PlantSystems),
+            )
+            .add_observer(hover_asset)
+            .add_observer(unhover_asset)
+            .add_observer(click_asset)
+            .add_systems(Update, clear_selection_with_escape.in_set(AppSystems::Input))
+            .add_systems(
+                Update,
+                (forget_despawned, apply_select_intents)
+                    .chain()
+                    .in_set(SelectionSystems),
+            )
+            ;
+    }
+}
+
+/// Draws the hover and selection outlines (needs Bevy's gizmos, so only in the windowed app).
+pub struct HighlightPlugin;
+
+impl Plugin for HighlightPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, draw_highlights.in_set(AppSystems::Presentation));
+    }
+}
+
+/// Applies selection intents; runs in [`AppSystems::ApplyIntents`] after the plant is spawned.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SelectionSystems;
+
+/// The asset under the pointer and the selected asset.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct Selection {
+    pub hovered: Option<Entity>,
+    pub selected: Option<Entity>,
+}
+
+/// Intent: select this asset (or nothing), optionally moving the camera to it.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct SelectAsset {
+    pub target: SelectTarget,
+    pub frame: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelectTarget {
+    Nothing,
+    Entity(Entity),
+    /// By asset id, resolved against the current plant (used by the CLI and tests).
+    Id(String),
+}
+
+/// Pointer events bubble from the mesh that was hit up to the asset entity; react there.
+fn hover_asset(event: On<Pointer<Over>>, assets: Query<(), With<AssetSpec>>, mut selection: ResMut<Selection>) {
+    if assets.contains(event.entity) {
+        selection.hovered = Some(event.entity);
+    }
+}
+
+fn unhover_asset(event: On<Pointer<Out>>, mut selection: ResMut<Selection>) {
+    if selection.hovered == Some(event.entity) {
+        selection.hovered = None;
+    }
+}
+
+fn click_asset(
+    event: On<Pointer<Click>>,
+    assets: Query<(), With<AssetSpec>>,
+    mut intents: MessageWriter<SelectAsset>,
+) {
+    // A drag that happens to start and end on the same asset orbits; it does not select.
+    if assets.contains(event.entity)
+        && event.button == PointerButton::Primary
+        && event.duration.as_secs_f32() < 0.4
+    {
+        intents.write(SelectAsset {
+            target: SelectTarget::Entity(event.entity),
+            frame: false,
+        });
+    }
+}
+
+fn clear_selection_with_escape(
+    keys: Res<ButtonInput<KeyCode>>,
+    egui_input: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    mut intents: MessageWriter<SelectAsset>,
+) {
+    if egui_input.is_some_and(|input| input.wants_any_keyboard_input()) {
+        return;
+    }
+    if keys.just_pressed(KeyCode::Escape) {
+        intents.write(SelectAsset {
+            target: SelectTarget::Nothing,
+            frame: false,
+        });
+    }
+}
+
+fn forget_despawned(mut selection: ResMut<Selection>, assets: Query<(), With<AssetSpec>>) {
+    let gone = |entity: Option<Entity>| entity.is_some_and(|entity| !assets.contains(entity));
+    if gone(selection.selected) {
+        selection.selected = None;
+    }
+    if gone(selection.hovered) {
+        selection.hovered = None;
+    }
+}
+
+fn apply_select_intents(
+    mut intents: MessageReader<SelectAsset>,
+    mut selection: ResMut<Selection>,
+    index: Res<AssetIndex>,
+    assets: Query<(&AssetSpec, &GlobalTransform)>,
+    mut camera: MessageWriter<CameraCommand>,
+) {
+    for intent in intents.read() {
+        let entity = match &intent.target {
+            SelectTarget::Nothing => None,
+            SelectTarget::Entity(entity) => Some(*entity).filter(|e| assets.contains(*e)),
+            SelectTarget::Id(id) => index.get(id),
+        };
+        if selection.selected != entity {
+            selection.selected = entity;
+        }
+        if intent.frame
+            && let Some((spec, transform)) = entity.and_then(|e| assets.get(e).ok())
+        {
+            let (min, max) = asset_world_bounds(spec, transform);
+            camera.write(CameraCommand::FrameBounds { min, max });
+        }
+    }
+}
+
+/// World-space box around an asset including its clearance, for framing.
+pub fn asset_world_bounds(spec: &AssetSpec, transform: &GlobalTransform) -> (Vec3, Vec3) {
+    let (length, width, height) = spec.0.extents();
+    let reach = 0.5 * length.hypot(width) + spec.0.clearance;
+    let center = transform.translation();
+    (
+        center - Vec3::new(reach, 0.0, reach),
+        center + Vec3::new(reach, height, reach),
+    )
+}
+
+/// Outlines: a box around the hovered asset, a brighter box and a floor ring for the selected.
+/// Gizmos cost nothing when nothing is selected and never touch the shared materials.
+fn draw_highlights(
+    selection: Res<Selection>,
+    assets: Query<(&AssetSpec, &GlobalTransform)>,
+    mut gizmos: Gizmos,
+) {
+    let outline = |gizmos: &mut Gizmos, entity: Entity, color: Color, grow: f32| {
+        let Ok((spec, transform)) = assets.get(entity) else {
+            return;
+        };
+        let (length, width, height) = spec.0.extents();
+        let transform = transform.compute_transform();
+        let box_transform = Transform {
+            translation: transform.translation + Vec3::Y * height * 0.5,
+            rotation: transform.rotation,
+            scale: Vec3::new(length + grow, height + grow, width + grow),
+        };
+        gizmos.cube(box_transform, color);
+    };
+    if let Some(hovered) = selection.hovered
+        && selection.selected != Some(hovered)
+    {
+        outline(&mut gizmos, hovered, Color::srgb(0.9, 0.95, 1.0), 0.1);
+    }
+    if let Some(selected) = selection.selected {
+        let cyan = Color::srgb(0.1, 0.9, 1.0);
+        outline(&mut gizmos, selected, cyan, 0.15);
+        outline(&mut gizmos, selected, cyan, 0.25);
+        if let Ok((spec, transform)) = assets.get(selected) {
+            let (length, width, _) = spec.0.extents();
+            let radius = 0.5 * length.hypot(width) + spec.0.clearance.max(0.3);
+            gizmos.circle(
+                Isometry3d::new(
+                    transform.translation() + Vec3::Y * 0.02,
+                    Quat::from_rotation_x(std::f32::consts::FRAC_PI_2),
+                ),
+                radius,
+                cyan,
+            );
+        }
+    }
+}

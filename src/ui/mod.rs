@@ -1,0 +1,302 @@
+//! The egui panels around the 3D view: menu, asset list, inspector, status bar, help, labels.
+//! The UI reads the world and writes intents (messages); it owns only presentation state.
+
+mod asset_list;
+mod inspector;
+mod labels;
+mod shortcuts;
+
+use std::path::PathBuf;
+
+use bevy::camera::CameraOutputMode;
+use bevy::camera::visibility::RenderLayers;
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use bevy::render::render_resource::BlendState;
+use bevy_egui::{
+    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui,
+};
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::AppSystems;
+use crate::camera::{CameraCommand, OrbitCamera, SceneViewport};
+use crate::plant::{AssetIndex, AssetSpec, LayoutLoadStatus, LoadLayoutRequest, PlantDocument};
+use crate::selection::{SelectAsset, SelectTarget, Selection};
+
+pub use shortcuts::SHORTCUTS;
+
+pub struct UiPlugin;
+
+impl Plugin for UiPlugin {
+    fn build(&self, app: &mut App) {
+        let (dialog_sender, dialog_receiver) = crossbeam_channel::bounded(4);
+        app.add_plugins(EguiPlugin::default())
+            .insert_resource(UiState {
+                show_labels: true,
+                ..default()
+            })
+            .insert_resource(FileDialogChannel {
+                sender: dialog_sender,
+                receiver: dialog_receiver,
+            })
+            .init_resource::<FrameStats>()
+            .add_systems(Startup, spawn_ui_camera)
+            .add_systems(
+                Update,
+                (
+                    shortcuts::keyboard_shortcuts,
+                    forward_dialog_results,
+                    measure_frame_time,
+                )
+                    .in_set(AppSystems::Input),
+            )
+            .add_systems(EguiPrimaryContextPass, panels_ui.in_set(UiSystems));
+    }
+}
+
+/// Draws the panels; runs in bevy_egui's [`EguiPrimaryContextPass`].
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UiSystems;
+
+/// Presentation state only: what is open, what is typed in the search box.
+#[derive(Resource, Debug, Default)]
+pub struct UiState {
+    pub search: String,
+    pub show_help: bool,
+    pub show_labels: bool,
+    /// The load error the user closed, so the same one does not pop up again.
+    dismissed_error: Option<String>,
+    dialog_open: bool,
+}
+
+/// Results of native file dialogs, which run on their own thread so the frame loop never waits.
+#[derive(Resource)]
+struct FileDialogChannel {
+    sender: Sender<Option<PathBuf>>,
+    receiver: Receiver<Option<PathBuf>>,
+}
+
+/// Smoothed frame time for the status bar.
+#[derive(Resource, Debug, Default)]
+pub struct FrameStats {
+    pub frame_ms: f32,
+}
+
+fn measure_frame_time(time: Res<Time<Real>>, mut stats: ResMut<FrameStats>) {
+    let ms = time.delta_secs() * 1000.0;
+    stats.frame_ms = if stats.frame_ms == 0.0 {
+        ms
+    } else {
+        stats.frame_ms * 0.95 + ms * 0.05
+    };
+}
+
+/// egui gets its own camera drawing over the whole window, so the 3D camera's viewport can
+/// shrink to the space the panels leave.
+fn spawn_ui_camera(mut commands: Commands, mut settings: ResMut<EguiGlobalSettings>) {
+    settings.auto_create_primary_context = false;
+    commands.spawn((
+        Name::new("UI camera"),
+        PrimaryEguiContext,
+        Camera2d,
+        RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: CameraOutputMode::Write {
+                blend_state: Some(BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+    ));
+}
+
+fn open_layout_dialog(ui_state: &mut UiState, channel: &FileDialogChannel) {
+    if ui_state.dialog_open {
+        return;
+    }
+    let sender = channel.sender.clone();
+    let spawned = std::thread::Builder::new()
+        .name("layout-file-dialog".into())
+        .spawn(move || {
+            let picked = rfd::FileDialog::new()
+                .set_title("Open plant layout")
+                .add_filter("Plant layout (RON)", &["ron"])
+                .pick_file();
+            // The app may have quit while the dialog was open; nothing is lost then.
+            let _ = sender.send(picked);
+        });
+    match spawned {
+        Ok(_) => ui_state.dialog_open = true,
+        Err(error) => warn!("cannot open a file dialog: {error}"),
+    }
+}
+
+fn forward_dialog_results(
+    channel: Res<FileDialogChannel>,
+    mut ui_state: ResMut<UiState>,
+    mut load: MessageWriter<LoadLayoutRequest>,
+) {
+    for picked in channel.receiver.try_iter() {
+        ui_state.dialog_open = false;
+        if let Some(path) = picked {
+            load.write(LoadLayoutRequest { path });
+        }
+    }
+}
+
+#[derive(SystemParam)]
+struct PanelWorld<'w, 's> {
+    document: Res<'w, PlantDocument>,
+    selection: Res<'w, Selection>,
+    index: Res<'w, AssetIndex>,
+    load_status: Res<'w, LayoutLoadStatus>,
+    stats: Res<'w, FrameStats>,
+    assets: Query<'w, 's, (&'static AssetSpec, &'static GlobalTransform)>,
+    cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
+}
+
+#[derive(SystemParam)]
+struct PanelIntents<'w> {
+    select: MessageWriter<'w, SelectAsset>,
+    camera: MessageWriter<'w, CameraCommand>,
+    load: MessageWriter<'w, LoadLayoutRequest>,
+    exit: MessageWriter<'w, AppExit>,
+}
+
+fn panels_ui(
+    mut contexts: EguiContexts,
+    world: PanelWorld,
+    mut intents: PanelIntents,
+    mut ui_state: ResMut<UiState>,
+    dialogs: Res<FileDialogChannel>,
+    mut viewport: ResMut<SceneViewport>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "plant-twin-root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+
+    egui::Panel::top("menu_bar").show(&mut root, |ui| {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open layout…  (Ctrl+O)").clicked() {
+                    open_layout_dialog(&mut ui_state, &dialogs);
+                }
+                if let crate::plant::LayoutSource::File(path) = &world.document.source
+                    && ui.button("Reload layout").clicked()
+                {
+                    intents.load.write(LoadLayoutRequest { path: path.clone() });
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    intents.exit.write(AppExit::Success);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                if ui.button("Frame all  (Home)").clicked() {
+                    intents.camera.write(CameraCommand::FrameAll);
+                }
+                let has_selection = world.selection.selected.is_some();
+                if ui
+                    .add_enabled(has_selection, egui::Button::new("Frame selected  (F)"))
+                    .clicked()
+                    && let Some(entity) = world.selection.selected
+                {
+                    intents.select.write(SelectAsset {
+                        target: SelectTarget::Entity(entity),
+                        frame: true,
+                    });
+                }
+                ui.checkbox(&mut ui_state.show_labels, "Asset labels  (L)");
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard and mouse  (F1)").clicked() {
+                    ui_state.show_help = true;
+                }
+            });
+            ui.separator();
+            ui.strong(&world.document.layout.name);
+        });
+    });
+
+    egui::Panel::bottom("status_bar").show(&mut root, |ui| {
+        ui.horizontal(|ui| {
+            ui.label(format!("Layout: {}", world.document.source));
+            ui.separator();
+            ui.label(format!("{} assets", world.document.layout.assets.len()));
+            ui.separator();
+            ui.label(format!("{} zones", world.document.layout.zones.len()));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let ms = world.stats.frame_ms;
+                let fps = if ms > 0.0 { 1000.0 / ms } else { 0.0 };
+                ui.monospace(format!("{ms:5.1} ms  {fps:4.0} fps"));
+                ui.separator();
+                ui.label("F1: help");
+            });
+        });
+    });
+
+    egui::Panel::left("asset_list")
+        .resizable(true)
+        .default_size(260.0)
+        .show(&mut root, |ui| {
+            asset_list::asset_list_ui(ui, &world, &mut ui_state.search, &mut intents.select);
+        });
+
+    egui::Panel::right("inspector")
+        .resizable(true)
+        .default_size(330.0)
+        .show(&mut root, |ui| {
+            inspector::inspector_ui(ui, &world);
+        });
+
+    let scene_rect = root.available_rect_before_wrap();
+    let pointer = ctx.pointer_hover_pos();
+    viewport.rect = Some(bevy::math::Rect::new(
+        scene_rect.min.x,
+        scene_rect.min.y,
+        scene_rect.max.x,
+        scene_rect.max.y,
+    ));
+    viewport.pointer_over_scene =
+        pointer.is_some_and(|pos| scene_rect.contains(pos)) && !ctx.is_pointer_over_egui();
+
+    if ui_state.show_labels {
+        labels::labels_ui(&root.painter_at(scene_rect), &world);
+    }
+
+    if ui_state.show_help {
+        let mut open = true;
+        egui::Window::new("Keyboard and mouse")
+            .open(&mut open)
+            .resizable(false)
+            .collapsible(false)
+            .show(ctx, shortcuts::help_ui);
+        ui_state.show_help = open;
+    }
+
+    if let Some(error) = &world.load_status.last_error
+        && ui_state.dismissed_error.as_ref() != Some(error)
+    {
+        let mut dismissed = false;
+        egui::Window::new("Layout not loaded")
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.label("The file has problems; the current plant stays as it was.");
+                egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
+                    ui.monospace(error);
+                });
+                dismissed = ui.button("Close").clicked();
+            });
+        if dismissed {
+            ui_state.dismissed_error = Some(error.clone());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Keyboard shortcuts and the help window that lists them (one table for both).
+
+use bevy::prelude::*;
+use bevy_egui::egui;
+use bevy_egui::input::EguiWantsInput;
+
+use super::{FileDialogChannel, UiState, open_layout_dialog};
+use crate::camera::CameraCommand;
+use crate::selection::{SelectAsset, SelectTarget, Selection};
+
+/// Every input the app understands, as shown in the help window.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("Left drag", "Orbit the camera"),
+    ("Right / middle drag, Shift + left drag", "Pan"),
+    ("Mouse wheel, + / -", "Zoom"),
+    ("W A S D, arrow keys", "Pan"),
+    ("Q / E", "Turn left / right"),
+    ("Page Up / Page Down", "Tilt up / down"),
+    ("Click an asset", "Select it"),
+    ("F", "Frame the selected asset"),
+    ("Home", "Frame the whole plant"),
+    ("Esc", "Clear the selection"),
+    ("L", "Show or hide asset labels"),
+    ("Ctrl + O", "Open a layout file"),
+    ("F1 or ?", "Show or hide this help"),
+];
+
+pub(super) fn help_ui(ui: &mut egui::Ui) {
+    egui::Grid::new("shortcuts")
+        .num_columns(2)
+        .striped(true)
+        .spacing([16.0, 4.0])
+        .show(ui, |ui| {
+            for (keys, action) in SHORTCUTS {
+                ui.strong(*keys);
+                ui.label(*action);
+                ui.end_row();
+            }
+        });
+    ui.add_space(6.0);
+    ui.label("The 3D view ignores the mouse while it is over a panel or window.");
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn keyboard_shortcuts(
+    keys: Res<ButtonInput<KeyCode>>,
+    egui_input: Option<Res<EguiWantsInput>>,
+    selection: Res<Selection>,
+    mut ui_state: ResMut<UiState>,
+    dialogs: Res<FileDialogChannel>,
+    mut select: MessageWriter<SelectAsset>,
+    mut camera: MessageWriter<CameraCommand>,
+) {
+    if egui_input.is_some_and(|input| input.wants_any_keyboard_input()) {
+        return;
+    }
+    let ctrl = keys.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
+    let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
+    if keys.just_pressed(KeyCode::F1) || (shift && keys.just_pressed(KeyCode::Slash)) {
+        ui_state.show_help = !ui_state.show_help;
+    }
+    if keys.just_pressed(KeyCode::Home) {
+        camera.write(CameraCommand::FrameAll);
+    }
+    if keys.just_pressed(KeyCode::KeyF)
+        && let Some(entity) = selection.selected
+    {
+        select.write(SelectAsset {
+            target: SelectTarget::Entity(entity),
+            frame: true,
+        });
+    }
+    if keys.just_pressed(KeyCode::KeyL) && !ctrl {
+        ui_state.show_labels = !ui_state.show_labels;
+    }
+    if ctrl && keys.just_pressed(KeyCode::KeyO) {
+        open_layout_dialog(&mut ui_state, &dialogs);
+    }
+}
