@@ -63,16 +63,14 @@ pub fn gui_app(document: PlantDocument, options: GuiOptions) -> App {
     let (width, height) = options.window_size.unwrap_or((1600, 900));
     let title = format!("plant-twin - {}", document.layout.name);
     let mut app = App::new();
-    app.add_plugins(
-        DefaultPlugins.set(WindowPlugin {
-            primary_window: Some(Window {
-                title,
-                resolution: WindowResolution::new(width, height),
-                ..default()
-            }),
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title,
+            resolution: WindowResolution::new(width, height),
             ..default()
         }),
-    )
+        ..default()
+    }))
     .add_plugins((
         MeshPickingPlugin,
         TwinCorePlugin { document },

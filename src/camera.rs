@@ -129,12 +129,26 @@ impl OrbitCamera {
     /// Sets an animated goal that shows the box `min..max` whole at the current angles.
     pub fn frame(&mut self, min: Vec3, max: Vec3, aspect: f32) {
         let center = (min + max) * 0.5;
-        let radius = ((max - min).length() * 0.5).max(0.5);
-        // Fit the bounding sphere in the narrower of the two fields of view.
-        let half_fov_y = FOV_Y * 0.5;
-        let half_fov_x = (half_fov_y.tan() * aspect.max(0.1)).atan();
-        let half_fov = half_fov_y.min(half_fov_x);
-        let distance = (radius / half_fov.sin()).clamp(MIN_DISTANCE, MAX_DISTANCE);
+        let tan_y = (FOV_Y * 0.5).tan();
+        let tan_x = tan_y * aspect.max(0.1);
+        let rotation = Quat::from_euler(EulerRot::YXZ, self.yaw, -self.pitch, 0.0);
+        let (right, up, back) = (rotation * Vec3::X, rotation * Vec3::Y, rotation * Vec3::Z);
+        // Each corner must sit inside the view frustum: with the eye `d` behind the centre, a
+        // corner at camera-space (x, y, z) is `d - z` in front of the eye and needs
+        // |x| <= (d - z) tan_x and |y| <= (d - z) tan_y.
+        let mut distance: f32 = MIN_DISTANCE;
+        for corner in 0..8 {
+            let pick = |bit: u32, lo: f32, hi: f32| if corner & bit == 0 { lo } else { hi };
+            let offset = Vec3::new(
+                pick(1, min.x, max.x),
+                pick(2, min.y, max.y),
+                pick(4, min.z, max.z),
+            ) - center;
+            let (x, y, z) = (offset.dot(right), offset.dot(up), offset.dot(back));
+            distance = distance.max(z + x.abs() / tan_x).max(z + y.abs() / tan_y);
+        }
+        // A small margin so the edges do not touch the panels.
+        let distance = (distance * 1.05).clamp(MIN_DISTANCE, MAX_DISTANCE);
         self.goal = Some(OrbitGoal {
             focus: center,
             distance,
@@ -291,8 +305,14 @@ fn orbit_with_keys(
         let pressed = |codes: &[KeyCode]| codes.iter().any(|code| keys.pressed(*code));
         (pressed(pos) as i32 - pressed(neg) as i32) as f32
     };
-    let right = axis(&[KeyCode::KeyA, KeyCode::ArrowLeft], &[KeyCode::KeyD, KeyCode::ArrowRight]);
-    let forward = axis(&[KeyCode::KeyS, KeyCode::ArrowDown], &[KeyCode::KeyW, KeyCode::ArrowUp]);
+    let right = axis(
+        &[KeyCode::KeyA, KeyCode::ArrowLeft],
+        &[KeyCode::KeyD, KeyCode::ArrowRight],
+    );
+    let forward = axis(
+        &[KeyCode::KeyS, KeyCode::ArrowDown],
+        &[KeyCode::KeyW, KeyCode::ArrowUp],
+    );
     let turn = axis(&[KeyCode::KeyE], &[KeyCode::KeyQ]);
     let tilt = axis(&[KeyCode::PageDown], &[KeyCode::PageUp]);
     let zoom = axis(
@@ -322,8 +342,16 @@ fn apply_viewport(
     let scale = window.scale_factor();
     let physical = UVec2::new(window.physical_width(), window.physical_height());
     let wanted = viewport.rect.and_then(|rect| {
-        let min = (rect.min * scale).round().max(Vec2::ZERO).as_uvec2().min(physical);
-        let max = (rect.max * scale).round().max(Vec2::ZERO).as_uvec2().min(physical);
+        let min = (rect.min * scale)
+            .round()
+            .max(Vec2::ZERO)
+            .as_uvec2()
+            .min(physical);
+        let max = (rect.max * scale)
+            .round()
+            .max(Vec2::ZERO)
+            .as_uvec2()
+            .min(physical);
         let size = max.saturating_sub(min);
         (size.x > 0 && size.y > 0).then_some(Viewport {
             physical_position: min,
@@ -369,8 +397,31 @@ mod tests {
         orbit.frame(Vec3::new(0.0, 0.0, -10.0), Vec3::new(20.0, 2.0, 0.0), 1.6);
         let goal = orbit.goal.expect("framing sets a goal");
         assert_eq!(goal.focus, Vec3::new(10.0, 1.0, -5.0));
-        let radius = Vec3::new(20.0, 2.0, 10.0).length() * 0.5;
-        assert!(goal.distance > radius, "the whole box is in front of the camera");
+        orbit.focus = goal.focus;
+        orbit.distance = goal.distance;
+        let eye = orbit.transform();
+        let forward = eye.forward();
+        let half_fov_y = FOV_Y * 0.5;
+        let half_fov_x = (half_fov_y.tan() * 1.6).atan();
+        // Every corner is inside the frustum, and at least one is close to its edge.
+        let mut tightest: f32 = 0.0;
+        for i in 0..8 {
+            let corner = Vec3::new(
+                if i & 1 == 0 { 0.0 } else { 20.0 },
+                if i & 2 == 0 { 0.0 } else { 2.0 },
+                if i & 4 == 0 { -10.0 } else { 0.0 },
+            );
+            let to = corner - eye.translation;
+            let depth = to.dot(*forward);
+            assert!(depth > 0.0);
+            let x = (to.dot(*eye.right()) / depth).atan().abs() / half_fov_x;
+            let y = (to.dot(*eye.up()) / depth).atan().abs() / half_fov_y;
+            assert!(x <= 1.0 && y <= 1.0, "corner {corner} outside the view");
+            tightest = tightest.max(x).max(y);
+        }
+        assert!(tightest > 0.8, "the box fills the view ({tightest})");
+        orbit.goal = Some(goal);
+        orbit.focus = Vec3::ZERO;
         for _ in 0..200 {
             orbit.ease(0.2);
         }

@@ -47,9 +47,11 @@ fn capture_then_exit(
         commands
             .spawn(Screenshot::primary_window())
             .observe(save_to_disk(path))
-            .observe(|_: On<ScreenshotCaptured>, mut state: ResMut<CaptureState>| {
-                state.saved_at = Some(state.frames);
-            });
+            .observe(
+                |_: On<ScreenshotCaptured>, mut state: ResMut<CaptureState>| {
+                    state.saved_at = Some(state.frames);
+                },
+            );
     }
     // The capture arrives a frame or two later; quit once it is on disk.
     if let Some(saved_at) = state.saved_at

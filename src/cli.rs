@@ -31,7 +31,12 @@ pub struct Cli {
     pub screenshot: Option<PathBuf>,
 
     /// Frames to render before taking the --screenshot.
-    #[arg(long, value_name = "FRAMES", default_value_t = 90, requires = "screenshot")]
+    #[arg(
+        long,
+        value_name = "FRAMES",
+        default_value_t = 90,
+        requires = "screenshot"
+    )]
     pub screenshot_after: u32,
 }
 

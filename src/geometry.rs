@@ -70,10 +70,7 @@ impl AssetShape {
 pub fn asset_plan_bounds(asset: &Asset) -> ((f32, f32), (f32, f32)) {
     let aabb = asset_shape(asset).aabb(&world_from_asset(asset));
     // World -Z is plan +y, so the world z range flips.
-    (
-        (aabb.mins.x, -aabb.maxs.z),
-        (aabb.maxs.x, -aabb.mins.z),
-    )
+    ((aabb.mins.x, -aabb.maxs.z), (aabb.maxs.x, -aabb.mins.z))
 }
 
 /// Twice the signed area of a plan polygon (positive when counter-clockwise).
@@ -127,7 +124,11 @@ pub fn triangulate_polygon(points: &[(f32, f32)]) -> Vec<[usize; 3]> {
         let Some(i) = ear else {
             break;
         };
-        triangles.push([remaining[(i + n - 1) % n], remaining[i], remaining[(i + 1) % n]]);
+        triangles.push([
+            remaining[(i + n - 1) % n],
+            remaining[i],
+            remaining[(i + 1) % n],
+        ]);
         remaining.remove(i);
     }
     if remaining.len() == 3 {
@@ -147,7 +148,9 @@ pub fn hatch_segments(points: &[(f32, f32)], spacing: f32) -> Vec<((f32, f32), (
     let offsets: Vec<f32> = points.iter().map(|(x, y)| x - y).collect();
     let (lo, hi) = offsets
         .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &c| {
+            (lo.min(c), hi.max(c))
+        });
     let mut segments = vec![];
     let mut c = (lo / spacing).ceil() * spacing;
     while c <= hi {
@@ -198,7 +201,14 @@ mod tests {
     #[test]
     fn triangulates_a_concave_polygon_fully() {
         // An L shape: area 3, needs 4 triangles, in either winding.
-        let l_shape = [(0.0, 0.0), (2.0, 0.0), (2.0, 1.0), (1.0, 1.0), (1.0, 2.0), (0.0, 2.0)];
+        let l_shape = [
+            (0.0, 0.0),
+            (2.0, 0.0),
+            (2.0, 1.0),
+            (1.0, 1.0),
+            (1.0, 2.0),
+            (0.0, 2.0),
+        ];
         for points in [l_shape.to_vec(), l_shape.iter().rev().copied().collect()] {
             let triangles = triangulate_polygon(&points);
             assert_eq!(triangles.len(), 4);
@@ -216,7 +226,11 @@ mod tests {
         let segments = hatch_segments(&square, 1.0);
         // Offsets -4..=4 give 8 lines with length (corner lines touch at one point and pair up
         // into zero-length segments or are dropped by the half-open rule).
-        assert!(segments.len() >= 7 && segments.len() <= 9, "{}", segments.len());
+        assert!(
+            segments.len() >= 7 && segments.len() <= 9,
+            "{}",
+            segments.len()
+        );
         for ((x0, y0), (x1, y1)) in segments {
             for v in [x0, y0, x1, y1] {
                 assert!((-1e-4..=4.0001).contains(&v));

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use bevy::prelude::*;
+use bevy::world_serialization::{WorldAsset, WorldAssetRoot};
 
 use crate::geometry::{world_from_plan, yaw_from_rotation_deg};
 use crate::layout::{self, Asset, AssetKind, ComponentKind, PlantLayout};
@@ -20,6 +21,8 @@ impl Plugin for PlantPlugin {
             .init_resource::<AssetIndex>()
             .init_resource::<LayoutLoadStatus>()
             .init_resource::<PartCache>()
+            .init_resource::<KindModels>()
+            .add_systems(Startup, load_kind_models)
             .add_message::<LoadLayoutRequest>()
             .configure_sets(Update, PlantSystems.in_set(crate::AppSystems::ApplyIntents))
             .add_systems(
@@ -151,6 +154,45 @@ impl PartCache {
     }
 }
 
+/// Optional glTF models per asset kind, from `assets/models/<kind>.glb` (or `.gltf`). A model
+/// replaces the primitive body of its kind; components keep their own colourable parts.
+///
+/// Convention for model authors: metres, `+Y` up, origin on the floor at the footprint centre,
+/// length along `+X`.
+#[derive(Resource, Default)]
+pub struct KindModels {
+    by_kind: HashMap<AssetKind, Handle<WorldAsset>>,
+}
+
+/// The model files present for each kind in `models_dir`, as paths relative to its parent
+/// (the asset root), e.g. `models/pump.glb`. `.glb` wins over `.gltf`.
+pub fn discover_kind_models(models_dir: &std::path::Path) -> Vec<(AssetKind, String)> {
+    AssetKind::ALL
+        .iter()
+        .filter_map(|kind| {
+            ["glb", "gltf"].iter().find_map(|extension| {
+                let file = format!("{}.{extension}", kind.file_stem());
+                models_dir
+                    .join(&file)
+                    .is_file()
+                    .then(|| (*kind, format!("models/{file}")))
+            })
+        })
+        .collect()
+}
+
+fn load_kind_models(asset_server: Option<Res<AssetServer>>, mut models: ResMut<KindModels>) {
+    let Some(asset_server) = asset_server else {
+        return;
+    };
+    let models_dir = bevy::asset::io::file::FileAssetReader::get_base_path().join("assets/models");
+    for (kind, path) in discover_kind_models(&models_dir) {
+        info!("using model {path} for {}", kind.label());
+        let handle = asset_server.load(GltfAssetLabel::Scene(0).from_asset(path));
+        models.by_kind.insert(kind, handle);
+    }
+}
+
 /// The main colour of each kind, picked to tell kinds apart at a glance.
 pub fn kind_color(kind: AssetKind) -> Color {
     match kind {
@@ -221,6 +263,7 @@ fn spawn_plant(
     old_roots: Query<Entity, With<PlantRoot>>,
     mut index: ResMut<AssetIndex>,
     mut cache: ResMut<PartCache>,
+    models: Res<KindModels>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
@@ -241,6 +284,7 @@ fn spawn_plant(
         let entity = spawn_asset(
             &mut commands,
             asset,
+            models.by_kind.get(&asset.kind),
             &mut cache,
             &mut meshes,
             &mut materials,
@@ -253,13 +297,15 @@ fn spawn_plant(
 /// The world transform of an asset's root: on the floor at its footprint centre, turned.
 pub fn asset_transform(asset: &Asset) -> Transform {
     let (x, y) = asset.position;
-    Transform::from_translation(world_from_plan(x, y, 0.0))
-        .with_rotation(Quat::from_rotation_y(yaw_from_rotation_deg(asset.rotation_deg)))
+    Transform::from_translation(world_from_plan(x, y, 0.0)).with_rotation(Quat::from_rotation_y(
+        yaw_from_rotation_deg(asset.rotation_deg),
+    ))
 }
 
 fn spawn_asset(
     commands: &mut Commands,
     asset: &Asset,
+    model: Option<&Handle<WorldAsset>>,
     cache: &mut PartCache,
     meshes: &mut Assets<Mesh>,
     materials: &mut Assets<StandardMaterial>,
@@ -308,11 +354,34 @@ fn spawn_asset(
             ))
             .id();
         for part in own_parts {
-            spawn_part(commands, component_entity, asset.kind, part, cache, meshes, materials);
+            spawn_part(
+                commands,
+                component_entity,
+                asset.kind,
+                part,
+                cache,
+                meshes,
+                materials,
+            );
         }
     }
-    for (part, _) in parts.iter().zip(&claimed).filter(|(_, claimed)| !**claimed) {
-        spawn_part(commands, asset_entity, asset.kind, *part, cache, meshes, materials);
+    match model {
+        Some(model) => {
+            commands.spawn((WorldAssetRoot(model.clone()), ChildOf(asset_entity)));
+        }
+        None => {
+            for (part, _) in parts.iter().zip(&claimed).filter(|(_, claimed)| !**claimed) {
+                spawn_part(
+                    commands,
+                    asset_entity,
+                    asset.kind,
+                    *part,
+                    cache,
+                    meshes,
+                    materials,
+                );
+            }
+        }
     }
     asset_entity
 }

@@ -142,24 +142,18 @@ fn spawn_floor(
     }
 }
 
-/// Minor (every metre) and major (every 10 m) grid lines over the floor.
 type PlanSegment = ((f32, f32), (f32, f32));
 
+/// Minor (every metre) and major (every 10 m) grid lines over the floor.
+
 fn grid_lines(width: f32, depth: f32) -> (Vec<PlanSegment>, Vec<PlanSegment>) {
-    let (mut minor, mut major) = (vec![], vec![]);
-    let mut x = 0u32;
-    while x as f32 <= width {
-        let line = ((x as f32, 0.0), (x as f32, depth));
-        if x % 10 == 0 { &mut major } else { &mut minor }.push(line);
-        x += 1;
-    }
-    let mut y = 0u32;
-    while y as f32 <= depth {
-        let line = ((0.0, y as f32), (width, y as f32));
-        if y % 10 == 0 { &mut major } else { &mut minor }.push(line);
-        y += 1;
-    }
-    (minor, major)
+    let across = (0..=width.floor() as u32).map(|x| (x, ((x as f32, 0.0), (x as f32, depth))));
+    let along = (0..=depth.floor() as u32).map(|y| (y, ((0.0, y as f32), (width, y as f32))));
+    let (major, minor): (Vec<_>, Vec<_>) = across
+        .chain(along)
+        .partition(|(metre, _)| metre.is_multiple_of(10));
+    let segments = |lines: Vec<(u32, PlanSegment)>| lines.into_iter().map(|(_, s)| s).collect();
+    (segments(minor), segments(major))
 }
 
 /// A line-list mesh of plan segments at height `up`.

@@ -23,14 +23,16 @@ impl Plugin for SelectionPlugin {
             .add_observer(hover_asset)
             .add_observer(unhover_asset)
             .add_observer(click_asset)
-            .add_systems(Update, clear_selection_with_escape.in_set(AppSystems::Input))
+            .add_systems(
+                Update,
+                clear_selection_with_escape.in_set(AppSystems::Input),
+            )
             .add_systems(
                 Update,
                 (forget_despawned, apply_select_intents)
                     .chain()
                     .in_set(SelectionSystems),
-            )
-            ;
+            );
     }
 }
 
@@ -70,7 +72,11 @@ pub enum SelectTarget {
 }
 
 /// Pointer events bubble from the mesh that was hit up to the asset entity; react there.
-fn hover_asset(event: On<Pointer<Over>>, assets: Query<(), With<AssetSpec>>, mut selection: ResMut<Selection>) {
+fn hover_asset(
+    event: On<Pointer<Over>>,
+    assets: Query<(), With<AssetSpec>>,
+    mut selection: ResMut<Selection>,
+) {
     if assets.contains(event.entity) {
         selection.hovered = Some(event.entity);
     }
@@ -129,7 +135,9 @@ fn apply_select_intents(
     mut intents: MessageReader<SelectAsset>,
     mut selection: ResMut<Selection>,
     index: Res<AssetIndex>,
-    assets: Query<(&AssetSpec, &GlobalTransform)>,
+    // The local transform, not the global one: an asset spawned this frame has no propagated
+    // GlobalTransform yet, and the plant root sits at the world origin.
+    assets: Query<(&AssetSpec, &Transform)>,
     mut camera: MessageWriter<CameraCommand>,
 ) {
     for intent in intents.read() {
@@ -151,10 +159,10 @@ fn apply_select_intents(
 }
 
 /// World-space box around an asset including its clearance, for framing.
-pub fn asset_world_bounds(spec: &AssetSpec, transform: &GlobalTransform) -> (Vec3, Vec3) {
+pub fn asset_world_bounds(spec: &AssetSpec, transform: &Transform) -> (Vec3, Vec3) {
     let (length, width, height) = spec.0.extents();
     let reach = 0.5 * length.hypot(width) + spec.0.clearance;
-    let center = transform.translation();
+    let center = transform.translation;
     (
         center - Vec3::new(reach, 0.0, reach),
         center + Vec3::new(reach, height, reach),

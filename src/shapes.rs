@@ -100,7 +100,11 @@ pub fn kind_parts(kind: AssetKind, length: f32, width: f32, height: f32) -> Vec<
     match kind {
         AssetKind::CncMachine => vec![
             // Machine bed, enclosure with a window, spindle head, control cabinet, chip conveyor.
-            Part::new(cuboid(l, h * 0.25, w), Vec3::new(0.0, h * 0.125, 0.0), Frame),
+            Part::new(
+                cuboid(l, h * 0.25, w),
+                Vec3::new(0.0, h * 0.125, 0.0),
+                Frame,
+            ),
             Part::new(
                 cuboid(l * 0.72, h * 0.7, w * 0.9),
                 Vec3::new(-l * 0.12, h * 0.6, 0.0),
@@ -237,8 +241,7 @@ pub fn kind_parts(kind: AssetKind, length: f32, width: f32, height: f32) -> Vec<
                     Body,
                 )
                 .rotated(fore_dir),
-                Part::new(PartPrimitive::Sphere(reach * 0.15), wrist, Mechanism)
-                    .slot(C::Joint, 2),
+                Part::new(PartPrimitive::Sphere(reach * 0.15), wrist, Mechanism).slot(C::Joint, 2),
                 Part::new(
                     cuboid(reach * 0.12, reach * 0.3, reach * 0.3),
                     wrist + Vec3::new(0.0, -reach * 0.2, 0.0),
@@ -287,7 +290,11 @@ pub fn kind_parts(kind: AssetKind, length: f32, width: f32, height: f32) -> Vec<
         AssetKind::Pump => {
             let axis = Quat::from_rotation_z(std::f32::consts::FRAC_PI_2);
             vec![
-                Part::new(cuboid(l, h * 0.15, w), Vec3::new(0.0, h * 0.075, 0.0), Frame),
+                Part::new(
+                    cuboid(l, h * 0.15, w),
+                    Vec3::new(0.0, h * 0.075, 0.0),
+                    Frame,
+                ),
                 Part::new(
                     PartPrimitive::Cylinder(h * 0.28, l * 0.42),
                     Vec3::new(-l * 0.27, h * 0.45, 0.0),
@@ -374,21 +381,13 @@ pub fn kind_parts(kind: AssetKind, length: f32, width: f32, height: f32) -> Vec<
                 }
             }
             parts.push(
-                Part::new(
-                    cuboid(l, 0.05, w),
-                    Vec3::new(0.0, 0.025, 0.0),
-                    Frame,
-                )
-                .slot(C::Structure, 0),
+                Part::new(cuboid(l, 0.05, w), Vec3::new(0.0, 0.025, 0.0), Frame)
+                    .slot(C::Structure, 0),
             );
             parts
         }
         AssetKind::AgvStation => vec![
-            Part::new(
-                cuboid(l, 0.04, w),
-                Vec3::new(0.0, 0.02, 0.0),
-                Safety,
-            ),
+            Part::new(cuboid(l, 0.04, w), Vec3::new(0.0, 0.02, 0.0), Safety),
             Part::new(
                 cuboid(l * 0.25, h, w * 0.8),
                 Vec3::new(-l * 0.37, h * 0.5, 0.0),
@@ -448,7 +447,10 @@ mod tests {
     fn every_kind_has_parts_inside_a_loose_footprint() {
         for kind in AssetKind::ALL {
             let parts = kind_parts(kind, 3.0, 2.0, 2.5);
-            assert!(parts.len() >= 3, "{kind:?} has too few parts to read as itself");
+            assert!(
+                parts.len() >= 3,
+                "{kind:?} has too few parts to read as itself"
+            );
             for part in &parts {
                 let p = part.translation;
                 assert!(

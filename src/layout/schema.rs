@@ -201,7 +201,11 @@ impl AssetKind {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Footprint {
     /// A box: `length` along the asset's local x, `width` along its local y, `height` up.
-    Box { length: f32, width: f32, height: f32 },
+    Box {
+        length: f32,
+        width: f32,
+        height: f32,
+    },
     /// An upright cylinder (tanks, vessels).
     Cylinder { radius: f32, height: f32 },
 }

@@ -339,13 +339,19 @@ mod tests {
         assert_eq!(map.get("name"), Some(TextPosition { line: 3, col: 3 }));
         assert_eq!(map.get("assets"), Some(TextPosition { line: 4, col: 3 }));
         assert_eq!(map.get("assets[0]"), Some(TextPosition { line: 5, col: 5 }));
-        assert_eq!(map.get("assets[0].id"), Some(TextPosition { line: 5, col: 6 }));
+        assert_eq!(
+            map.get("assets[0].id"),
+            Some(TextPosition { line: 5, col: 6 })
+        );
         assert_eq!(
             map.get("assets[0].size"),
             Some(TextPosition { line: 5, col: 15 })
         );
         assert_eq!(map.get("assets[1]"), Some(TextPosition { line: 6, col: 5 }));
-        assert_eq!(map.get("assets[1].id"), Some(TextPosition { line: 7, col: 7 }));
+        assert_eq!(
+            map.get("assets[1].id"),
+            Some(TextPosition { line: 7, col: 7 })
+        );
     }
 
     #[test]

@@ -77,7 +77,10 @@ pub(super) fn validate(layout: &PlantLayout, map: &SourceMap) -> Vec<LayoutIssue
             );
             continue;
         }
-        if corners.iter().any(|(x, y)| !x.is_finite() || !y.is_finite()) {
+        if corners
+            .iter()
+            .any(|(x, y)| !x.is_finite() || !y.is_finite())
+        {
             issues.push(
                 &format!("{at}.area"),
                 format!("zone \"{}\" has a corner that is not a number", zone.id),

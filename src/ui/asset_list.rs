@@ -46,6 +46,7 @@ pub(super) fn asset_list_ui(
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
             for (line_id, line_name) in &groups {
                 let mut by_kind: BTreeMap<AssetKind, Vec<&Asset>> = BTreeMap::new();
                 for asset in layout

@@ -289,9 +289,11 @@ fn panels_ui(
             .collapsible(false)
             .show(ctx, |ui| {
                 ui.label("The file has problems; the current plant stays as it was.");
-                egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
-                    ui.monospace(error);
-                });
+                egui::ScrollArea::vertical()
+                    .max_height(240.0)
+                    .show(ui, |ui| {
+                        ui.monospace(error);
+                    });
                 dismissed = ui.button("Close").clicked();
             });
         if dismissed {

@@ -1,0 +1,73 @@
+//! The `plant-twin` binary's command line, run as a user would.
+
+use std::process::Command;
+
+use crate::{fixture, repo_file};
+
+fn plant_twin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_plant-twin"))
+}
+
+#[test]
+fn validate_prints_a_summary_and_exits_0() {
+    let output = plant_twin()
+        .arg("validate")
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("valid"), "{stdout}");
+    assert!(stdout.contains("assets:     45"), "{stdout}");
+    assert!(stdout.contains("CNC machine"), "{stdout}");
+    assert!(stdout.contains("signals:"), "{stdout}");
+}
+
+#[test]
+fn validate_lists_every_problem_and_exits_1() {
+    let bad = fixture("invalid/bad-references.ron");
+    let output = plant_twin()
+        .arg("validate")
+        .arg(fixture("small-plant.ron"))
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let located: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.starts_with(&format!("{}:", bad.display())))
+        .collect();
+    assert!(located.iter().any(|l| l.contains(":25:44: ")), "{stderr}");
+    assert!(located.iter().any(|l| l.contains(":33:13: ")), "{stderr}");
+    assert!(stderr.contains("2 problem(s) found"), "{stderr}");
+    // The valid file in the same run is still reported as valid.
+    assert!(String::from_utf8_lossy(&output.stdout).contains("small-plant.ron: valid"));
+}
+
+#[test]
+fn help_explains_the_options() {
+    let output = plant_twin().arg("--help").output().expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for option in ["--layout", "validate", "--select", "--screenshot"] {
+        assert!(
+            help.contains(option),
+            "--help does not mention {option}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_layout_stops_before_any_window_opens() {
+    let output = plant_twin()
+        .arg("--layout")
+        .arg(fixture("invalid/unknown-kind.ron"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown-kind.ron:32:19: "), "{stderr}");
+}

@@ -1,0 +1,158 @@
+//! Layout files on disk: the demo plant, every kind of invalid file, and that loading never
+//! writes.
+
+use std::collections::HashSet;
+
+use plant_twin::layout::{self, AssetKind, LayoutSummary, load_layout, parse_layout};
+
+use crate::{fixture, repo_file};
+
+#[test]
+fn demo_plant_is_a_believable_factory() {
+    let layout = load_layout(&repo_file(layout::DEMO_LAYOUT_PATH)).expect("demo plant loads");
+    let summary = LayoutSummary::of(&layout);
+    assert!(
+        summary.asset_count() >= 40,
+        "{} assets",
+        summary.asset_count()
+    );
+    assert!(
+        summary.assets_by_kind.len() >= 6,
+        "{:?}",
+        summary.assets_by_kind
+    );
+    assert!(summary.keep_out_zones >= 1 && summary.walkways >= 1);
+    let lines: HashSet<_> = layout
+        .assets
+        .iter()
+        .filter_map(|a| a.line.as_ref())
+        .collect();
+    assert!(lines.len() >= 3, "assets on {} lines", lines.len());
+    for asset in &layout.assets {
+        assert!(
+            !asset.components.is_empty(),
+            "{} has no components",
+            asset.id
+        );
+        assert!(!asset.signals.is_empty(), "{} has no signals", asset.id);
+        assert!(
+            asset.telemetry.is_some(),
+            "{} has no telemetry binding",
+            asset.id
+        );
+    }
+}
+
+#[test]
+fn built_in_demo_matches_the_file_on_disk() {
+    let on_disk = std::fs::read_to_string(repo_file(layout::DEMO_LAYOUT_PATH)).expect("readable");
+    assert_eq!(on_disk, layout::DEMO_LAYOUT_TEXT);
+}
+
+/// An expected problem: line, column, and a piece of the message.
+type Expected = (usize, usize, &'static str);
+
+/// Each broken fixture fails with file:line:column and a message saying what is wrong.
+#[test]
+fn invalid_files_say_where_and_what() {
+    let cases: &[(&str, &[Expected])] = &[
+        // The missing comma shows up where the next field starts.
+        ("syntax-error.ron", &[(14, 13, "Expected")]),
+        ("unknown-kind.ron", &[(32, 19, "`RoboArm`")]),
+        ("unknown-field.ron", &[(37, 13, "clearence")]),
+        (
+            "duplicate-id.ron",
+            &[(40, 13, "duplicate asset id \"press-1\"")],
+        ),
+        (
+            "outside-floor.ron",
+            &[(43, 13, "outside the 20 x 12 m floor")],
+        ),
+        (
+            "negative-size.ron",
+            &[(36, 13, "footprint sizes must be positive")],
+        ),
+        (
+            "bad-references.ron",
+            &[
+                (25, 44, "refers to component \"hydraulic\""),
+                (33, 13, "refers to line \"cell-2\""),
+            ],
+        ),
+        (
+            "newer-schema.ron",
+            &[(3, 5, "schema_version 2 is not supported")],
+        ),
+    ];
+    for (name, expected) in cases {
+        let path = fixture(&format!("invalid/{name}"));
+        let error = load_layout(&path).expect_err(name);
+        let text = error.to_string();
+        assert_eq!(
+            error.issues.len(),
+            expected.len(),
+            "{name}: every problem, and only those, is reported:\n{text}"
+        );
+        for (line, col, message) in *expected {
+            let prefix = format!("{}:{line}:{col}: ", path.display());
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(&prefix) && l.contains(message)),
+                "{name}: expected a line starting {prefix:?} containing {message:?}, got:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_file_names_the_file() {
+    let path = fixture("does-not-exist.ron");
+    let error = load_layout(&path).expect_err("missing file");
+    let text = error.to_string();
+    assert!(text.starts_with(&path.display().to_string()), "{text}");
+    assert!(text.contains("cannot read"), "{text}");
+}
+
+#[test]
+fn loading_never_touches_the_file() {
+    for path in [
+        repo_file(layout::DEMO_LAYOUT_PATH),
+        fixture("small-plant.ron"),
+        fixture("invalid/duplicate-id.ron"),
+    ] {
+        let before = std::fs::read(&path).expect("readable");
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        let _ = load_layout(&path);
+        assert_eq!(std::fs::read(&path).expect("readable"), before);
+        assert_eq!(
+            std::fs::metadata(&path).and_then(|m| m.modified()).ok(),
+            modified
+        );
+    }
+}
+
+#[test]
+fn written_layouts_read_back_identical() {
+    for path in [
+        repo_file(layout::DEMO_LAYOUT_PATH),
+        fixture("small-plant.ron"),
+    ] {
+        let original = load_layout(&path).expect("valid");
+        let text = layout::layout_to_ron(&original).expect("serialises");
+        let again = parse_layout(&text, &path).expect("what we write, we read");
+        assert_eq!(again, original);
+    }
+}
+
+#[test]
+fn every_kind_is_known_by_name() {
+    // The schema's kinds are what files may use; a kind without a label would show blank.
+    for kind in AssetKind::ALL {
+        assert!(!kind.label().is_empty());
+        let text = std::fs::read_to_string(fixture("small-plant.ron"))
+            .expect("readable")
+            .replace("kind: Tank", &format!("kind: {kind:?}"));
+        let layout = parse_layout(&text, &fixture("small-plant.ron"));
+        assert!(layout.is_ok(), "{kind:?}: {:?}", layout.err());
+    }
+}

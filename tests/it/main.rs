@@ -1,0 +1,20 @@
+//! Integration tests, in one binary so Bevy is linked once.
+
+mod cli;
+mod gui;
+mod headless_app;
+mod layout_files;
+
+use std::path::PathBuf;
+
+/// A file under tests/fixtures.
+pub fn fixture(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative)
+}
+
+/// A file at the repository root, e.g. the demo layout.
+pub fn repo_file(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
