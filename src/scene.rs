@@ -145,7 +145,6 @@ fn spawn_floor(
 type PlanSegment = ((f32, f32), (f32, f32));
 
 /// Minor (every metre) and major (every 10 m) grid lines over the floor.
-
 fn grid_lines(width: f32, depth: f32) -> (Vec<PlanSegment>, Vec<PlanSegment>) {
     let across = (0..=width.floor() as u32).map(|x| (x, ((x as f32, 0.0), (x as f32, depth))));
     let along = (0..=depth.floor() as u32).map(|y| (y, ((0.0, y as f32), (width, y as f32))));
