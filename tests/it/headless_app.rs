@@ -263,3 +263,51 @@ fn kind_models_are_found_by_file_name() {
         ]
     );
 }
+
+/// The camera takes the mouse only while the pointer is over the 3D view, not over a panel.
+#[test]
+fn mouse_drags_orbit_only_over_the_scene() {
+    use bevy::input::mouse::{MouseButtonInput, MouseMotion};
+    use plant_twin::camera::SceneViewport;
+
+    let mut app = demo_app();
+    let yaw = |app: &mut App| {
+        app.world_mut()
+            .query::<&OrbitCamera>()
+            .single(app.world())
+            .expect("one camera")
+            .yaw
+    };
+    let drag = |app: &mut App| {
+        let button = |state| MouseButtonInput {
+            button: MouseButton::Left,
+            state,
+            window: Entity::PLACEHOLDER,
+        };
+        app.world_mut().write_message(button(ButtonState::Pressed));
+        app.update();
+        app.world_mut().write_message(MouseMotion {
+            delta: Vec2::new(120.0, 0.0),
+        });
+        app.update();
+        app.world_mut().write_message(button(ButtonState::Released));
+        app.update();
+    };
+
+    let before = yaw(&mut app);
+    app.world_mut()
+        .resource_mut::<SceneViewport>()
+        .pointer_over_scene = false;
+    drag(&mut app);
+    assert_eq!(
+        yaw(&mut app),
+        before,
+        "a drag over a panel leaves the camera alone"
+    );
+
+    app.world_mut()
+        .resource_mut::<SceneViewport>()
+        .pointer_over_scene = true;
+    drag(&mut app);
+    assert_ne!(yaw(&mut app), before, "a drag over the scene orbits");
+}
