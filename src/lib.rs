@@ -13,6 +13,8 @@ pub mod plant;
 pub mod scene;
 pub mod selection;
 pub mod shapes;
+pub mod sim;
+pub mod telemetry;
 pub mod ui;
 
 pub use app::{AppSystems, TwinCorePlugin};

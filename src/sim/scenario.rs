@@ -1,0 +1,144 @@
+//! Scripted faults with known start times, so detectors and alarms can be checked against a
+//! ground truth.
+
+use crate::layout::{AssetKind, PlantLayout};
+
+/// A fault the simulator injects into one asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Bearing vibration and temperature creep up over the ramp.
+    BearingWear,
+    /// Temperatures climb (cooling lost).
+    Overheating,
+    /// Flow drops, pressure and vibration turn erratic.
+    Cavitation,
+    /// One sensor keeps repeating its last value.
+    SensorFreeze,
+    /// One sensor stops sending.
+    SensorDropout,
+    /// The asset's whole edge node goes silent (a Sparkplug NDEATH in that format).
+    NodeDeath,
+}
+
+/// A named scenario: which fault, on which asset, from when, developing over how long.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub fault: Option<FaultKind>,
+    /// Preferred asset id; if the layout has none, the first asset of `kind` is used.
+    pub asset: &'static str,
+    pub kind: AssetKind,
+    /// For sensor faults: the signal (a substring of its id).
+    pub signal: &'static str,
+    pub start_s: f64,
+    /// Time from the start until the fault is fully developed.
+    pub ramp_s: f64,
+}
+
+/// Every scenario `plant-twin sim --list-scenarios` shows.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "healthy",
+        description: "normal operation, no faults",
+        fault: None,
+        asset: "",
+        kind: AssetKind::Pump,
+        signal: "",
+        start_s: 0.0,
+        ramp_s: 1.0,
+    },
+    Scenario {
+        name: "bearing-wear",
+        description: "pump-02's drive-end bearing wears: vibration and temperature creep up from 20 s, past their limits after about 7 minutes",
+        fault: Some(FaultKind::BearingWear),
+        asset: "pump-02",
+        kind: AssetKind::Pump,
+        signal: "bearing",
+        start_s: 20.0,
+        ramp_s: 420.0,
+    },
+    Scenario {
+        name: "overheating",
+        description: "press-202 loses oil cooling at 30 s: oil temperature climbs past its limit in about 3 minutes",
+        fault: Some(FaultKind::Overheating),
+        asset: "press-202",
+        kind: AssetKind::HydraulicPress,
+        signal: "temp",
+        start_s: 30.0,
+        ramp_s: 300.0,
+    },
+    Scenario {
+        name: "cavitation",
+        description: "pump-03 starts cavitating at 30 s: flow drops, discharge pressure and vibration turn erratic",
+        fault: Some(FaultKind::Cavitation),
+        asset: "pump-03",
+        kind: AssetKind::Pump,
+        signal: "",
+        start_s: 30.0,
+        ramp_s: 60.0,
+    },
+    Scenario {
+        name: "sensor-freeze",
+        description: "cnc-104's spindle bearing temperature sensor freezes at 30 s",
+        fault: Some(FaultKind::SensorFreeze),
+        asset: "cnc-104",
+        kind: AssetKind::CncMachine,
+        signal: "bearing_temp",
+        start_s: 30.0,
+        ramp_s: 1.0,
+    },
+    Scenario {
+        name: "sensor-dropout",
+        description: "conv-202's motor current sensor stops sending at 30 s",
+        fault: Some(FaultKind::SensorDropout),
+        asset: "conv-202",
+        kind: AssetKind::Conveyor,
+        signal: "current",
+        start_s: 30.0,
+        ramp_s: 1.0,
+    },
+    Scenario {
+        name: "node-death",
+        description: "the edge node of line 3 (robot-301's line) dies at 30 s: its assets go silent",
+        fault: Some(FaultKind::NodeDeath),
+        asset: "robot-301",
+        kind: AssetKind::RobotArm,
+        signal: "",
+        start_s: 30.0,
+        ramp_s: 1.0,
+    },
+];
+
+/// The scenario the app runs by default: a fault visibly developing within the first minute.
+pub const DEFAULT_SCENARIO: &str = "bearing-wear";
+
+pub fn scenario(name: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|scenario| scenario.name == name)
+}
+
+impl Scenario {
+    /// The asset this scenario affects in `layout`, by index.
+    pub fn target(&self, layout: &PlantLayout) -> Option<usize> {
+        self.fault?;
+        layout
+            .assets
+            .iter()
+            .position(|asset| asset.id == self.asset)
+            .or_else(|| {
+                layout
+                    .assets
+                    .iter()
+                    .position(|asset| asset.kind == self.kind)
+            })
+    }
+
+    /// How developed the fault is at `t` seconds: 0 before the start, rising to 1 over the ramp.
+    pub fn severity(&self, t: f64) -> f64 {
+        if self.fault.is_none() || t < self.start_s {
+            0.0
+        } else {
+            ((t - self.start_s) / self.ramp_s.max(1e-3)).min(1.0)
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! One entry point for every incoming message, whatever carried it (MQTT, the built-in
+//! simulator, a replay): topic → binding → payload decoder → samples and problems.
+
+use super::bindings::{Route, TopicResolver};
+use super::json::{PayloadProblem, decode_json};
+use super::sparkplug::{SparkplugState, SparkplugTopic};
+use super::{DataProblem, IngestEvent, Liveness, ProblemKind, Sample};
+
+/// Payloads above this are refused unread (the MQTT client accepts packets up to 1 MiB too).
+pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
+
+/// What one message produced.
+#[derive(Debug, Default)]
+pub struct Decoded {
+    pub samples: Vec<Sample>,
+    pub problems: Vec<PayloadProblem>,
+    pub liveness: Vec<Liveness>,
+    /// A Sparkplug rebirth request worth publishing, if commands are enabled.
+    pub rebirth_request: Option<(String, Vec<u8>)>,
+}
+
+impl Decoded {
+    pub fn clear(&mut self) {
+        self.samples.clear();
+        self.problems.clear();
+        self.liveness.clear();
+        self.rebirth_request = None;
+    }
+
+    /// Turns the result into events for the world (samples first, then problems).
+    pub fn drain_events(&mut self, topic: &str, received_ms: i64, events: &mut Vec<IngestEvent>) {
+        if !self.samples.is_empty() {
+            events.push(IngestEvent::Samples {
+                topic: topic.to_string(),
+                received_ms,
+                samples: std::mem::take(&mut self.samples),
+            });
+        }
+        for (kind, detail) in self.problems.drain(..) {
+            events.push(IngestEvent::Problem(DataProblem {
+                topic: topic.to_string(),
+                kind,
+                detail,
+            }));
+        }
+        for liveness in self.liveness.drain(..) {
+            events.push(IngestEvent::Liveness(liveness));
+        }
+    }
+}
+
+/// Decodes messages for one layout; keeps the Sparkplug session state between messages.
+pub struct Decoder {
+    resolver: TopicResolver,
+    sparkplug: SparkplugState,
+    max_payload: usize,
+}
+
+impl Decoder {
+    pub fn new(resolver: TopicResolver) -> Decoder {
+        Decoder {
+            resolver,
+            sparkplug: SparkplugState::default(),
+            max_payload: DEFAULT_MAX_PAYLOAD,
+        }
+    }
+
+    pub fn resolver(&self) -> &TopicResolver {
+        &self.resolver
+    }
+
+    /// MQTT filters to subscribe to: the bound topics and, with `sparkplug_group`, that group's
+    /// Sparkplug B namespace (`+` for every group).
+    pub fn subscriptions(&self, sparkplug_group: Option<&str>) -> Vec<String> {
+        let mut filters = self.resolver.subscriptions();
+        if let Some(group) = sparkplug_group {
+            filters.push(format!("{}/{group}/#", super::sparkplug::NAMESPACE));
+        }
+        filters
+    }
+
+    /// Decodes one message into `out` (cleared first). Never panics on any input.
+    pub fn decode(&mut self, topic: &str, payload: &[u8], received_ms: i64, out: &mut Decoded) {
+        out.clear();
+        if payload.len() > self.max_payload {
+            out.problems.push((
+                ProblemKind::Oversized,
+                format!("{} bytes, limit {}", payload.len(), self.max_payload),
+            ));
+            return;
+        }
+        if let Some(sparkplug_topic) = SparkplugTopic::parse(topic) {
+            let effects = self.sparkplug.decode(
+                &sparkplug_topic,
+                payload,
+                &self.resolver,
+                received_ms,
+                &mut out.samples,
+                &mut out.problems,
+            );
+            out.liveness = effects.liveness;
+            out.rebirth_request = effects.rebirth_request;
+            return;
+        }
+        let route = self.resolver.resolve(topic);
+        match &route {
+            Route::Unmapped => out
+                .problems
+                .push((ProblemKind::Unmapped, "no binding matches".into())),
+            Route::UnknownSignal { name, .. } => out
+                .problems
+                .push((ProblemKind::UnknownSignal, format!("no signal \"{name}\""))),
+            _ => decode_json(
+                payload,
+                &route,
+                &self.resolver,
+                received_ms,
+                &mut out.samples,
+                &mut out.problems,
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+    use crate::layout::{DEMO_LAYOUT_PATH, DEMO_LAYOUT_TEXT, PlantLayout, parse_layout};
+    use crate::telemetry::sparkplug::{
+        MessageType, Payload, bd_seq_metric, double_metric, topic as sp_topic,
+    };
+
+    fn layout() -> PlantLayout {
+        parse_layout(DEMO_LAYOUT_TEXT, std::path::Path::new(DEMO_LAYOUT_PATH)).expect("demo")
+    }
+
+    fn decoder() -> Decoder {
+        Decoder::new(TopicResolver::from_layout(&layout()))
+    }
+
+    fn kinds(out: &Decoded) -> Vec<ProblemKind> {
+        out.problems.iter().map(|p| p.0).collect()
+    }
+
+    #[test]
+    fn oversized_and_unmapped_are_counted() {
+        let mut decoder = decoder();
+        let mut out = Decoded::default();
+        decoder.decode("x/y", &vec![b'1'; DEFAULT_MAX_PAYLOAD + 1], 0, &mut out);
+        assert_eq!(kinds(&out), [ProblemKind::Oversized]);
+        decoder.decode("x/y", b"1", 0, &mut out);
+        assert_eq!(kinds(&out), [ProblemKind::Unmapped]);
+    }
+
+    fn payload(seq: Option<u64>, metrics: Vec<crate::telemetry::sparkplug::Metric>) -> Vec<u8> {
+        Payload {
+            timestamp: Some(1_000),
+            metrics,
+            seq,
+            ..Payload::default()
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn sparkplug_session_births_aliases_gaps_and_deaths() {
+        let mut decoder = decoder();
+        let mut out = Decoded::default();
+        let layout = layout();
+        let pump = layout
+            .assets
+            .iter()
+            .position(|a| a.id == "pump-02")
+            .expect("pump") as u32;
+        let group = "plant1";
+
+        // Data before any birth: applied as uncertain and flagged.
+        let ddata = sp_topic(group, MessageType::DeviceData, "edge-1", Some("pump-02"));
+        decoder.decode(
+            &ddata,
+            &payload(Some(5), vec![double_metric(Some("flow"), None, 20.0, 900)]),
+            0,
+            &mut out,
+        );
+        assert_eq!(out.samples.len(), 1);
+        assert_eq!(out.samples[0].quality, crate::telemetry::Quality::Uncertain);
+        assert!(kinds(&out).contains(&ProblemKind::Unborn));
+        assert!(
+            out.rebirth_request.is_some(),
+            "a rebirth is worth asking for"
+        );
+
+        // Births: bdSeq 7, aliases 1 = flow, 2 = bearing/bearing_temp.
+        let nbirth = sp_topic(group, MessageType::NodeBirth, "edge-1", None);
+        decoder.decode(
+            &nbirth,
+            &payload(Some(0), vec![bd_seq_metric(7)]),
+            0,
+            &mut out,
+        );
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let dbirth = sp_topic(group, MessageType::DeviceBirth, "edge-1", Some("pump-02"));
+        decoder.decode(
+            &dbirth,
+            &payload(
+                Some(1),
+                vec![
+                    double_metric(Some("flow"), Some(1), 21.0, 1_000),
+                    double_metric(Some("bearing/bearing_temp"), Some(2), 40.0, 1_000),
+                ],
+            ),
+            0,
+            &mut out,
+        );
+        assert_eq!(out.samples.len(), 2);
+        assert_eq!(out.liveness[0].assets, vec![pump]);
+        assert!(out.liveness[0].alive);
+
+        // DDATA by alias only, in sequence.
+        decoder.decode(
+            &ddata,
+            &payload(Some(2), vec![double_metric(None, Some(2), 41.5, 1_100)]),
+            0,
+            &mut out,
+        );
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(out.samples[0].value, 41.5);
+        assert_eq!(out.samples[0].time_ms, 1_100);
+
+        // A skipped seq is reported, the data still used; an unknown alias is reported.
+        decoder.decode(
+            &ddata,
+            &payload(Some(4), vec![double_metric(None, Some(9), 1.0, 1_200)]),
+            0,
+            &mut out,
+        );
+        assert_eq!(
+            kinds(&out),
+            [ProblemKind::SeqGap, ProblemKind::UnknownAlias]
+        );
+
+        // A stale NDEATH (old bdSeq) is ignored; the matching one kills the node's assets.
+        let ndeath = sp_topic(group, MessageType::NodeDeath, "edge-1", None);
+        decoder.decode(&ndeath, &payload(None, vec![bd_seq_metric(6)]), 0, &mut out);
+        assert!(out.liveness.is_empty());
+        decoder.decode(&ndeath, &payload(None, vec![bd_seq_metric(7)]), 0, &mut out);
+        assert_eq!(out.liveness.len(), 1);
+        assert!(!out.liveness[0].alive);
+        assert_eq!(out.liveness[0].assets, vec![pump]);
+    }
+
+    #[test]
+    fn garbage_protobuf_is_malformed() {
+        let mut decoder = decoder();
+        let mut out = Decoded::default();
+        let topic = sp_topic("g", MessageType::DeviceData, "n", Some("pump-02"));
+        decoder.decode(
+            &topic,
+            b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+            0,
+            &mut out,
+        );
+        assert_eq!(kinds(&out), [ProblemKind::Malformed]);
+    }
+}

@@ -1,0 +1,64 @@
+//! The built-in data source: the plant simulator running on its own thread, its messages
+//! decoded exactly like MQTT messages. The default when no broker is given.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+
+use super::decoder::{Decoded, Decoder};
+use super::mqtt::IngestHandle;
+use super::{ConnectionEvent, IngestEvent, now_ms};
+use crate::sim::Simulator;
+
+/// Name shown as the data source.
+pub const SIMULATOR_SOURCE: &str = "built-in simulator";
+
+/// Starts the named thread `plant-simulator`, producing a round of messages every
+/// `1 / rate_hz` seconds.
+pub fn spawn_simulator_source(
+    mut simulator: Simulator,
+    mut decoder: Decoder,
+    rate_hz: f64,
+    events: Sender<IngestEvent>,
+) -> Result<IngestHandle, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread_stop = stop.clone();
+    let period = Duration::from_secs_f64(1.0 / rate_hz.clamp(0.01, 1000.0));
+    let thread = std::thread::Builder::new()
+        .name("plant-simulator".into())
+        .spawn(move || {
+            let send = |event| events.send(event).is_ok();
+            send(IngestEvent::Connection(ConnectionEvent::Connected {
+                source: SIMULATOR_SOURCE.into(),
+            }));
+            let started = Instant::now();
+            let mut next = started;
+            let mut messages = vec![];
+            let mut decoded = Decoded::default();
+            let mut batch = vec![];
+            while !thread_stop.load(Ordering::Relaxed) {
+                let now = now_ms();
+                simulator.messages(started.elapsed().as_secs_f64(), now, &mut messages);
+                for (topic, payload) in &messages {
+                    decoder.decode(topic, payload, now, &mut decoded);
+                    decoded.drain_events(topic, now, &mut batch);
+                }
+                for event in batch.drain(..) {
+                    if !send(event) {
+                        return;
+                    }
+                }
+                next += period;
+                match next.checked_duration_since(Instant::now()) {
+                    Some(wait) => std::thread::sleep(wait),
+                    // Fell behind (suspended machine): skip ahead instead of bursting.
+                    None => next = Instant::now(),
+                }
+            }
+            send(IngestEvent::Connection(ConnectionEvent::Stopped));
+        })
+        .map_err(|e| format!("cannot start the simulator thread: {e}"))?;
+    Ok(IngestHandle::new(stop, thread))
+}
