@@ -6,6 +6,7 @@ use bevy::window::WindowResolution;
 
 use crate::camera::CameraPlugin;
 use crate::capture::{CapturePlugin, CaptureRequest};
+use crate::live::LivePlugin;
 use crate::plant::{PlantDocument, PlantPlugin};
 use crate::scene::ScenePlugin;
 use crate::selection::{HighlightPlugin, SelectAsset, SelectTarget, SelectionPlugin};
@@ -59,7 +60,7 @@ pub struct GuiOptions {
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
-pub fn gui_app(document: PlantDocument, options: GuiOptions) -> App {
+pub fn gui_app(document: PlantDocument, options: GuiOptions, live: LivePlugin) -> App {
     let (width, height) = options.window_size.unwrap_or((1600, 900));
     let title = format!("plant-twin - {}", document.layout.name);
     let mut app = App::new();
@@ -74,6 +75,7 @@ pub fn gui_app(document: PlantDocument, options: GuiOptions) -> App {
     .add_plugins((
         MeshPickingPlugin,
         TwinCorePlugin { document },
+        live,
         HighlightPlugin,
         UiPlugin,
     ));

@@ -2,7 +2,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::live::{DEFAULT_HISTORY, SourceConfig};
+use crate::sim::scenario::{DEFAULT_SCENARIO, scenario};
+use crate::sim::{SimConfig, SimFormat};
+use crate::telemetry::mqtt::{BrokerUrl, MqttConfig, PASSWORD_ENV};
 
 /// Interactive 3D digital twin of a factory floor.
 ///
@@ -38,6 +43,169 @@ pub struct Cli {
         requires = "screenshot"
     )]
     pub screenshot_after: u32,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Run without a window: the same ECS, fed by the same source, writing --snapshot and
+    /// --events.
+    #[arg(long)]
+    pub headless: bool,
+
+    /// Headless: stop after this many seconds.
+    #[arg(long, value_name = "SECONDS", requires = "headless")]
+    pub exit_after: Option<f64>,
+
+    /// Headless: at exit, write a JSON snapshot (latest value, unit, time and stale flag per
+    /// signal; connection state; per-topic counters).
+    #[arg(long, value_name = "FILE", requires = "headless")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Headless: stream connection and data-quality events as JSON lines to FILE ('-' for
+    /// standard output).
+    #[arg(long, value_name = "FILE", requires = "headless")]
+    pub events: Option<String>,
+
+    /// Points of history kept per signal for trends.
+    #[arg(long, value_name = "POINTS", default_value_t = DEFAULT_HISTORY)]
+    pub history: usize,
+}
+
+/// Where live data comes from: the built-in simulator (default) or an MQTT broker.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
+
+    /// Topic bindings file (RON); default: <layout>.bindings.ron beside the layout, if present.
+    #[arg(long, value_name = "FILE")]
+    pub bindings: Option<PathBuf>,
+
+    /// Built-in simulator: the fault scenario to run (see `plant-twin sim --list-scenarios`).
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+    pub scenario: String,
+
+    /// Built-in simulator: random seed (the same seed gives the same data).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Built-in simulator: samples per signal per second.
+    #[arg(long, value_name = "HZ", default_value_t = 1.0)]
+    pub rate: f64,
+}
+
+/// Connection to an MQTT broker. The password comes from the PLANT_TWIN_MQTT_PASSWORD
+/// environment variable or --mqtt-password-file, never from the command line.
+#[derive(Debug, Clone, Args)]
+pub struct MqttArgs {
+    /// Broker URL, mqtt://host[:port] or mqtts://host[:port] (TLS). Without it, the built-in
+    /// simulator feeds the plant.
+    #[arg(long, value_name = "URL")]
+    pub mqtt: Option<BrokerUrl>,
+
+    /// User name for the broker.
+    #[arg(long, value_name = "NAME")]
+    pub mqtt_user: Option<String>,
+
+    /// File holding the broker password (first line).
+    #[arg(long, value_name = "FILE")]
+    pub mqtt_password_file: Option<PathBuf>,
+
+    /// CA certificate(s) to trust for TLS (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub mqtt_ca: Option<PathBuf>,
+
+    /// Client certificate for mutual TLS (PEM); needs --mqtt-key.
+    #[arg(long, value_name = "FILE", requires = "mqtt_key")]
+    pub mqtt_cert: Option<PathBuf>,
+
+    /// Client private key for mutual TLS (PEM); needs --mqtt-cert.
+    #[arg(long, value_name = "FILE", requires = "mqtt_cert")]
+    pub mqtt_key: Option<PathBuf>,
+
+    /// MQTT client id; default: unique per process (plant-twin-<host>-<pid>-<n>).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Sparkplug B group to subscribe to ('+' for all, 'none' to ignore Sparkplug).
+    #[arg(long, value_name = "GROUP", default_value = "+")]
+    pub sparkplug_group: String,
+
+    /// Allow the twin to publish commands (Sparkplug rebirth requests). Off by default: the
+    /// twin only listens.
+    #[arg(long)]
+    pub enable_commands: bool,
+}
+
+impl MqttArgs {
+    /// The MQTT configuration, if a broker was given; reads the password from the
+    /// environment or the password file.
+    pub fn config(&self) -> Result<Option<MqttConfig>, String> {
+        let Some(url) = self.mqtt.clone() else {
+            return Ok(None);
+        };
+        let mut config = MqttConfig::new(url);
+        if let Some(id) = &self.client_id {
+            config.client_id = id.clone();
+        }
+        config.username = self.mqtt_user.clone();
+        config.password = match &self.mqtt_password_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            None => std::env::var(PASSWORD_ENV).ok(),
+        };
+        if config.password.is_some() && config.username.is_none() {
+            return Err(format!(
+                "a password was given ({PASSWORD_ENV} or --mqtt-password-file) but no --mqtt-user"
+            ));
+        }
+        config.ca_file = self.mqtt_ca.clone();
+        config.client_cert = self.mqtt_cert.clone().zip(self.mqtt_key.clone());
+        config.sparkplug_group =
+            (self.sparkplug_group != "none").then(|| self.sparkplug_group.clone());
+        config.commands_enabled = self.enable_commands;
+        Ok(Some(config))
+    }
+}
+
+impl SourceArgs {
+    pub fn source_config(&self) -> Result<SourceConfig, String> {
+        if let Some(config) = self.mqtt.config()? {
+            return Ok(SourceConfig::Mqtt(config));
+        }
+        Ok(SourceConfig::Simulator {
+            sim: sim_config(&self.scenario, self.seed, SimFormat::Json)?,
+            rate_hz: positive_rate(self.rate)?,
+        })
+    }
+}
+
+fn positive_rate(rate: f64) -> Result<f64, String> {
+    if rate.is_finite() && rate > 0.0 && rate <= 1000.0 {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "--rate {rate}: expected a rate between 0 and 1000 Hz"
+        ))
+    }
+}
+
+pub fn sim_config(scenario_name: &str, seed: u64, format: SimFormat) -> Result<SimConfig, String> {
+    let scenario = scenario(scenario_name).ok_or_else(|| {
+        format!("no scenario \"{scenario_name}\" (see `plant-twin sim --list-scenarios`)")
+    })?;
+    Ok(SimConfig {
+        seed,
+        format,
+        scenario,
+        ..SimConfig::default()
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +217,54 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Publish simulated telemetry for every asset and signal of a layout to an MQTT broker,
+    /// with an optional scripted fault.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
+
+    /// Layout whose assets to simulate (default: the built-in demo plant).
+    #[arg(long, value_name = "FILE")]
+    pub layout: Option<PathBuf>,
+
+    /// Payload format: Unified Namespace JSON, or Sparkplug B (one edge node per line).
+    #[arg(long, value_enum, default_value_t = SimFormat::Json)]
+    pub format: SimFormat,
+
+    /// Samples per signal per second.
+    #[arg(long, value_name = "HZ", default_value_t = 1.0)]
+    pub rate: f64,
+
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Fault scenario to run.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+    pub scenario: String,
+
+    /// Sparkplug B group id.
+    #[arg(long, value_name = "GROUP", default_value = "plant1")]
+    pub group: String,
+
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+
+    /// List the fault scenarios and exit.
+    #[arg(long)]
+    pub list_scenarios: bool,
+}
+
+impl SimArgs {
+    pub fn config(&self) -> Result<(SimConfig, f64), String> {
+        let mut config = sim_config(&self.scenario, self.seed, self.format)?;
+        config.group = self.group.clone();
+        Ok((config, positive_rate(self.rate)?))
+    }
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {

@@ -1,19 +1,25 @@
 //! Entry point: parses the command line and runs the chosen mode.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use plant_twin::app::{GuiOptions, gui_app};
 use plant_twin::capture::CaptureRequest;
-use plant_twin::cli::{Cli, Command};
+use plant_twin::cli::{Cli, Command, SimArgs};
+use plant_twin::headless::{HeadlessOptions, headless_app};
 use plant_twin::layout::{LayoutSummary, load_layout};
+use plant_twin::live::LivePlugin;
 use plant_twin::plant::PlantDocument;
+use plant_twin::sim::Simulator;
+use plant_twin::sim::scenario::SCENARIOS;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Validate { files }) => validate(&files),
-        None => run_gui(cli),
+        Some(Command::Validate { ref files }) => validate(files),
+        Some(Command::Sim(ref args)) => simulate(args),
+        None => run_app(cli),
     }
 }
 
@@ -46,27 +52,92 @@ fn validate(files: &[std::path::PathBuf]) -> ExitCode {
     }
 }
 
-fn run_gui(cli: Cli) -> ExitCode {
-    let document = match cli.layout {
-        Some(path) => PlantDocument::from_file(path),
+fn load_document(layout: Option<&std::path::Path>) -> Result<PlantDocument, String> {
+    match layout {
+        Some(path) => PlantDocument::from_file(path.to_path_buf()),
         None => PlantDocument::demo(),
+    }
+    .map_err(|error| error.to_string())
+}
+
+fn simulate(args: &SimArgs) -> ExitCode {
+    if args.list_scenarios {
+        for scenario in SCENARIOS {
+            println!("{:<16} {}", scenario.name, scenario.description);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let run = || -> Result<u64, String> {
+        let document = load_document(args.layout.as_deref())?;
+        let (sim, rate) = args.config()?;
+        let mqtt = args
+            .mqtt
+            .config()?
+            .ok_or("plant-twin sim needs --mqtt URL (the broker to publish to)")?;
+        let simulator = Simulator::new(&document.layout, sim);
+        if let Some(target) = simulator.fault_target() {
+            eprintln!("scenario {}: fault on {target}", args.scenario);
+        }
+        eprintln!(
+            "publishing {} assets to {} at {rate} Hz",
+            document.layout.assets.len(),
+            mqtt.url
+        );
+        let duration = args.duration.map(Duration::from_secs_f64);
+        plant_twin::sim::publish::publish_simulation(simulator, &mqtt, rate, duration)
     };
-    let document = match document {
-        Ok(document) => document,
+    match run() {
+        Ok(published) => {
+            eprintln!("published {published} messages");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("plant-twin sim: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_app(cli: Cli) -> ExitCode {
+    let prepared = (|| -> Result<_, String> {
+        let document = load_document(cli.layout.as_deref())?;
+        let source = cli.source.source_config()?;
+        Ok((document, source))
+    })();
+    let (document, source) = match prepared {
+        Ok(prepared) => prepared,
         Err(error) => {
             eprintln!("{error}");
             return ExitCode::FAILURE;
         }
     };
-    let options = GuiOptions {
-        select: cli.select,
-        window_size: cli.window_size,
-        capture: cli.screenshot.map(|path| CaptureRequest {
-            path,
-            after_frames: cli.screenshot_after,
-        }),
+    let live = LivePlugin {
+        source,
+        bindings: cli.source.bindings.clone(),
+        history: cli.history,
     };
-    match gui_app(document, options).run() {
+    let mut app = if cli.headless {
+        headless_app(
+            document,
+            live,
+            HeadlessOptions {
+                exit_after: cli.exit_after,
+                snapshot: cli.snapshot,
+                events: cli.events,
+            },
+        )
+    } else {
+        let options = GuiOptions {
+            select: cli.select,
+            window_size: cli.window_size,
+            capture: cli.screenshot.map(|path| CaptureRequest {
+                path,
+                after_frames: cli.screenshot_after,
+            }),
+        };
+        gui_app(document, options, live)
+    };
+    match app.run() {
         bevy::app::AppExit::Success => ExitCode::SUCCESS,
         bevy::app::AppExit::Error(code) => ExitCode::from(code.get()),
     }

@@ -113,15 +113,21 @@ pub struct AssetComponentPart {
     pub kind: ComponentKind,
 }
 
-/// Asset entities by asset id.
+/// Asset entities by asset id and by position in the layout (telemetry addresses assets by
+/// position).
 #[derive(Resource, Debug, Default)]
 pub struct AssetIndex {
     pub by_id: HashMap<String, Entity>,
+    pub by_position: Vec<Entity>,
 }
 
 impl AssetIndex {
     pub fn get(&self, id: &str) -> Option<Entity> {
         self.by_id.get(id).copied()
+    }
+
+    pub fn at(&self, position: u32) -> Option<Entity> {
+        self.by_position.get(position as usize).copied()
     }
 }
 
@@ -271,6 +277,7 @@ fn spawn_plant(
         commands.entity(root).despawn();
     }
     index.by_id.clear();
+    index.by_position.clear();
     let layout = &document.layout;
     let root = commands
         .spawn((
@@ -291,6 +298,7 @@ fn spawn_plant(
         );
         commands.entity(root).add_child(entity);
         index.by_id.insert(asset.id.clone(), entity);
+        index.by_position.push(entity);
     }
 }
 

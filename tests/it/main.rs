@@ -1,9 +1,11 @@
 //! Integration tests, in one binary so Bevy is linked once.
 
+mod broker;
 mod cli;
 mod gui;
 mod headless_app;
 mod layout_files;
+mod live_mqtt;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,214 @@
+//! `--headless`: the same ECS without a window, for servers, tests and pipelines. Streams
+//! connection and data-quality events as JSON lines and writes a JSON snapshot at exit.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bevy::app::ScheduleRunnerPlugin;
+use bevy::input::InputPlugin;
+use bevy::prelude::*;
+use serde_json::{Map, Value, json};
+
+use crate::TwinCorePlugin;
+use crate::live::{DataEvent, Freshness, IngestStatus, LivePlugin, LiveSignals};
+use crate::plant::{AssetSpec, PlantDocument};
+use crate::telemetry::now_ms;
+
+/// Frames per second of the headless loop: enough to drain the ingest promptly.
+const HEADLESS_HZ: f64 = 30.0;
+
+#[derive(Debug, Clone, Default)]
+pub struct HeadlessOptions {
+    pub exit_after: Option<f64>,
+    pub snapshot: Option<PathBuf>,
+    /// `-` for standard output.
+    pub events: Option<String>,
+}
+
+/// The headless app: core plugins and live data on a 30 Hz loop, no window, no GPU.
+pub fn headless_app(document: PlantDocument, live: LivePlugin, options: HeadlessOptions) -> App {
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_secs_f64(
+            1.0 / HEADLESS_HZ,
+        ))),
+        AssetPlugin::default(),
+        TransformPlugin,
+        InputPlugin,
+    ))
+    .init_asset::<Mesh>()
+    .init_asset::<StandardMaterial>()
+    .add_plugins((
+        TwinCorePlugin { document },
+        live,
+        HeadlessOutputPlugin { options },
+    ));
+    app
+}
+
+pub struct HeadlessOutputPlugin {
+    pub options: HeadlessOptions,
+}
+
+impl Plugin for HeadlessOutputPlugin {
+    fn build(&self, app: &mut App) {
+        let sink: Option<Box<dyn Write + Send + Sync>> = match self.options.events.as_deref() {
+            None => None,
+            Some("-") => Some(Box::new(std::io::stdout())),
+            Some(path) => match std::fs::File::create(path) {
+                Ok(file) => Some(Box::new(std::io::BufWriter::new(file))),
+                Err(error) => {
+                    error!("cannot write events to {path}: {error}");
+                    None
+                }
+            },
+        };
+        app.insert_resource(HeadlessOutput {
+            options: self.options.clone(),
+            sink,
+            started_ms: now_ms(),
+        })
+        .add_systems(Last, (write_events, exit_when_due).chain());
+    }
+}
+
+#[derive(Resource)]
+struct HeadlessOutput {
+    options: HeadlessOptions,
+    sink: Option<Box<dyn Write + Send + Sync>>,
+    started_ms: i64,
+}
+
+fn write_events(mut output: ResMut<HeadlessOutput>, mut events: MessageReader<DataEvent>) {
+    let Some(sink) = output.sink.as_mut() else {
+        events.clear();
+        return;
+    };
+    let mut wrote = false;
+    for event in events.read() {
+        match serde_json::to_string(event) {
+            Ok(line) => {
+                let _ = writeln!(sink, "{line}");
+                wrote = true;
+            }
+            Err(error) => error!("event not written: {error}"),
+        }
+    }
+    if wrote {
+        let _ = sink.flush();
+    }
+}
+
+fn exit_when_due(world: &mut World) {
+    let Some(output) = world.get_resource::<HeadlessOutput>() else {
+        return;
+    };
+    let due = output
+        .options
+        .exit_after
+        .is_some_and(|seconds| (now_ms() - output.started_ms) as f64 >= seconds * 1000.0);
+    let exiting = due
+        || world
+            .resource::<Messages<AppExit>>()
+            .iter_current_update_messages()
+            .next()
+            .is_some();
+    if !exiting {
+        return;
+    }
+    if let Some(path) = output.options.snapshot.clone() {
+        let snapshot = snapshot(world);
+        let text = serde_json::to_vec_pretty(&snapshot).unwrap_or_default();
+        match crate::fsutil::write_atomic(&path, &text) {
+            Ok(()) => info!("snapshot written to {}", path.display()),
+            Err(error) => error!("cannot write the snapshot {}: {error}", path.display()),
+        }
+    }
+    if let Some(mut output) = world.get_resource_mut::<HeadlessOutput>()
+        && let Some(sink) = output.sink.as_mut()
+    {
+        let _ = sink.flush();
+    }
+    if due {
+        world.write_message(AppExit::Success);
+    }
+}
+
+/// The world's telemetry state as JSON: per asset and signal the latest value, unit, times,
+/// quality and stale flag; the connection; per-topic counters.
+pub fn snapshot(world: &mut World) -> Value {
+    let now = now_ms();
+    let document = world.resource::<PlantDocument>();
+    let (plant, source) = (document.layout.name.clone(), document.source.to_string());
+    let mut assets = Map::new();
+    let mut query = world.query::<(&AssetSpec, &LiveSignals, &Freshness)>();
+    let mut rows: Vec<_> = query.iter(world).collect();
+    rows.sort_by(|a, b| a.0.0.id.cmp(&b.0.0.id));
+    for (spec, live, freshness) in rows {
+        let stale_after_ms = spec
+            .0
+            .telemetry
+            .as_ref()
+            .map(|t| (t.stale_after_s as f64 * 1000.0) as i64);
+        let mut signals = Map::new();
+        for (signal, state) in spec.0.signals.iter().zip(&live.0) {
+            let signal_stale = freshness.dead.is_some()
+                || state.value.is_none()
+                || stale_after_ms.is_some_and(|timeout| now - state.received_ms > timeout);
+            signals.insert(
+                signal.id.clone(),
+                json!({
+                    "value": state.value,
+                    "unit": signal.unit,
+                    "time_ms": state.value.map(|_| state.time_ms),
+                    "received_ms": state.value.map(|_| state.received_ms),
+                    "quality": state.quality,
+                    "stale": signal_stale,
+                }),
+            );
+        }
+        assets.insert(
+            spec.0.id.clone(),
+            json!({
+                "kind": spec.0.kind.label(),
+                "stale": freshness.stale,
+                "dead": freshness.dead,
+                "last_data_ms": freshness.last_received_ms,
+                "signals": signals,
+            }),
+        );
+    }
+    let status = world.resource::<IngestStatus>();
+    let topics: Map<String, Value> = {
+        let mut names: Vec<_> = status.topics.keys().collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    serde_json::to_value(&status.topics[name]).unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    };
+    json!({
+        "plant": plant,
+        "layout": source,
+        "written_ms": now,
+        "connection": {
+            "source": status.source,
+            "state": status.state,
+            "since_ms": status.since_ms,
+            "reconnect_attempt": status.reconnect_attempt,
+            "last_error": status.last_error.as_ref().map(|(time, text)| json!({"time_ms": time, "error": text})),
+            "subscriptions": status.subscriptions,
+            "messages": status.messages,
+            "samples": status.samples,
+            "problems": status.problems,
+        },
+        "assets": assets,
+        "topics": topics,
+    })
+}

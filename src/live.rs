@@ -1,0 +1,586 @@
+//! Live telemetry in the ECS: starts the data source (built-in simulator or MQTT), drains the
+//! ingest channel once per frame into per-signal components, tracks staleness and the
+//! connection, counts data problems per topic, and greys stale assets in the scene.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::AppSystems;
+use crate::layout::PlantLayout;
+use crate::plant::{AssetIndex, AssetSpec, PlantDocument, PlantSystems};
+use crate::sim::{SimConfig, Simulator};
+use crate::telemetry::bindings::{TopicResolver, bindings_path_for, load_bindings};
+use crate::telemetry::decoder::Decoder;
+use crate::telemetry::mqtt::{IngestHandle, MqttConfig, spawn_mqtt_ingest};
+use crate::telemetry::source::spawn_simulator_source;
+use crate::telemetry::{ConnectionEvent, IngestEvent, ProblemKind, Quality, now_ms};
+
+/// Points of history kept per signal for trends (at 1 Hz: 10 minutes).
+pub const DEFAULT_HISTORY: usize = 600;
+/// Capacity of the ingest channel, in events; enough for seconds of a large plant.
+const CHANNEL_CAPACITY: usize = 65_536;
+
+/// Where live data comes from.
+#[derive(Debug, Clone)]
+pub enum SourceConfig {
+    /// The plant simulator inside the app (the default: no broker needed).
+    Simulator { sim: SimConfig, rate_hz: f64 },
+    /// A real MQTT broker.
+    Mqtt(MqttConfig),
+    /// Events are sent by the caller through [`ManualFeed`] (tests, replays).
+    Manual,
+}
+
+pub struct LivePlugin {
+    pub source: SourceConfig,
+    /// Bindings file; default: `<layout>.bindings.ron` next to the layout when it exists.
+    pub bindings: Option<PathBuf>,
+    pub history: usize,
+}
+
+impl Plugin for LivePlugin {
+    fn build(&self, app: &mut App) {
+        let (sender, receiver) = crossbeam_channel::bounded(CHANNEL_CAPACITY);
+        if matches!(self.source, SourceConfig::Manual) {
+            app.insert_resource(ManualFeed(sender.clone()));
+        }
+        app.insert_resource(IngestFeed {
+            config: self.source.clone(),
+            bindings: self.bindings.clone(),
+            sender,
+            receiver,
+            handle: None,
+        })
+        .insert_resource(HistoryCapacity(self.history.max(2)))
+        .init_resource::<IngestStatus>()
+        .add_message::<DataEvent>()
+        .configure_sets(
+            Update,
+            LiveSystems
+                .in_set(AppSystems::ApplyIntents)
+                .after(PlantSystems),
+        )
+        .add_systems(
+            Update,
+            (
+                restart_source.run_if(resource_changed::<PlantDocument>),
+                attach_live_components,
+                drain_ingest,
+                update_freshness,
+                update_rates,
+            )
+                .chain()
+                .in_set(LiveSystems),
+        )
+        .add_systems(
+            Update,
+            grey_stale_assets
+                .run_if(resource_exists::<Assets<StandardMaterial>>)
+                .in_set(AppSystems::Presentation),
+        )
+        .add_systems(Last, stop_source_on_exit);
+    }
+}
+
+/// Applies telemetry to the world; in [`AppSystems::ApplyIntents`] after the plant is spawned.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LiveSystems;
+
+/// Lets tests and replays push events as if they came from a source.
+#[derive(Resource, Clone)]
+pub struct ManualFeed(pub Sender<IngestEvent>);
+
+#[derive(Resource)]
+struct IngestFeed {
+    config: SourceConfig,
+    bindings: Option<PathBuf>,
+    sender: Sender<IngestEvent>,
+    receiver: Receiver<IngestEvent>,
+    handle: Option<IngestHandle>,
+}
+
+#[derive(Resource)]
+struct HistoryCapacity(usize);
+
+/// One signal's live state.
+#[derive(Debug, Clone, Default)]
+pub struct LiveSignal {
+    pub value: Option<f64>,
+    pub quality: Quality,
+    /// Source time of the value, ms since the epoch.
+    pub time_ms: i64,
+    /// When it arrived here, ms since the epoch.
+    pub received_ms: i64,
+    /// Recent values, oldest first: (received ms since the epoch, value).
+    pub history: VecDeque<(i64, f32)>,
+}
+
+/// The live values of an asset's signals, in the layout's signal order.
+#[derive(Component, Debug, Clone, Default)]
+pub struct LiveSignals(pub Vec<LiveSignal>);
+
+/// Is the asset's data current?
+#[derive(Component, Debug, Clone, Default, PartialEq)]
+pub struct Freshness {
+    /// When the last sample of any signal arrived, ms since the epoch.
+    pub last_received_ms: Option<i64>,
+    pub stale: bool,
+    /// Why the asset is known dead (a Sparkplug death), if it is.
+    pub dead: Option<String>,
+}
+
+impl Freshness {
+    /// Seconds since the last data, if any arrived.
+    pub fn age_s(&self, now_ms: i64) -> Option<f64> {
+        self.last_received_ms
+            .map(|t| (now_ms - t).max(0) as f64 / 1000.0)
+    }
+}
+
+/// Connection state as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    #[default]
+    Idle,
+    Connecting,
+    Connected,
+    Reconnecting,
+    Stopped,
+}
+
+/// Counters of one topic.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TopicCounters {
+    pub messages: u64,
+    pub samples: u64,
+    pub problems: BTreeMap<ProblemKind, u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_problem: Option<String>,
+}
+
+/// The data source's state and counters.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct IngestStatus {
+    pub source: String,
+    pub state: LinkState,
+    /// When the current state began, ms since the epoch.
+    pub since_ms: i64,
+    pub last_error: Option<(i64, String)>,
+    pub reconnect_attempt: u32,
+    pub subscriptions: Vec<String>,
+    pub messages: u64,
+    pub samples: u64,
+    pub problems: u64,
+    pub messages_per_s: f64,
+    pub samples_per_s: f64,
+    pub topics: HashMap<String, TopicCounters>,
+    /// Recent connection events, newest last.
+    pub log: VecDeque<(i64, String)>,
+    window_start_ms: i64,
+    window_messages: u64,
+    window_samples: u64,
+}
+
+impl IngestStatus {
+    fn set_state(&mut self, state: LinkState, now: i64) {
+        if self.state != state {
+            self.state = state;
+            self.since_ms = now;
+        }
+    }
+
+    fn log(&mut self, now: i64, line: String) {
+        self.log.push_back((now, line));
+        while self.log.len() > 50 {
+            self.log.pop_front();
+        }
+    }
+
+    /// Topics with at least one problem, worst first.
+    pub fn problem_topics(&self) -> Vec<(&String, &TopicCounters)> {
+        let mut topics: Vec<_> = self
+            .topics
+            .iter()
+            .filter(|(_, counters)| !counters.problems.is_empty())
+            .collect();
+        let total = |c: &TopicCounters| c.problems.values().sum::<u64>();
+        topics.sort_by(|a, b| total(b.1).cmp(&total(a.1)).then(a.0.cmp(b.0)));
+        topics
+    }
+}
+
+/// Connection and data-quality events, for the headless `--events` stream and the UI log.
+#[derive(Message, Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DataEvent {
+    pub time_ms: i64,
+    #[serde(flatten)]
+    pub kind: DataEventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum DataEventKind {
+    Connection(ConnectionEvent),
+    /// The first problem of its kind on a topic, then at most one every 10 s with the count.
+    DataProblem {
+        topic: String,
+        problem: ProblemKind,
+        detail: String,
+        count: u64,
+    },
+    Stale {
+        asset: String,
+        last_data_ms: Option<i64>,
+        reason: String,
+    },
+    Fresh {
+        asset: String,
+    },
+}
+
+/// Builds the decoder for a layout: default bindings plus the bindings file, if any.
+pub fn decoder_for(
+    layout: &PlantLayout,
+    layout_path: Option<&std::path::Path>,
+    bindings: Option<&std::path::Path>,
+) -> Result<Decoder, String> {
+    let explicit = bindings.map(std::path::Path::to_path_buf);
+    let beside = layout_path
+        .map(bindings_path_for)
+        .filter(|path| path.is_file());
+    let resolver = match explicit.or(beside) {
+        Some(path) => {
+            let file = load_bindings(&path, layout).map_err(|e| e.to_string())?;
+            TopicResolver::with_file(layout, &file)?
+        }
+        None => TopicResolver::from_layout(layout),
+    };
+    Ok(Decoder::new(resolver))
+}
+
+fn restart_source(
+    mut feed: ResMut<IngestFeed>,
+    document: Res<PlantDocument>,
+    mut status: ResMut<IngestStatus>,
+) {
+    if let Some(mut handle) = feed.handle.take() {
+        handle.stop();
+    }
+    // Events of the old layout would address the wrong assets.
+    while feed.receiver.try_recv().is_ok() {}
+    let now = now_ms();
+    let layout_path = match &document.source {
+        crate::plant::LayoutSource::File(path) => Some(path.as_path()),
+        crate::plant::LayoutSource::BuiltInDemo => None,
+    };
+    let decoder = match decoder_for(&document.layout, layout_path, feed.bindings.as_deref()) {
+        Ok(decoder) => decoder,
+        Err(error) => {
+            error!("bindings not loaded: {error}");
+            status.last_error = Some((now, error));
+            return;
+        }
+    };
+    let started = match feed.config.clone() {
+        SourceConfig::Simulator { sim, rate_hz } => {
+            status.source = crate::telemetry::source::SIMULATOR_SOURCE.into();
+            let simulator = Simulator::new(&document.layout, sim);
+            spawn_simulator_source(simulator, decoder, rate_hz, feed.sender.clone()).map(Some)
+        }
+        SourceConfig::Mqtt(config) => {
+            status.source = config.url.to_string();
+            spawn_mqtt_ingest(config, decoder, feed.sender.clone()).map(Some)
+        }
+        SourceConfig::Manual => {
+            status.source = "manual".into();
+            Ok(None)
+        }
+    };
+    match started {
+        Ok(handle) => feed.handle = handle,
+        Err(error) => {
+            error!("data source not started: {error}");
+            status.last_error = Some((now, error));
+        }
+    }
+}
+
+fn stop_source_on_exit(mut exits: MessageReader<AppExit>, mut feed: ResMut<IngestFeed>) {
+    if exits.read().next().is_some()
+        && let Some(mut handle) = feed.handle.take()
+    {
+        handle.stop();
+    }
+}
+
+fn attach_live_components(
+    mut commands: Commands,
+    new_assets: Query<(Entity, &AssetSpec), Without<LiveSignals>>,
+    capacity: Res<HistoryCapacity>,
+) {
+    for (entity, spec) in &new_assets {
+        let signals = spec
+            .0
+            .signals
+            .iter()
+            .map(|_| LiveSignal {
+                history: VecDeque::with_capacity(capacity.0.min(64)),
+                ..LiveSignal::default()
+            })
+            .collect();
+        commands
+            .entity(entity)
+            .insert((LiveSignals(signals), Freshness::default()));
+    }
+}
+
+/// Rate limit for repeated problem events of one kind on one topic.
+const PROBLEM_EVENT_INTERVAL_MS: i64 = 10_000;
+
+#[allow(clippy::too_many_arguments)]
+fn drain_ingest(
+    feed: Res<IngestFeed>,
+    index: Res<AssetIndex>,
+    capacity: Res<HistoryCapacity>,
+    mut status: ResMut<IngestStatus>,
+    mut assets: Query<(&AssetSpec, &mut LiveSignals, &mut Freshness)>,
+    mut events: MessageWriter<DataEvent>,
+    mut last_problem_event: Local<HashMap<(String, ProblemKind), i64>>,
+) {
+    let now = now_ms();
+    for event in feed.receiver.try_iter() {
+        match event {
+            IngestEvent::Samples {
+                topic,
+                received_ms,
+                samples,
+            } => {
+                status.messages += 1;
+                status.window_messages += 1;
+                status.samples += samples.len() as u64;
+                status.window_samples += samples.len() as u64;
+                let counters = match status.topics.get_mut(&topic) {
+                    Some(counters) => counters,
+                    None => status.topics.entry(topic).or_default(),
+                };
+                counters.messages += 1;
+                counters.samples += samples.len() as u64;
+                for sample in samples {
+                    let Some(entity) = index.at(sample.signal.asset) else {
+                        continue;
+                    };
+                    let Ok((_, mut live, mut freshness)) = assets.get_mut(entity) else {
+                        continue;
+                    };
+                    let Some(signal) = live.0.get_mut(sample.signal.signal as usize) else {
+                        continue;
+                    };
+                    signal.value = Some(sample.value);
+                    signal.quality = sample.quality;
+                    signal.time_ms = sample.time_ms;
+                    signal.received_ms = received_ms;
+                    if signal.history.len() >= capacity.0 {
+                        signal.history.pop_front();
+                    }
+                    signal.history.push_back((received_ms, sample.value as f32));
+                    if freshness.last_received_ms.is_none_or(|t| t < received_ms) {
+                        freshness.last_received_ms = Some(received_ms);
+                    }
+                    if freshness.dead.is_some() {
+                        freshness.dead = None;
+                    }
+                }
+            }
+            IngestEvent::Problem(problem) => {
+                status.problems += 1;
+                let counters = status.topics.entry(problem.topic.clone()).or_default();
+                if problem.kind.is_error() {
+                    counters.messages += 1;
+                }
+                let count = {
+                    let count = counters.problems.entry(problem.kind).or_insert(0);
+                    *count += 1;
+                    *count
+                };
+                counters.last_problem = Some(format!("{}: {}", problem.kind, problem.detail));
+                let key = (problem.topic.clone(), problem.kind);
+                let due = last_problem_event
+                    .get(&key)
+                    .is_none_or(|last| now - last >= PROBLEM_EVENT_INTERVAL_MS);
+                if due {
+                    last_problem_event.insert(key, now);
+                    events.write(DataEvent {
+                        time_ms: now,
+                        kind: DataEventKind::DataProblem {
+                            topic: problem.topic,
+                            problem: problem.kind,
+                            detail: problem.detail,
+                            count,
+                        },
+                    });
+                }
+            }
+            IngestEvent::Liveness(liveness) => {
+                for position in &liveness.assets {
+                    let Some(entity) = index.at(*position) else {
+                        continue;
+                    };
+                    if let Ok((_, _, mut freshness)) = assets.get_mut(entity) {
+                        freshness.dead = (!liveness.alive).then(|| liveness.reason.clone());
+                    }
+                }
+            }
+            IngestEvent::Connection(connection) => {
+                let line = match &connection {
+                    ConnectionEvent::Connecting { source } => {
+                        status.set_state(LinkState::Connecting, now);
+                        format!("connecting to {source}")
+                    }
+                    ConnectionEvent::Connected { source } => {
+                        status.set_state(LinkState::Connected, now);
+                        status.reconnect_attempt = 0;
+                        format!("connected to {source}")
+                    }
+                    ConnectionEvent::Subscribed { filters } => {
+                        status.subscriptions = filters.clone();
+                        format!("subscribed to {}", filters.join(", "))
+                    }
+                    ConnectionEvent::Lost { reason } => {
+                        status.last_error = Some((now, reason.clone()));
+                        format!("connection lost: {reason}")
+                    }
+                    ConnectionEvent::Reconnecting { attempt, delay_ms } => {
+                        status.set_state(LinkState::Reconnecting, now);
+                        status.reconnect_attempt = *attempt;
+                        format!(
+                            "reconnecting (attempt {attempt}) in {:.1} s",
+                            *delay_ms as f64 / 1000.0
+                        )
+                    }
+                    ConnectionEvent::Stopped => {
+                        status.set_state(LinkState::Stopped, now);
+                        "source stopped".to_string()
+                    }
+                };
+                status.log(now, line);
+                events.write(DataEvent {
+                    time_ms: now,
+                    kind: DataEventKind::Connection(connection),
+                });
+            }
+        }
+    }
+}
+
+/// Marks assets stale when their data is older than their `stale_after_s` or their node died.
+fn update_freshness(
+    mut assets: Query<(&AssetSpec, &mut Freshness)>,
+    mut events: MessageWriter<DataEvent>,
+) {
+    let now = now_ms();
+    for (spec, mut freshness) in &mut assets {
+        let Some(binding) = &spec.0.telemetry else {
+            continue;
+        };
+        let timeout_ms = (binding.stale_after_s as f64 * 1000.0) as i64;
+        let old = freshness
+            .last_received_ms
+            .is_some_and(|t| now - t > timeout_ms);
+        let stale = old || freshness.dead.is_some();
+        if stale != freshness.stale {
+            freshness.stale = stale;
+            let kind = if stale {
+                DataEventKind::Stale {
+                    asset: spec.0.id.clone(),
+                    last_data_ms: freshness.last_received_ms,
+                    reason: freshness.dead.clone().unwrap_or_else(|| {
+                        format!("no data for more than {} s", binding.stale_after_s)
+                    }),
+                }
+            } else {
+                DataEventKind::Fresh {
+                    asset: spec.0.id.clone(),
+                }
+            };
+            events.write(DataEvent { time_ms: now, kind });
+        }
+    }
+}
+
+fn update_rates(mut status: ResMut<IngestStatus>) {
+    let now = now_ms();
+    if status.window_start_ms == 0 {
+        status.window_start_ms = now;
+        return;
+    }
+    let elapsed = now - status.window_start_ms;
+    if elapsed >= 1000 {
+        let seconds = elapsed as f64 / 1000.0;
+        status.messages_per_s = status.window_messages as f64 / seconds;
+        status.samples_per_s = status.window_samples as f64 / seconds;
+        status.window_messages = 0;
+        status.window_samples = 0;
+        status.window_start_ms = now;
+    }
+}
+
+/// On a mesh of a stale asset: the material it had before it was greyed.
+#[derive(Component)]
+struct PaintBeforeStale(Handle<StandardMaterial>);
+
+/// On an asset whose meshes are greyed.
+#[derive(Component)]
+pub struct GreyedAsStale;
+
+/// Swaps a stale asset's materials for one shared grey, and back when data returns. Runs only
+/// on a change of the stale flag, so nothing is touched per frame.
+#[allow(clippy::type_complexity)]
+fn grey_stale_assets(
+    mut commands: Commands,
+    assets: Query<(Entity, &Freshness, Has<GreyedAsStale>), Changed<Freshness>>,
+    children: Query<&Children>,
+    mut meshes: Query<(
+        &mut MeshMaterial3d<StandardMaterial>,
+        Option<&PaintBeforeStale>,
+    )>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut grey: Local<Option<Handle<StandardMaterial>>>,
+) {
+    for (asset, freshness, greyed) in &assets {
+        if freshness.stale == greyed {
+            continue;
+        }
+        let grey = grey
+            .get_or_insert_with(|| {
+                materials.add(StandardMaterial {
+                    base_color: Color::srgb(0.46, 0.47, 0.49),
+                    perceptual_roughness: 0.95,
+                    ..default()
+                })
+            })
+            .clone();
+        for entity in children.iter_descendants(asset) {
+            let Ok((mut material, before)) = meshes.get_mut(entity) else {
+                continue;
+            };
+            if freshness.stale {
+                commands
+                    .entity(entity)
+                    .insert(PaintBeforeStale(material.0.clone()));
+                material.0 = grey.clone();
+            } else if let Some(before) = before {
+                material.0 = before.0.clone();
+                commands.entity(entity).remove::<PaintBeforeStale>();
+            }
+        }
+        if freshness.stale {
+            commands.entity(asset).insert(GreyedAsStale);
+        } else {
+            commands.entity(asset).remove::<GreyedAsStale>();
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Live telemetry over real MQTT on loopback: the headless app's ingest thread against a real
+//! broker, fed by a real publishing client.
+
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use plant_twin::headless::{HeadlessOptions, headless_app};
+use plant_twin::live::{Freshness, IngestStatus, LinkState, LivePlugin, LiveSignals, SourceConfig};
+use plant_twin::plant::{AssetIndex, AssetSpec, PlantDocument};
+use plant_twin::telemetry::ProblemKind;
+use plant_twin::telemetry::mqtt::MqttConfig;
+use plant_twin::telemetry::sparkplug::{
+    MessageType, Payload, bd_seq_metric, double_metric, topic as sp_topic,
+};
+use prost::Message;
+
+use crate::broker::{CuttableLine, Publisher, TestBroker};
+
+fn live_app(document: PlantDocument, url: &str) -> App {
+    let config = MqttConfig::new(url.parse().expect("url"));
+    let mut app = headless_app(
+        document,
+        LivePlugin {
+            source: SourceConfig::Mqtt(config),
+            bindings: None,
+            history: 100,
+        },
+        HeadlessOptions::default(),
+    );
+    app.update();
+    app
+}
+
+/// Updates the app until `done` holds; fails with `what` after 15 s.
+fn run_until(app: &mut App, what: &str, mut done: impl FnMut(&mut App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        app.update();
+        if done(app) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; status: {:?}",
+            app.world().resource::<IngestStatus>().log
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn value(app: &mut App, asset: &str, signal: &str) -> Option<f64> {
+    let entity = app.world().resource::<AssetIndex>().get(asset)?;
+    let spec = app.world().get::<AssetSpec>(entity)?;
+    let position = spec.0.signals.iter().position(|s| s.id == signal)?;
+    app.world()
+        .get::<LiveSignals>(entity)?
+        .0
+        .get(position)?
+        .value
+}
+
+fn freshness(app: &mut App, asset: &str) -> Freshness {
+    let entity = app
+        .world()
+        .resource::<AssetIndex>()
+        .get(asset)
+        .expect("asset");
+    app.world()
+        .get::<Freshness>(entity)
+        .expect("freshness")
+        .clone()
+}
+
+fn connected(app: &mut App) -> bool {
+    let status = app.world().resource::<IngestStatus>();
+    status.state == LinkState::Connected && !status.subscriptions.is_empty()
+}
+
+fn demo() -> PlantDocument {
+    PlantDocument::demo().expect("demo")
+}
+
+#[test]
+fn json_topics_reach_their_assets_and_garbage_is_counted() {
+    let broker = TestBroker::start();
+    let mut app = live_app(demo(), &broker.url());
+    run_until(&mut app, "connected and subscribed", connected);
+    let publisher = Publisher::connect(broker.port);
+
+    publisher.publish("acme/plant1/line2/press-202/oil_temp", "47.5");
+    publisher.publish(
+        "acme/plant1/utilities/pump-02/bearing/bearing_temp",
+        r#"{"value": 51.25, "ts": 1732200000000, "q": "good"}"#,
+    );
+    publisher.publish(
+        "acme/plant1/line1/cnc-103",
+        r#"{"spindle_power": 9.5, "axis_motor_current": 12}"#,
+    );
+    publisher.publish("acme/plant1/line1/cnc-101/spindle_power", "{broken");
+    publisher.publish(
+        "acme/plant1/line1/cnc-101/spindle_power",
+        r#"{"value": "fast"}"#,
+    );
+    publisher.publish("acme/plant1/line1/cnc-101/no_such_signal", "1");
+    publisher.publish("acme/plant1/line2/nobody/x", "1");
+    publisher.publish("acme/plant1/line2/press-202/oil_temp", "48.5");
+
+    run_until(&mut app, "values and counters", |app| {
+        value(app, "press-202", "oil_temp") == Some(48.5)
+            && value(app, "cnc-103", "axis_motor_current") == Some(12.0)
+            && app.world().resource::<IngestStatus>().problems >= 4
+    });
+    assert_eq!(value(&mut app, "pump-02", "bearing_temp"), Some(51.25));
+    assert_eq!(value(&mut app, "cnc-103", "spindle_power"), Some(9.5));
+    let status = app.world().resource::<IngestStatus>();
+    let cnc = &status.topics["acme/plant1/line1/cnc-101/spindle_power"];
+    assert_eq!(cnc.problems.get(&ProblemKind::Malformed), Some(&1));
+    assert_eq!(cnc.problems.get(&ProblemKind::WrongType), Some(&1));
+    assert!(
+        status.topics["acme/plant1/line2/nobody/x"]
+            .problems
+            .contains_key(&ProblemKind::Unmapped)
+    );
+    assert!(
+        status.topics["acme/plant1/line1/cnc-101/no_such_signal"]
+            .problems
+            .contains_key(&ProblemKind::UnknownSignal)
+    );
+    // The history keeps both values of the oil temperature, in order.
+    let entity = app
+        .world()
+        .resource::<AssetIndex>()
+        .get("press-202")
+        .expect("asset");
+    let spec = app.world().get::<AssetSpec>(entity).expect("spec");
+    let oil = spec
+        .0
+        .signals
+        .iter()
+        .position(|s| s.id == "oil_temp")
+        .expect("signal");
+    let history: Vec<f32> = app.world().get::<LiveSignals>(entity).expect("live").0[oil]
+        .history
+        .iter()
+        .map(|(_, v)| *v)
+        .collect();
+    assert_eq!(history, vec![47.5, 48.5]);
+}
+
+fn sparkplug(seq: Option<u64>, metrics: Vec<plant_twin::telemetry::sparkplug::Metric>) -> Vec<u8> {
+    Payload {
+        timestamp: Some(1_732_200_000_000),
+        metrics,
+        seq,
+        ..Payload::default()
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn sparkplug_births_data_and_death() {
+    let broker = TestBroker::start();
+    let mut app = live_app(demo(), &broker.url());
+    run_until(&mut app, "connected and subscribed", connected);
+    let publisher = Publisher::connect(broker.port);
+    let group = "plant1";
+
+    publisher.publish(
+        &sp_topic(group, MessageType::NodeBirth, "edge-utilities", None),
+        sparkplug(Some(0), vec![bd_seq_metric(3)]),
+    );
+    publisher.publish(
+        &sp_topic(
+            group,
+            MessageType::DeviceBirth,
+            "edge-utilities",
+            Some("pump-03"),
+        ),
+        sparkplug(Some(1), vec![double_metric(Some("flow"), Some(1), 22.0, 1)]),
+    );
+    publisher.publish(
+        &sp_topic(
+            group,
+            MessageType::DeviceData,
+            "edge-utilities",
+            Some("pump-03"),
+        ),
+        sparkplug(Some(2), vec![double_metric(None, Some(1), 23.5, 2)]),
+    );
+    run_until(&mut app, "Sparkplug value by alias", |app| {
+        value(app, "pump-03", "flow") == Some(23.5)
+    });
+    assert!(!freshness(&mut app, "pump-03").stale);
+
+    // A death from an older session is ignored; the current one makes the asset stale.
+    publisher.publish(
+        &sp_topic(group, MessageType::NodeDeath, "edge-utilities", None),
+        sparkplug(None, vec![bd_seq_metric(2)]),
+    );
+    publisher.publish(
+        &sp_topic(group, MessageType::NodeDeath, "edge-utilities", None),
+        sparkplug(None, vec![bd_seq_metric(3)]),
+    );
+    run_until(&mut app, "the node's death", |app| {
+        freshness(app, "pump-03").stale
+    });
+    let dead = freshness(&mut app, "pump-03").dead.expect("a reason");
+    assert!(dead.contains("NDEATH"), "{dead}");
+}
+
+#[test]
+fn silent_assets_go_stale_and_recover() {
+    let broker = TestBroker::start();
+    let mut document = demo();
+    for asset in &mut document.layout.assets {
+        if let Some(telemetry) = asset.telemetry.as_mut() {
+            telemetry.stale_after_s = 0.5;
+        }
+    }
+    let mut app = live_app(document, &broker.url());
+    run_until(&mut app, "connected and subscribed", connected);
+    let publisher = Publisher::connect(broker.port);
+    publisher.publish("acme/plant1/line3/agv-301/charger_temp", "30");
+    run_until(&mut app, "fresh data", |app| {
+        value(app, "agv-301", "charger_temp").is_some()
+    });
+    assert!(!freshness(&mut app, "agv-301").stale);
+    run_until(&mut app, "staleness", |app| freshness(app, "agv-301").stale);
+    publisher.publish("acme/plant1/line3/agv-301/charger_temp", "31");
+    run_until(&mut app, "recovery", |app| !freshness(app, "agv-301").stale);
+}
+
+#[test]
+fn the_broker_goes_away_and_comes_back() {
+    let broker = TestBroker::start();
+    let line = CuttableLine::start(broker.port);
+    let mut app = live_app(demo(), &line.url());
+    run_until(&mut app, "connected and subscribed", connected);
+    let publisher = Publisher::connect(broker.port);
+    publisher.publish("acme/plant1/line2/press-201/oil_temp", "40");
+    run_until(&mut app, "data before the outage", |app| {
+        value(app, "press-201", "oil_temp") == Some(40.0)
+    });
+
+    line.cut();
+    run_until(&mut app, "the loss to be noticed", |app| {
+        let status = app.world().resource::<IngestStatus>();
+        status.state == LinkState::Reconnecting && status.last_error.is_some()
+    });
+    // Published while the twin is cut off: not delivered (no persistent session), not fatal.
+    publisher.publish("acme/plant1/line2/press-201/oil_temp", "41");
+
+    line.restore();
+    let subscriptions_before = app.world().resource::<IngestStatus>().log.len();
+    run_until(&mut app, "reconnected and re-subscribed", |app| {
+        let status = app.world().resource::<IngestStatus>();
+        status.state == LinkState::Connected
+            && status.log.len() > subscriptions_before
+            && status
+                .log
+                .back()
+                .is_some_and(|(_, line)| line.starts_with("subscribed"))
+    });
+    publisher.publish("acme/plant1/line2/press-201/oil_temp", "42");
+    run_until(&mut app, "data after the outage", |app| {
+        value(app, "press-201", "oil_temp") == Some(42.0)
+    });
+}
