@@ -95,6 +95,7 @@ pub fn decode_json(
             let quality = quality_of(&document, *quality);
             match fields {
                 ObjectFields::ByName => {
+                    let before = out.len() + problems.len();
                     let mut unknown: Vec<&str> = vec![];
                     for (name, value) in map {
                         let is_meta = TIME_KEYS.contains(&name.as_str())
@@ -124,6 +125,9 @@ pub fn decode_json(
                             ProblemKind::UnknownSignal,
                             format!("no such signals: {}", unknown.join(", ")),
                         ));
+                    } else if out.len() + problems.len() == before {
+                        problems
+                            .push((ProblemKind::WrongType, "the object holds no signals".into()));
                     }
                 }
                 ObjectFields::Listed(listed) => {

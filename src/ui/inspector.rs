@@ -1,14 +1,19 @@
-//! Right panel: everything the layout says about the selected asset.
+//! Right panel: the selected asset: what the layout says about it, and its live signals with
+//! trends.
 
 use bevy_egui::egui;
+use egui_plot::{HLine, Line, Plot, PlotPoints};
 
 use super::PanelWorld;
+use super::status::{clock, duration_text};
 use crate::geometry::plan_from_world;
-use crate::layout::Footprint;
+use crate::layout::{Footprint, Signal};
+use crate::live::{Freshness, LiveSignal, LiveSignals};
+use crate::telemetry::{Quality, now_ms};
 
 pub(super) fn inspector_ui(ui: &mut egui::Ui, world: &PanelWorld) {
     ui.heading("Inspector");
-    let Some((spec, transform)) = world
+    let Some((spec, transform, live, freshness)) = world
         .selection
         .selected
         .and_then(|entity| world.assets.get(entity).ok())
@@ -18,10 +23,12 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, world: &PanelWorld) {
     };
     let asset = &spec.0;
     let layout = &world.document.layout;
+    let now = now_ms();
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.label(egui::RichText::new(&asset.name).strong().size(16.0));
+            freshness_ui(ui, asset.telemetry.is_some(), freshness, now);
             egui::Grid::new("asset_facts")
                 .num_columns(2)
                 .spacing([12.0, 3.0])
@@ -88,11 +95,11 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, world: &PanelWorld) {
                 .striped(true)
                 .show(ui, |ui| {
                     ui.weak("signal");
-                    ui.weak("unit");
+                    ui.weak("value");
                     ui.weak("normal");
                     ui.weak("limits");
                     ui.end_row();
-                    for signal in &asset.signals {
+                    for (index, signal) in asset.signals.iter().enumerate() {
                         ui.monospace(&signal.id).on_hover_text(
                             signal
                                 .component
@@ -101,8 +108,12 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, world: &PanelWorld) {
                                     format!("measures component {c}")
                                 }),
                         );
-                        ui.label(&signal.unit);
-                        ui.label(format!("{} … {}", signal.normal.0, signal.normal.1));
+                        let state = live.and_then(|live| live.0.get(index));
+                        value_ui(ui, signal, state, now);
+                        ui.label(format!(
+                            "{} … {} {}",
+                            signal.normal.0, signal.normal.1, signal.unit
+                        ));
                         ui.label(
                             signal
                                 .limits
@@ -111,7 +122,120 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, world: &PanelWorld) {
                         ui.end_row();
                     }
                 });
-            ui.add_space(6.0);
-            ui.weak("Live values appear here once telemetry is connected.");
+
+            if let Some(live) = live {
+                ui.add_space(8.0);
+                ui.strong("Trends");
+                trends_ui(ui, &asset.id, &asset.signals, live, now);
+            }
         });
+}
+
+fn freshness_ui(ui: &mut egui::Ui, bound: bool, freshness: Option<&Freshness>, now: i64) {
+    let Some(freshness) = freshness.filter(|_| bound) else {
+        return;
+    };
+    let amber = egui::Color32::from_rgb(240, 180, 40);
+    match (freshness.last_received_ms, freshness.stale) {
+        (None, _) => {
+            ui.colored_label(amber, "No data received yet");
+        }
+        (Some(last), true) => {
+            let age = duration_text((now - last) as f64 / 1000.0);
+            let why = freshness
+                .dead
+                .as_ref()
+                .map_or(String::new(), |reason| format!(" — {reason}"));
+            ui.colored_label(
+                egui::Color32::from_rgb(235, 80, 70),
+                format!("STALE: last data {age} ago ({}){why}", clock(last)),
+            );
+        }
+        (Some(last), false) => {
+            ui.weak(format!(
+                "Live · last data {} ago",
+                duration_text((now - last) as f64 / 1000.0)
+            ));
+        }
+    }
+}
+
+fn value_ui(ui: &mut egui::Ui, signal: &Signal, state: Option<&LiveSignal>, now: i64) {
+    let Some((state, value)) = state.and_then(|s| s.value.map(|v| (s, v))) else {
+        ui.weak("—");
+        return;
+    };
+    let (low, high) = signal.normal;
+    let outside = value < low || value > high;
+    let beyond_limit = signal
+        .limits
+        .is_some_and(|(lo, hi)| value < lo || value > hi);
+    let mut text =
+        egui::RichText::new(format!("{} {}", format_value(value), signal.unit)).monospace();
+    if beyond_limit {
+        text = text.color(egui::Color32::from_rgb(235, 80, 70)).strong();
+    } else if outside {
+        text = text.color(egui::Color32::from_rgb(240, 180, 40));
+    }
+    let quality = match state.quality {
+        Quality::Good => "",
+        Quality::Uncertain => " (uncertain)",
+        Quality::Bad => " (bad)",
+    };
+    ui.label(text).on_hover_text(format!(
+        "source time {} · received {} ago{quality}",
+        clock(state.time_ms),
+        duration_text((now - state.received_ms) as f64 / 1000.0)
+    ));
+}
+
+/// Up to four significant digits, without scientific notation for plant-sized numbers.
+pub fn format_value(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1000.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 100.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.3}")
+    }
+}
+
+fn trends_ui(ui: &mut egui::Ui, asset_id: &str, signals: &[Signal], live: &LiveSignals, now: i64) {
+    for (index, (signal, state)) in signals.iter().zip(&live.0).enumerate() {
+        ui.label(format!("{} [{}]", signal.id, signal.unit));
+        let points: Vec<[f64; 2]> = state
+            .history
+            .iter()
+            .map(|(time, value)| [(time - now) as f64 / 1000.0, *value as f64])
+            .collect();
+        let (low, high) = signal.normal;
+        let normal = egui::Color32::from_rgba_unmultiplied(120, 200, 140, 110);
+        Plot::new(("trend", asset_id, index))
+            .height(70.0)
+            .allow_zoom(false)
+            .allow_drag(false)
+            .allow_scroll(false)
+            .allow_boxed_zoom(false)
+            .show_x(false)
+            .include_y(low)
+            .include_y(high)
+            .x_axis_formatter(|mark, _| format!("{:.0} s", mark.value))
+            .show(ui, |plot| {
+                plot.hline(HLine::new("normal low", low).color(normal));
+                plot.hline(HLine::new("normal high", high).color(normal));
+                if let Some((_, limit)) = signal.limits {
+                    plot.hline(
+                        HLine::new("limit", limit).color(egui::Color32::from_rgb(235, 80, 70)),
+                    );
+                }
+                plot.line(
+                    Line::new(signal.id.clone(), PlotPoints::from(points))
+                        .width(1.5)
+                        .color(egui::Color32::from_rgb(110, 180, 255)),
+                );
+            });
+    }
 }

@@ -13,10 +13,10 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld) {
         return;
     };
     let eye = camera_transform.translation();
-    let mut candidates: Vec<(bool, f32, egui::Pos2, &str)> = world
+    let mut candidates: Vec<(bool, f32, egui::Pos2, &str, bool)> = world
         .assets
         .iter()
-        .filter_map(|(spec, transform)| {
+        .filter_map(|(spec, transform, _, freshness)| {
             let (_, _, height) = spec.0.extents();
             let anchor = transform.translation() + bevy::math::Vec3::Y * (height + 0.4);
             let screen = camera.world_to_viewport(camera_transform, anchor).ok()?;
@@ -29,21 +29,24 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld) {
                 anchor.distance(eye),
                 egui::pos2(screen.x, screen.y),
                 spec.0.id.as_str(),
+                freshness.is_some_and(|f| f.stale),
             ))
         })
-        .filter(|(_, _, pos, _)| painter.clip_rect().contains(*pos))
+        .filter(|(_, _, pos, _, _)| painter.clip_rect().contains(*pos))
         .collect();
     // Selected first, then nearest first: those win when labels would overlap.
     candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.total_cmp(&b.1)));
 
     let font = egui::FontId::proportional(13.0);
     let mut taken: Vec<egui::Rect> = vec![];
-    for (selected, _, pos, text) in candidates {
+    for (selected, _, pos, text, stale) in candidates {
         if taken.len() >= MAX_LABELS {
             break;
         }
         let color = if selected {
             egui::Color32::from_rgb(20, 230, 255)
+        } else if stale {
+            egui::Color32::from_gray(150)
         } else {
             egui::Color32::from_gray(240)
         };

@@ -5,6 +5,7 @@ mod asset_list;
 mod inspector;
 mod labels;
 mod shortcuts;
+mod status;
 
 use std::path::PathBuf;
 
@@ -64,6 +65,7 @@ pub struct UiState {
     pub search: String,
     pub show_help: bool,
     pub show_labels: bool,
+    pub show_diagnostics: bool,
     /// The load error the user closed, so the same one does not pop up again.
     dismissed_error: Option<String>,
     dialog_open: bool,
@@ -153,7 +155,17 @@ struct PanelWorld<'w, 's> {
     index: Res<'w, AssetIndex>,
     load_status: Res<'w, LayoutLoadStatus>,
     stats: Res<'w, FrameStats>,
-    assets: Query<'w, 's, (&'static AssetSpec, &'static GlobalTransform)>,
+    ingest: Res<'w, crate::live::IngestStatus>,
+    assets: Query<
+        'w,
+        's,
+        (
+            &'static AssetSpec,
+            &'static GlobalTransform,
+            Option<&'static crate::live::LiveSignals>,
+            Option<&'static crate::live::Freshness>,
+        ),
+    >,
     cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
 }
 
@@ -214,6 +226,7 @@ fn panels_ui(
                     });
                 }
                 ui.checkbox(&mut ui_state.show_labels, "Asset labels  (L)");
+                ui.checkbox(&mut ui_state.show_diagnostics, "Data diagnostics  (F2)");
             });
             ui.menu_button("Help", |ui| {
                 if ui.button("Keyboard and mouse  (F1)").clicked() {
@@ -232,6 +245,8 @@ fn panels_ui(
             ui.label(format!("{} assets", world.document.layout.assets.len()));
             ui.separator();
             ui.label(format!("{} zones", world.document.layout.zones.len()));
+            ui.separator();
+            status::status_indicator_ui(ui, &world.ingest, &mut ui_state.show_diagnostics);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let ms = world.stats.frame_ms;
                 let fps = if ms > 0.0 { 1000.0 / ms } else { 0.0 };
@@ -267,8 +282,19 @@ fn panels_ui(
     viewport.pointer_over_scene =
         pointer.is_some_and(|pos| scene_rect.contains(pos)) && !ctx.is_pointer_over_egui();
 
+    let scene_painter = root.painter_at(scene_rect);
     if ui_state.show_labels {
-        labels::labels_ui(&root.painter_at(scene_rect), &world);
+        labels::labels_ui(&scene_painter, &world);
+    }
+    status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest);
+
+    if ui_state.show_diagnostics {
+        let mut open = true;
+        egui::Window::new("Data diagnostics")
+            .open(&mut open)
+            .default_width(520.0)
+            .show(ctx, |ui| status::diagnostics_ui(ui, &world.ingest));
+        ui_state.show_diagnostics = open;
     }
 
     if ui_state.show_help {

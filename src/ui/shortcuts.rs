@@ -21,6 +21,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Home", "Frame the whole plant"),
     ("Esc", "Clear the selection"),
     ("L", "Show or hide asset labels"),
+    ("F2", "Show or hide data diagnostics"),
     ("Ctrl + O", "Open a layout file"),
     ("F1 or ?", "Show or hide this help"),
 ];
@@ -69,6 +70,9 @@ pub(super) fn keyboard_shortcuts(
             target: SelectTarget::Entity(entity),
             frame: true,
         });
+    }
+    if keys.just_pressed(KeyCode::F2) {
+        ui_state.show_diagnostics = !ui_state.show_diagnostics;
     }
     if keys.just_pressed(KeyCode::KeyL) && !ctrl {
         ui_state.show_labels = !ui_state.show_labels;

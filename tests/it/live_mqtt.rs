@@ -266,3 +266,102 @@ fn the_broker_goes_away_and_comes_back() {
         value(app, "press-201", "oil_temp") == Some(42.0)
     });
 }
+
+/// The binaries end to end: `plant-twin sim` publishes to a real broker, a headless
+/// `plant-twin` mirrors it and writes its snapshot and events.
+fn headless_binary_mirrors(format: &str) {
+    let broker = TestBroker::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (snapshot, events) = (
+        dir.path().join("snapshot.json"),
+        dir.path().join("events.jsonl"),
+    );
+    let binary = env!("CARGO_BIN_EXE_plant-twin");
+    let mut twin = std::process::Command::new(binary)
+        .args([
+            "--headless",
+            "--mqtt",
+            &broker.url(),
+            "--exit-after",
+            "6",
+            "--snapshot",
+        ])
+        .arg(&snapshot)
+        .arg("--events")
+        .arg(&events)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("twin starts");
+    // Let the twin subscribe first, so it sees the Sparkplug births.
+    std::thread::sleep(Duration::from_millis(1500));
+    let sim = std::process::Command::new(binary)
+        .args([
+            "sim",
+            "--mqtt",
+            &broker.url(),
+            "--format",
+            format,
+            "--rate",
+            "2",
+        ])
+        .args(["--scenario", "healthy", "--duration", "3"])
+        .output()
+        .expect("sim runs");
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    assert!(twin.wait().expect("twin exits").success());
+
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).expect("snapshot written")).expect("JSON");
+    assert_eq!(
+        snapshot["connection"]["state"], "connected",
+        "{}",
+        snapshot["connection"]
+    );
+    let assets = snapshot["assets"].as_object().expect("assets");
+    assert_eq!(assets.len(), 45);
+    let mut with_values = 0;
+    for (id, asset) in assets {
+        for (signal, state) in asset["signals"].as_object().expect("signals") {
+            assert!(state["unit"].is_string(), "{id}/{signal}");
+            with_values += usize::from(state["value"].is_number());
+        }
+    }
+    assert_eq!(
+        with_values, 172,
+        "every signal of the demo plant has a value"
+    );
+    let pump = &snapshot["assets"]["pump-02"]["signals"]["bearing_temp"];
+    assert_eq!(pump["unit"], "degC");
+    assert_eq!(pump["stale"], false);
+    assert!(
+        snapshot["topics"]
+            .as_object()
+            .is_some_and(|t| !t.is_empty())
+    );
+
+    let events = std::fs::read_to_string(&events).expect("events written");
+    let parsed: Vec<serde_json::Value> = events
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert!(
+        parsed
+            .iter()
+            .any(|e| e["event"] == "connection" && e["state"] == "connected"),
+        "{events}"
+    );
+}
+
+#[test]
+fn headless_binary_mirrors_json_telemetry() {
+    headless_binary_mirrors("json");
+}
+
+#[test]
+fn headless_binary_mirrors_sparkplug_telemetry() {
+    headless_binary_mirrors("sparkplug");
+}

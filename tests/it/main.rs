@@ -2,6 +2,7 @@
 
 mod broker;
 mod cli;
+mod garbage;
 mod gui;
 mod headless_app;
 mod layout_files;
