@@ -338,8 +338,9 @@ impl Simulator {
                 if model.faulted && severity > 0.0 {
                     match scenario.fault {
                         Some(FaultKind::BearingWear) => {
-                            // Wear accelerates: quadratic in time, ending well past the limit.
-                            let wear = severity * severity;
+                            // Wear shows early and accelerates: a linear part makes the first
+                            // minute visible on a trend, the quadratic part takes it past the limit.
+                            let wear = 0.35 * severity + 0.65 * severity * severity;
                             value += model.fault_excess * wear + noise * span * 0.05 * wear;
                         }
                         Some(FaultKind::Overheating) => value += model.fault_excess * severity,

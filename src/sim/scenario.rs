@@ -50,13 +50,13 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "bearing-wear",
-        description: "pump-02's drive-end bearing wears: vibration and temperature creep up from 20 s, past their limits after about 7 minutes",
+        description: "pump-02's drive-end bearing wears: vibration and temperature creep up from 20 s, past their limits after about 5 minutes",
         fault: Some(FaultKind::BearingWear),
         asset: "pump-02",
         kind: AssetKind::Pump,
         signal: "bearing",
         start_s: 20.0,
-        ramp_s: 420.0,
+        ramp_s: 300.0,
     },
     Scenario {
         name: "overheating",

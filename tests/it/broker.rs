@@ -32,16 +32,40 @@ pub struct TestBroker {
 
 impl TestBroker {
     pub fn start() -> TestBroker {
+        TestBroker::start_with(None)
+    }
+
+    /// A broker that accepts only `user` with `password`.
+    pub fn start_with_login(user: &str, password: &str) -> TestBroker {
+        TestBroker::start_with(Some((user, password)))
+    }
+
+    fn start_with(login: Option<(&str, &str)>) -> TestBroker {
         let port = free_port();
         let broker = match std::env::var("PLANT_TWIN_TEST_BROKER").as_deref() {
             Ok("mosquitto") => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let config = dir.path().join("mosquitto.conf");
-                std::fs::write(
-                    &config,
-                    format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
-                )
-                .expect("config written");
+                let mut text = format!("listener {port} 127.0.0.1\npersistence false\n");
+                match login {
+                    None => text.push_str("allow_anonymous true\n"),
+                    Some((user, password)) => {
+                        let passwords = dir.path().join("passwords");
+                        let made = std::process::Command::new("mosquitto_passwd")
+                            .arg("-c")
+                            .arg("-b")
+                            .arg(&passwords)
+                            .args([user, password])
+                            .status()
+                            .expect("mosquitto_passwd (package mosquitto) runs");
+                        assert!(made.success(), "mosquitto_passwd failed");
+                        text.push_str(&format!(
+                            "allow_anonymous false\npassword_file {}\n",
+                            passwords.display()
+                        ));
+                    }
+                }
+                std::fs::write(&config, text).expect("config written");
                 let child = std::process::Command::new("mosquitto")
                     .arg("-c")
                     .arg(&config)
@@ -56,6 +80,7 @@ impl TestBroker {
                 }
             }
             _ => {
+                let auth = login.map(|(user, password)| serde_json::json!({ user: password }));
                 let config: rumqttd::Config = serde_json::from_value(serde_json::json!({
                     "id": 0,
                     "router": {
@@ -72,6 +97,7 @@ impl TestBroker {
                             "connection_timeout_ms": 60000,
                             "max_payload_size": 2097152,
                             "max_inflight_count": 1000,
+                            "auth": auth,
                             "dynamic_filters": true
                         }
                     }}

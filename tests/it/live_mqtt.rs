@@ -365,3 +365,118 @@ fn headless_binary_mirrors_json_telemetry() {
 fn headless_binary_mirrors_sparkplug_telemetry() {
     headless_binary_mirrors("sparkplug");
 }
+
+/// Everything on the broker, as a spy subscribed to `#` sees it.
+fn spy(port: u16) -> crossbeam_channel::Receiver<String> {
+    let mut options = rumqttc::MqttOptions::new(format!("spy-{port}"), "127.0.0.1", port);
+    options.set_max_packet_size(4 << 20, 4 << 20);
+    let (client, mut connection) = rumqttc::Client::new(options, 100);
+    let (sender, receiver) = crossbeam_channel::unbounded();
+    let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
+    std::thread::Builder::new()
+        .name("test-spy".into())
+        .spawn(move || {
+            for event in connection.iter() {
+                match event {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => {
+                        let _ = client.try_subscribe("#", rumqttc::QoS::AtMostOnce);
+                    }
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                        let _ = ready_tx.try_send(());
+                    }
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                        let _ = sender.send(p.topic);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                    _ => {}
+                }
+            }
+        })
+        .expect("spy thread");
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("spy subscribed");
+    receiver
+}
+
+/// The twin only listens: data from an unborn Sparkplug node would deserve a rebirth request,
+/// but none is published unless commands are enabled.
+#[test]
+fn the_twin_publishes_nothing_unless_commands_are_enabled() {
+    for commands_enabled in [false, true] {
+        let broker = TestBroker::start();
+        let spy = spy(broker.port);
+        let mut config = MqttConfig::new(broker.url().parse().expect("url"));
+        config.commands_enabled = commands_enabled;
+        let mut app = headless_app(
+            demo(),
+            LivePlugin {
+                source: SourceConfig::Mqtt(config),
+                bindings: None,
+                history: 10,
+            },
+            HeadlessOptions::default(),
+        );
+        run_until(&mut app, "connected and subscribed", connected);
+        let publisher = Publisher::connect(broker.port);
+        let ddata = sp_topic("plant1", MessageType::DeviceData, "edge-9", Some("pump-01"));
+        publisher.publish(
+            &ddata,
+            sparkplug(Some(4), vec![double_metric(Some("flow"), None, 20.0, 1)]),
+        );
+        run_until(&mut app, "the unborn data", |app| {
+            value(app, "pump-01", "flow") == Some(20.0)
+        });
+        // Give a would-be command time to reach the spy.
+        let deadline = Instant::now() + Duration::from_millis(800);
+        let mut seen = vec![];
+        while Instant::now() < deadline {
+            app.update();
+            seen.extend(spy.try_iter());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let from_twin: Vec<&String> = seen.iter().filter(|topic| **topic != ddata).collect();
+        if commands_enabled {
+            assert_eq!(
+                from_twin,
+                vec!["spBv1.0/plant1/NCMD/edge-9"],
+                "a rebirth request"
+            );
+        } else {
+            assert!(from_twin.is_empty(), "the twin published {from_twin:?}");
+        }
+    }
+}
+
+#[test]
+fn credentials_are_used_and_a_refusal_is_shown() {
+    let broker = TestBroker::start_with_login("twin", "s3cret");
+    let login = |password: &str| {
+        let mut config = MqttConfig::new(broker.url().parse().expect("url"));
+        config.username = Some("twin".into());
+        config.password = Some(password.into());
+        headless_app(
+            demo(),
+            LivePlugin {
+                source: SourceConfig::Mqtt(config),
+                bindings: None,
+                history: 10,
+            },
+            HeadlessOptions::default(),
+        )
+    };
+    let mut refused = login("wrong");
+    run_until(&mut refused, "the refusal", |app| {
+        let status = app.world().resource::<IngestStatus>();
+        status.state == LinkState::Reconnecting && status.last_error.is_some()
+    });
+    let error = refused
+        .world()
+        .resource::<IngestStatus>()
+        .last_error
+        .clone();
+    assert!(error.is_some_and(|(_, text)| !text.is_empty()));
+
+    let mut accepted = login("s3cret");
+    run_until(&mut accepted, "connected and subscribed", connected);
+}
