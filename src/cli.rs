@@ -217,9 +217,20 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Check every clearance rule of a layout without a window: asset to asset, asset to
+    /// keep-out zone, walkway free width, floor boundary. Prints each violation (distances
+    /// rounded to the millimetre) and exits 1 if there is any, 0 if none.
+    Clearance {
+        /// Layout file (RON).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Publish simulated telemetry for every asset and signal of a layout to an MQTT broker,
     /// with an optional scripted fault.
-    Sim(SimArgs),
+    Sim(Box<SimArgs>),
 }
 
 #[derive(Debug, Clone, Args)]

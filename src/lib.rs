@@ -6,6 +6,7 @@
 pub mod app;
 pub mod camera;
 pub mod capture;
+pub mod clearance;
 pub mod cli;
 pub mod fsutil;
 pub mod geometry;

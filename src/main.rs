@@ -19,6 +19,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Validate { ref files }) => validate(files),
         Some(Command::Sim(ref args)) => simulate(args),
+        Some(Command::Clearance { ref file, json }) => clearance(file, json),
         None => run_app(cli),
     }
 }
@@ -49,6 +50,48 @@ fn validate(files: &[std::path::PathBuf]) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn clearance(file: &std::path::Path, json: bool) -> ExitCode {
+    let layout = match load_layout(file) {
+        Ok(layout) => layout,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let violations = plant_twin::clearance::ClearanceModel::new(&layout).check_all();
+    let millimetres = |metres: f32| (metres as f64 * 1000.0).round() / 1000.0;
+    if json {
+        let rows: Vec<serde_json::Value> = violations
+            .iter()
+            .map(|violation| {
+                let (asset, other) = violation.ids(&layout);
+                serde_json::json!({
+                    "asset": asset,
+                    "other": other,
+                    "distance_m": millimetres(violation.distance),
+                    "required_m": millimetres(violation.required),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
+        );
+    } else if violations.is_empty() {
+        println!("{}: no clearance violations", file.display());
+    } else {
+        for violation in &violations {
+            println!("{}", violation.describe(&layout));
+        }
+        println!("{}: {} violation(s)", file.display(), violations.len());
+    }
+    if violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -123,7 +123,7 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, world: &PanelWorld) {
                     }
                 });
 
-            if let Some(live) = live {
+            if let Some(live) = live.filter(|live| live.0.iter().any(|s| !s.history.is_empty())) {
                 ui.add_space(8.0);
                 ui.strong("Trends");
                 trends_ui(ui, &asset.id, &asset.signals, live, now);
@@ -205,6 +205,9 @@ pub fn format_value(value: f64) -> String {
 
 fn trends_ui(ui: &mut egui::Ui, asset_id: &str, signals: &[Signal], live: &LiveSignals, now: i64) {
     for (index, (signal, state)) in signals.iter().zip(&live.0).enumerate() {
+        if state.history.is_empty() {
+            continue;
+        }
         ui.label(format!("{} [{}]", signal.id, signal.unit));
         let points: Vec<[f64; 2]> = state
             .history

@@ -71,3 +71,49 @@ fn a_bad_layout_stops_before_any_window_opens() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown-kind.ron:32:19: "), "{stderr}");
 }
+
+#[test]
+fn clearance_reports_each_violation_to_the_millimetre() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let layout = dir.path().join("moved.ron");
+    // Move robot-201 to 0.42 m beside press-201 (press spans x 20.5..23.5, robot is 1.2 m wide).
+    let text = std::fs::read_to_string(repo_file("plant-layouts/demo-plant.ron"))
+        .expect("demo")
+        .replace("position: (28.0, 31.0)", "position: (24.52, 31.0)");
+    std::fs::write(&layout, text).expect("written");
+
+    let clean = plant_twin()
+        .arg("clearance")
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .output()
+        .expect("runs");
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+
+    let output = plant_twin()
+        .arg("clearance")
+        .arg(&layout)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("press-201 <-> robot-201: 0.420 m < 1.200 m required clearance"),
+        "{stdout}"
+    );
+
+    let output = plant_twin()
+        .args(["clearance", "--json"])
+        .arg(&layout)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        rows[0],
+        serde_json::json!({"asset": "press-201", "other": "robot-201", "distance_m": 0.42, "required_m": 1.2})
+    );
+}
