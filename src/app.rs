@@ -8,6 +8,7 @@ use crate::camera::CameraPlugin;
 use crate::capture::{CapturePlugin, CaptureRequest};
 use crate::live::LivePlugin;
 use crate::plant::{PlantDocument, PlantPlugin};
+use crate::sandbox::{EditMode, SandboxPlugin, ViolationGizmosPlugin};
 use crate::scene::ScenePlugin;
 use crate::selection::{HighlightPlugin, SelectAsset, SelectTarget, SelectionPlugin};
 use crate::ui::UiPlugin;
@@ -57,6 +58,10 @@ pub struct GuiOptions {
     pub select: Option<String>,
     pub window_size: Option<(u32, u32)>,
     pub capture: Option<CaptureRequest>,
+    /// Never allow editing the layout.
+    pub read_only: bool,
+    /// Start in edit mode.
+    pub edit: bool,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -76,14 +81,22 @@ pub fn gui_app(document: PlantDocument, options: GuiOptions, live: LivePlugin) -
         MeshPickingPlugin,
         TwinCorePlugin { document },
         live,
+        SandboxPlugin {
+            read_only: options.read_only,
+        },
         HighlightPlugin,
+        ViolationGizmosPlugin,
         UiPlugin,
     ));
     if let Some(id) = options.select {
         app.world_mut().write_message(SelectAsset {
             target: SelectTarget::Id(id),
             frame: true,
+            additive: false,
         });
+    }
+    if options.edit && !options.read_only {
+        app.insert_state(EditMode::Editing);
     }
     if let Some(capture) = options.capture {
         app.add_plugins(CapturePlugin { request: capture });

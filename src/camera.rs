@@ -16,6 +16,7 @@ impl Plugin for CameraPlugin {
     fn build(&self, app: &mut App) {
         app.add_message::<CameraCommand>()
             .init_resource::<SceneViewport>()
+            .init_resource::<CameraInputCapture>()
             .configure_sets(Update, CameraSystems.in_set(AppSystems::Presentation))
             .add_systems(Startup, spawn_camera)
             .add_systems(
@@ -54,6 +55,14 @@ pub struct SceneViewport {
     pub rect: Option<Rect>,
     /// The pointer is over the 3D view and not over any egui window or panel.
     pub pointer_over_scene: bool,
+}
+
+/// Inputs another tool has taken for itself this frame (an asset drag in the sandbox takes the
+/// pointer; nudging takes the arrow keys).
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
+pub struct CameraInputCapture {
+    pub pointer: bool,
+    pub arrow_keys: bool,
 }
 
 /// Orbit parameters: the camera sits `distance` from `focus`, turned `yaw` about `+Y` and tilted
@@ -254,12 +263,16 @@ fn orbit_with_mouse(
     scroll: Res<AccumulatedMouseScroll>,
     keys: Res<ButtonInput<KeyCode>>,
     viewport: Res<SceneViewport>,
+    capture: Res<CameraInputCapture>,
     mut cameras: Query<&mut OrbitCamera>,
     mut drag: Local<DragState>,
 ) {
     let any_button = [MouseButton::Left, MouseButton::Right, MouseButton::Middle];
-    if buttons.any_just_pressed(any_button) && viewport.pointer_over_scene {
+    if buttons.any_just_pressed(any_button) && viewport.pointer_over_scene && !capture.pointer {
         drag.active = true;
+    }
+    if capture.pointer {
+        drag.active = false;
     }
     if !buttons.any_pressed(any_button) {
         drag.active = false;
@@ -292,9 +305,13 @@ fn orbit_with_keys(
     keys: Res<ButtonInput<KeyCode>>,
     time: Res<Time>,
     egui_input: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    capture: Res<CameraInputCapture>,
     mut cameras: Query<&mut OrbitCamera>,
 ) {
-    if egui_input.is_some_and(|input| input.wants_any_keyboard_input()) {
+    // Ctrl combinations are commands (Ctrl+E, Ctrl+S...), not camera moves.
+    if egui_input.is_some_and(|input| input.wants_any_keyboard_input())
+        || keys.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight])
+    {
         return;
     }
     let Ok(mut orbit) = cameras.single_mut() else {
@@ -305,14 +322,24 @@ fn orbit_with_keys(
         let pressed = |codes: &[KeyCode]| codes.iter().any(|code| keys.pressed(*code));
         (pressed(pos) as i32 - pressed(neg) as i32) as f32
     };
-    let right = axis(
-        &[KeyCode::KeyA, KeyCode::ArrowLeft],
-        &[KeyCode::KeyD, KeyCode::ArrowRight],
-    );
-    let forward = axis(
-        &[KeyCode::KeyS, KeyCode::ArrowDown],
-        &[KeyCode::KeyW, KeyCode::ArrowUp],
-    );
+    // While the sandbox nudges with the arrows, only W A S D pan.
+    let (right, forward) = if capture.arrow_keys {
+        (
+            axis(&[KeyCode::KeyA], &[KeyCode::KeyD]),
+            axis(&[KeyCode::KeyS], &[KeyCode::KeyW]),
+        )
+    } else {
+        (
+            axis(
+                &[KeyCode::KeyA, KeyCode::ArrowLeft],
+                &[KeyCode::KeyD, KeyCode::ArrowRight],
+            ),
+            axis(
+                &[KeyCode::KeyS, KeyCode::ArrowDown],
+                &[KeyCode::KeyW, KeyCode::ArrowUp],
+            ),
+        )
+    };
     let turn = axis(&[KeyCode::KeyE], &[KeyCode::KeyQ]);
     let tilt = axis(&[KeyCode::PageDown], &[KeyCode::PageUp]);
     let zoom = axis(

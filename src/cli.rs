@@ -47,6 +47,14 @@ pub struct Cli {
     #[command(flatten)]
     pub source: SourceArgs,
 
+    /// Never allow editing the layout (control rooms, shared screens).
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Start in the layout sandbox's edit mode (Ctrl+E toggles it).
+    #[arg(long, conflicts_with = "read_only")]
+    pub edit: bool,
+
     /// Run without a window: the same ECS, fed by the same source, writing --snapshot and
     /// --events.
     #[arg(long)]
@@ -227,6 +235,17 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Compare an edited layout with its baseline: assets moved or turned, clearance
+    /// violations added and removed. Markdown by default.
+    Diff {
+        #[arg(value_name = "BASELINE")]
+        baseline: PathBuf,
+        #[arg(value_name = "EDITED")]
+        edited: PathBuf,
+        /// CSV instead of Markdown.
+        #[arg(long)]
+        csv: bool,
     },
     /// Publish simulated telemetry for every asset and signal of a layout to an MQTT broker,
     /// with an optional scripted fault.

@@ -20,6 +20,11 @@ fn main() -> ExitCode {
         Some(Command::Validate { ref files }) => validate(files),
         Some(Command::Sim(ref args)) => simulate(args),
         Some(Command::Clearance { ref file, json }) => clearance(file, json),
+        Some(Command::Diff {
+            ref baseline,
+            ref edited,
+            csv,
+        }) => diff(baseline, edited, csv),
         None => run_app(cli),
     }
 }
@@ -93,6 +98,23 @@ fn clearance(file: &std::path::Path, json: bool) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn diff(baseline: &std::path::Path, edited: &std::path::Path, csv: bool) -> ExitCode {
+    let (baseline_layout, edited_layout) = match (load_layout(baseline), load_layout(edited)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let diff = plant_twin::layout::diff::diff_layouts(&baseline_layout, &edited_layout);
+    if csv {
+        print!("{}", diff.to_csv());
+    } else {
+        print!("{}", diff.to_markdown(&baseline.display().to_string()));
+    }
+    ExitCode::SUCCESS
 }
 
 fn load_document(layout: Option<&std::path::Path>) -> Result<PlantDocument, String> {
@@ -177,6 +199,8 @@ fn run_app(cli: Cli) -> ExitCode {
                 path,
                 after_frames: cli.screenshot_after,
             }),
+            read_only: cli.read_only,
+            edit: cli.edit,
         };
         gui_app(document, options, live)
     };

@@ -49,18 +49,33 @@ impl Plugin for HighlightPlugin {
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SelectionSystems;
 
-/// The asset under the pointer and the selected asset.
+/// The asset under the pointer and the selected assets: `selected` is the one the inspector
+/// shows, `also` the others of a multi-selection (Ctrl + click), moved together when editing.
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
 pub struct Selection {
     pub hovered: Option<Entity>,
     pub selected: Option<Entity>,
+    pub also: Vec<Entity>,
 }
 
-/// Intent: select this asset (or nothing), optionally moving the camera to it.
+impl Selection {
+    /// Every selected asset, the primary first.
+    pub fn all(&self) -> Vec<Entity> {
+        self.selected.iter().chain(&self.also).copied().collect()
+    }
+
+    pub fn contains(&self, entity: Entity) -> bool {
+        self.selected == Some(entity) || self.also.contains(&entity)
+    }
+}
+
+/// Intent: select this asset (or nothing), optionally moving the camera to it; `additive`
+/// adds it to (or removes it from) the current selection instead.
 #[derive(Message, Debug, Clone, PartialEq)]
 pub struct SelectAsset {
     pub target: SelectTarget,
     pub frame: bool,
+    pub additive: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,8 +106,11 @@ fn unhover_asset(event: On<Pointer<Out>>, mut selection: ResMut<Selection>) {
 fn click_asset(
     event: On<Pointer<Click>>,
     assets: Query<(), With<AssetSpec>>,
+    keys: Option<Res<ButtonInput<KeyCode>>>,
     mut intents: MessageWriter<SelectAsset>,
 ) {
+    let additive =
+        keys.is_some_and(|keys| keys.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]));
     // A drag that happens to start and end on the same asset orbits; it does not select.
     if assets.contains(event.entity)
         && event.button == PointerButton::Primary
@@ -101,6 +119,7 @@ fn click_asset(
         intents.write(SelectAsset {
             target: SelectTarget::Entity(event.entity),
             frame: false,
+            additive,
         });
     }
 }
@@ -117,6 +136,7 @@ fn clear_selection_with_escape(
         intents.write(SelectAsset {
             target: SelectTarget::Nothing,
             frame: false,
+            additive: false,
         });
     }
 }
@@ -128,6 +148,9 @@ fn forget_despawned(mut selection: ResMut<Selection>, assets: Query<(), With<Ass
     }
     if gone(selection.hovered) {
         selection.hovered = None;
+    }
+    if selection.also.iter().any(|e| !assets.contains(*e)) {
+        selection.also.retain(|e| assets.contains(*e));
     }
 }
 
@@ -146,8 +169,27 @@ fn apply_select_intents(
             SelectTarget::Entity(entity) => Some(*entity).filter(|e| assets.contains(*e)),
             SelectTarget::Id(id) => index.get(id),
         };
-        if selection.selected != entity {
-            selection.selected = entity;
+        match (intent.additive, entity) {
+            (true, Some(entity)) if selection.contains(entity) => {
+                // Ctrl + click on a selected asset takes it out of the selection.
+                if selection.selected == Some(entity) {
+                    selection.selected =
+                        (!selection.also.is_empty()).then(|| selection.also.remove(0));
+                } else {
+                    selection.also.retain(|e| *e != entity);
+                }
+            }
+            (true, Some(entity)) => {
+                if let Some(previous) = selection.selected.replace(entity) {
+                    selection.also.push(previous);
+                }
+            }
+            _ => {
+                if selection.selected != entity || !selection.also.is_empty() {
+                    selection.selected = entity;
+                    selection.also.clear();
+                }
+            }
         }
         if intent.frame
             && let Some((spec, transform)) = entity.and_then(|e| assets.get(e).ok())
@@ -193,6 +235,9 @@ fn draw_highlights(
         && selection.selected != Some(hovered)
     {
         outline(&mut gizmos, hovered, Color::srgb(0.9, 0.95, 1.0), 0.1);
+    }
+    for other in &selection.also {
+        outline(&mut gizmos, *other, Color::srgb(0.1, 0.75, 0.9), 0.15);
     }
     if let Some(selected) = selection.selected {
         let cyan = Color::srgb(0.1, 0.9, 1.0);

@@ -1,6 +1,7 @@
 //! Plant layout files: the RON schema, loading with file:line:column errors, and validation.
 //! No Bevy here; the scene is built from what this module returns.
 
+pub mod diff;
 mod schema;
 mod source_map;
 mod summary;

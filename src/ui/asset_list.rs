@@ -97,7 +97,7 @@ fn asset_row_ui(
     select: &mut MessageWriter<SelectAsset>,
 ) {
     let entity = world.index.get(&asset.id);
-    let selected = entity.is_some() && entity == world.selection.selected;
+    let selected = entity.is_some_and(|entity| world.selection.contains(entity));
     let response = ui
         .selectable_label(selected, format!("{}  {}", asset.id, asset.name))
         .on_hover_text(format!("{} - {}", asset.kind.label(), asset.name));
@@ -107,9 +107,11 @@ fn asset_row_ui(
     if response.clicked()
         && let Some(entity) = entity
     {
+        let additive = ui.input(|input| input.modifiers.command);
         select.write(SelectAsset {
             target: SelectTarget::Entity(entity),
-            frame: true,
+            frame: !additive,
+            additive,
         });
     }
 }

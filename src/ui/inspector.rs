@@ -11,12 +11,17 @@ use crate::layout::{Footprint, Signal};
 use crate::live::{Freshness, LiveSignal, LiveSignals};
 use crate::telemetry::{Quality, now_ms};
 
-pub(super) fn inspector_ui(ui: &mut egui::Ui, world: &PanelWorld) {
+pub(super) fn inspector_ui(
+    ui: &mut egui::Ui,
+    world: &PanelWorld,
+    ui_state: &mut super::UiState,
+    edit: &mut bevy::prelude::MessageWriter<crate::sandbox::EditIntent>,
+) {
     ui.heading("Inspector");
-    let Some((spec, transform, live, freshness)) = world
+    let Some((entity, (spec, transform, live, freshness))) = world
         .selection
         .selected
-        .and_then(|entity| world.assets.get(entity).ok())
+        .and_then(|entity| world.assets.get(entity).ok().map(|found| (entity, found)))
     else {
         ui.weak("Click an asset in the scene or the list to inspect it.");
         return;
@@ -29,6 +34,22 @@ pub(super) fn inspector_ui(ui: &mut egui::Ui, world: &PanelWorld) {
         .show(ui, |ui| {
             ui.label(egui::RichText::new(&asset.name).strong().size(16.0));
             freshness_ui(ui, asset.telemetry.is_some(), freshness, now);
+            if *world.edit_mode.get() == crate::sandbox::EditMode::Editing
+                && !world.sandbox.read_only
+            {
+                ui.strong("Placement");
+                super::sandbox_ui::typed_placement_ui(
+                    ui,
+                    entity,
+                    crate::sandbox::history::Placement {
+                        position: asset.position,
+                        rotation_deg: asset.rotation_deg,
+                    },
+                    ui_state,
+                    edit,
+                );
+                ui.add_space(4.0);
+            }
             egui::Grid::new("asset_facts")
                 .num_columns(2)
                 .spacing([12.0, 3.0])

@@ -4,6 +4,7 @@
 mod asset_list;
 mod inspector;
 mod labels;
+mod sandbox_ui;
 mod shortcuts;
 mod status;
 
@@ -48,6 +49,7 @@ impl Plugin for UiPlugin {
                     shortcuts::keyboard_shortcuts,
                     forward_dialog_results,
                     measure_frame_time,
+                    sandbox_ui::ask_before_closing,
                 )
                     .in_set(AppSystems::Input),
             )
@@ -69,13 +71,25 @@ pub struct UiState {
     /// The load error the user closed, so the same one does not pop up again.
     dismissed_error: Option<String>,
     dialog_open: bool,
+    pub show_clearance: bool,
+    /// Ask before quitting with unsaved edits.
+    confirm_quit: bool,
+    /// Ask before overwriting the loaded baseline file.
+    confirm_overwrite: Option<PathBuf>,
+    /// A path typed for Save As, for machines without a file-dialog portal.
+    typed_save_path: String,
+    show_save_as: bool,
+    export_diff_to: Option<PathBuf>,
+    save_requested: bool,
+    /// Typed placement in the inspector: (asset entity, x, y, rotation).
+    typed_placement: Option<(Entity, f32, f32, f32)>,
 }
 
 /// Results of native file dialogs, which run on their own thread so the frame loop never waits.
 #[derive(Resource)]
 struct FileDialogChannel {
-    sender: Sender<Option<PathBuf>>,
-    receiver: Receiver<Option<PathBuf>>,
+    sender: Sender<(DialogPurpose, Option<PathBuf>)>,
+    receiver: Receiver<(DialogPurpose, Option<PathBuf>)>,
 }
 
 /// Smoothed frame time for the status bar.
@@ -114,20 +128,42 @@ fn spawn_ui_camera(mut commands: Commands, mut settings: ResMut<EguiGlobalSettin
     ));
 }
 
-fn open_layout_dialog(ui_state: &mut UiState, channel: &FileDialogChannel) {
+/// What a native file dialog was opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogPurpose {
+    OpenLayout,
+    SaveLayout,
+    ExportDiff,
+}
+
+fn open_file_dialog(ui_state: &mut UiState, channel: &FileDialogChannel, purpose: DialogPurpose) {
     if ui_state.dialog_open {
         return;
     }
     let sender = channel.sender.clone();
     let spawned = std::thread::Builder::new()
-        .name("layout-file-dialog".into())
+        .name("file-dialog".into())
         .spawn(move || {
-            let picked = rfd::FileDialog::new()
-                .set_title("Open plant layout")
-                .add_filter("Plant layout (RON)", &["ron"])
-                .pick_file();
+            let dialog = rfd::FileDialog::new();
+            let picked = match purpose {
+                DialogPurpose::OpenLayout => dialog
+                    .set_title("Open plant layout")
+                    .add_filter("Plant layout (RON)", &["ron"])
+                    .pick_file(),
+                DialogPurpose::SaveLayout => dialog
+                    .set_title("Save plant layout as")
+                    .add_filter("Plant layout (RON)", &["ron"])
+                    .set_file_name("layout.ron")
+                    .save_file(),
+                DialogPurpose::ExportDiff => dialog
+                    .set_title("Export layout changes")
+                    .add_filter("Markdown", &["md"])
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name("layout-changes.md")
+                    .save_file(),
+            };
             // The app may have quit while the dialog was open; nothing is lost then.
-            let _ = sender.send(picked);
+            let _ = sender.send((purpose, picked));
         });
     match spawned {
         Ok(_) => ui_state.dialog_open = true,
@@ -139,11 +175,19 @@ fn forward_dialog_results(
     channel: Res<FileDialogChannel>,
     mut ui_state: ResMut<UiState>,
     mut load: MessageWriter<LoadLayoutRequest>,
+    mut edits: MessageWriter<crate::sandbox::EditIntent>,
 ) {
-    for picked in channel.receiver.try_iter() {
+    for (purpose, picked) in channel.receiver.try_iter() {
         ui_state.dialog_open = false;
-        if let Some(path) = picked {
-            load.write(LoadLayoutRequest { path });
+        let Some(path) = picked else { continue };
+        match purpose {
+            DialogPurpose::OpenLayout => {
+                load.write(LoadLayoutRequest { path });
+            }
+            DialogPurpose::SaveLayout => {
+                edits.write(crate::sandbox::EditIntent::SaveAs { path });
+            }
+            DialogPurpose::ExportDiff => ui_state.export_diff_to = Some(path),
         }
     }
 }
@@ -156,6 +200,9 @@ struct PanelWorld<'w, 's> {
     load_status: Res<'w, LayoutLoadStatus>,
     stats: Res<'w, FrameStats>,
     ingest: Res<'w, crate::live::IngestStatus>,
+    sandbox: Res<'w, crate::sandbox::Sandbox>,
+    edit_mode: Res<'w, State<crate::sandbox::EditMode>>,
+    specs: Query<'w, 's, &'static AssetSpec>,
     assets: Query<
         'w,
         's,
@@ -175,6 +222,8 @@ struct PanelIntents<'w> {
     camera: MessageWriter<'w, CameraCommand>,
     load: MessageWriter<'w, LoadLayoutRequest>,
     exit: MessageWriter<'w, AppExit>,
+    edit: MessageWriter<'w, crate::sandbox::EditIntent>,
+    next_mode: ResMut<'w, NextState<crate::sandbox::EditMode>>,
 }
 
 fn panels_ui(
@@ -198,8 +247,9 @@ fn panels_ui(
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 if ui.button("Open layout…  (Ctrl+O)").clicked() {
-                    open_layout_dialog(&mut ui_state, &dialogs);
+                    open_file_dialog(&mut ui_state, &dialogs, DialogPurpose::OpenLayout);
                 }
+                sandbox_ui::file_menu_ui(ui, &world, &mut intents, &mut ui_state, &dialogs);
                 if let crate::plant::LayoutSource::File(path) = &world.document.source
                     && ui.button("Reload layout").clicked()
                 {
@@ -207,7 +257,11 @@ fn panels_ui(
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
-                    intents.exit.write(AppExit::Success);
+                    if world.sandbox.dirty {
+                        ui_state.confirm_quit = true;
+                    } else {
+                        intents.exit.write(AppExit::Success);
+                    }
                 }
             });
             ui.menu_button("View", |ui| {
@@ -223,11 +277,13 @@ fn panels_ui(
                     intents.select.write(SelectAsset {
                         target: SelectTarget::Entity(entity),
                         frame: true,
+                        additive: false,
                     });
                 }
                 ui.checkbox(&mut ui_state.show_labels, "Asset labels  (L)");
                 ui.checkbox(&mut ui_state.show_diagnostics, "Data diagnostics  (F2)");
             });
+            sandbox_ui::edit_menu_ui(ui, &world, &mut intents, &mut ui_state);
             ui.menu_button("Help", |ui| {
                 if ui.button("Keyboard and mouse  (F1)").clicked() {
                     ui_state.show_help = true;
@@ -235,6 +291,8 @@ fn panels_ui(
             });
             ui.separator();
             ui.strong(&world.document.layout.name);
+            ui.separator();
+            sandbox_ui::toolbar_ui(ui, &world, &mut intents, &mut ui_state);
         });
     });
 
@@ -268,7 +326,7 @@ fn panels_ui(
         .resizable(true)
         .default_size(330.0)
         .show(&mut root, |ui| {
-            inspector::inspector_ui(ui, &world);
+            inspector::inspector_ui(ui, &world, &mut ui_state, &mut intents.edit);
         });
 
     let scene_rect = root.available_rect_before_wrap();
@@ -287,6 +345,8 @@ fn panels_ui(
         labels::labels_ui(&scene_painter, &world);
     }
     status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest);
+    sandbox_ui::violation_labels_ui(&scene_painter, &world);
+    sandbox_ui::windows_ui(ctx, &world, &mut intents, &mut ui_state, &dialogs);
 
     if ui_state.show_diagnostics {
         let mut open = true;

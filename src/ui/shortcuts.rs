@@ -4,7 +4,7 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 use bevy_egui::input::EguiWantsInput;
 
-use super::{FileDialogChannel, UiState, open_layout_dialog};
+use super::{DialogPurpose, FileDialogChannel, UiState, open_file_dialog};
 use crate::camera::CameraCommand;
 use crate::selection::{SelectAsset, SelectTarget, Selection};
 
@@ -23,6 +23,22 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("L", "Show or hide asset labels"),
     ("F2", "Show or hide data diagnostics"),
     ("Ctrl + O", "Open a layout file"),
+    ("Ctrl + E", "Edit mode on or off (the layout sandbox)"),
+    (
+        "Edit mode: drag an asset",
+        "Move it (and the rest of the selection) on the floor",
+    ),
+    (
+        "Edit mode: R / Shift + R",
+        "Turn the selection 15 degrees (with Alt: 1 degree)",
+    ),
+    (
+        "Edit mode: arrow keys",
+        "Nudge the selection by the grid step",
+    ),
+    ("Ctrl + click", "Add to or remove from the selection"),
+    ("Ctrl + Z / Ctrl + Shift + Z, Ctrl + Y", "Undo / redo"),
+    ("Ctrl + S / Ctrl + Shift + S", "Save / save as"),
     ("F1 or ?", "Show or hide this help"),
 ];
 
@@ -69,6 +85,7 @@ pub(super) fn keyboard_shortcuts(
         select.write(SelectAsset {
             target: SelectTarget::Entity(entity),
             frame: true,
+            additive: false,
         });
     }
     if keys.just_pressed(KeyCode::F2) {
@@ -78,6 +95,13 @@ pub(super) fn keyboard_shortcuts(
         ui_state.show_labels = !ui_state.show_labels;
     }
     if ctrl && keys.just_pressed(KeyCode::KeyO) {
-        open_layout_dialog(&mut ui_state, &dialogs);
+        open_file_dialog(&mut ui_state, &dialogs, DialogPurpose::OpenLayout);
+    }
+    if ctrl && keys.just_pressed(KeyCode::KeyS) {
+        if shift {
+            open_file_dialog(&mut ui_state, &dialogs, DialogPurpose::SaveLayout);
+        } else {
+            ui_state.save_requested = true;
+        }
     }
 }

@@ -117,3 +117,54 @@ fn clearance_reports_each_violation_to_the_millimetre() {
         serde_json::json!({"asset": "press-201", "other": "robot-201", "distance_m": 0.42, "required_m": 1.2})
     );
 }
+
+#[test]
+fn diff_lists_moves_and_clearance_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let edited = dir.path().join("edited.ron");
+    let text = std::fs::read_to_string(repo_file("plant-layouts/demo-plant.ron"))
+        .expect("demo")
+        .replace(
+            "position: (28.0, 31.0)",
+            "position: (24.52, 31.0),\n            rotation_deg: 30.0",
+        );
+    std::fs::write(&edited, text).expect("written");
+    let output = plant_twin()
+        .arg("diff")
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .arg(&edited)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        markdown.contains("| robot-201 | 28.000, 31.000 | 24.520, 31.000 | 3.480 | 30.0 |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("## Clearance violations added (1)"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- press-201 <-> robot-201:"),
+        "{markdown}"
+    );
+
+    let output = plant_twin()
+        .args(["diff", "--csv"])
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .arg(&edited)
+        .output()
+        .expect("runs");
+    let csv = String::from_utf8_lossy(&output.stdout);
+    assert!(csv.starts_with("kind,asset,from_x_m"), "{csv}");
+    assert!(
+        csv.contains("moved,robot-201,28.000,31.000,24.520,31.000,3.480,30.0,"),
+        "{csv}"
+    );
+    assert!(csv.contains("violation_added,press-201,"), "{csv}");
+}

@@ -112,6 +112,7 @@ fn selecting_by_id_selects_and_frames_the_asset() {
     app.world_mut().write_message(SelectAsset {
         target: SelectTarget::Id("press-202".into()),
         frame: true,
+        additive: false,
     });
     app.update();
     assert_eq!(app.world().resource::<Selection>().selected, Some(target));
@@ -138,6 +139,7 @@ fn unknown_ids_select_nothing() {
     app.world_mut().write_message(SelectAsset {
         target: SelectTarget::Id("no-such-asset".into()),
         frame: true,
+        additive: false,
     });
     app.update();
     assert_eq!(app.world().resource::<Selection>().selected, None);
@@ -205,6 +207,7 @@ fn loading_a_layout_replaces_the_whole_plant() {
     app.world_mut().write_message(SelectAsset {
         target: SelectTarget::Id("cnc-101".into()),
         frame: false,
+        additive: false,
     });
     app.update();
     assert!(app.world().resource::<Selection>().selected.is_some());
