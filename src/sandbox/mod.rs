@@ -180,20 +180,31 @@ fn placement_of(spec: &AssetSpec) -> Placement {
     }
 }
 
+/// The baseline with each asset's current placement, as `placement_of_entity` reports it.
+fn layout_with_placements(
+    document: &PlantDocument,
+    index: &AssetIndex,
+    placement_of_entity: impl Fn(Entity) -> Option<Placement>,
+) -> PlantLayout {
+    let mut layout = document.layout.clone();
+    for (position, asset) in layout.assets.iter_mut().enumerate() {
+        if let Some(placement) = index.at(position as u32).and_then(&placement_of_entity) {
+            asset.position = placement.position;
+            asset.rotation_deg = placement.rotation_deg;
+        }
+    }
+    layout
+}
+
 /// The layout as edited: the baseline with every asset's current placement.
 pub fn edited_layout(
     document: &PlantDocument,
     specs: &Query<&AssetSpec>,
     index: &AssetIndex,
 ) -> PlantLayout {
-    let mut layout = document.layout.clone();
-    for (position, asset) in layout.assets.iter_mut().enumerate() {
-        if let Some(spec) = index.at(position as u32).and_then(|e| specs.get(e).ok()) {
-            asset.position = spec.0.position;
-            asset.rotation_deg = spec.0.rotation_deg;
-        }
-    }
-    layout
+    layout_with_placements(document, index, |entity| {
+        specs.get(entity).ok().map(placement_of)
+    })
 }
 
 /// Changes against the loaded baseline.
@@ -285,51 +296,38 @@ fn apply_edit_intents(
                 sandbox.drop_policy = *drop_policy;
             }
             EditIntent::Nudge { dx, dy } => {
-                let mut changes = vec![];
-                for (asset, entity) in selected_assets(&selection, &index) {
-                    let Ok((spec, _)) = assets.get(entity) else {
-                        continue;
-                    };
-                    let from = placement_of(spec);
-                    let to = Placement {
+                let targets = selected_assets(&selection, &index);
+                move_each(&mut sandbox, &mut assets, &targets, "nudge", |from| {
+                    Placement {
                         position: (from.position.0 + dx, from.position.1 + dy),
                         ..from
-                    };
-                    place(&mut sandbox, &mut assets, entity, asset, to);
-                    changes.push((asset, from, to));
-                }
-                commit(&mut sandbox, "nudge", changes);
+                    }
+                });
             }
             EditIntent::Rotate { degrees } => {
-                let mut changes = vec![];
-                for (asset, entity) in selected_assets(&selection, &index) {
-                    let Ok((spec, _)) = assets.get(entity) else {
-                        continue;
-                    };
-                    let from = placement_of(spec);
-                    let to = Placement {
+                let targets = selected_assets(&selection, &index);
+                move_each(&mut sandbox, &mut assets, &targets, "rotation", |from| {
+                    Placement {
                         rotation_deg: normalise_deg(from.rotation_deg + degrees),
                         ..from
-                    };
-                    place(&mut sandbox, &mut assets, entity, asset, to);
-                    changes.push((asset, from, to));
-                }
-                commit(&mut sandbox, "rotation", changes);
+                    }
+                });
             }
             EditIntent::Place { entity, placement } => {
                 let Some(asset) = index.by_position.iter().position(|e| e == entity) else {
                     continue;
                 };
-                let Ok((spec, _)) = assets.get(*entity) else {
-                    continue;
-                };
-                let from = placement_of(spec);
                 let to = Placement {
                     rotation_deg: normalise_deg(placement.rotation_deg),
                     ..*placement
                 };
-                place(&mut sandbox, &mut assets, *entity, asset, to);
-                commit(&mut sandbox, "typed placement", vec![(asset, from, to)]);
+                move_each(
+                    &mut sandbox,
+                    &mut assets,
+                    &[(asset, *entity)],
+                    "typed placement",
+                    |_| to,
+                );
             }
             EditIntent::Undo | EditIntent::Redo => {
                 let placements = if *intent == EditIntent::Undo {
@@ -346,15 +344,9 @@ fn apply_edit_intents(
                 refresh_all(&mut sandbox);
             }
             EditIntent::SaveAs { path } => {
-                let mut layout = document.layout.clone();
-                for (position, asset) in layout.assets.iter_mut().enumerate() {
-                    if let Some((spec, _)) =
-                        index.at(position as u32).and_then(|e| assets.get(e).ok())
-                    {
-                        asset.position = spec.0.position;
-                        asset.rotation_deg = spec.0.rotation_deg;
-                    }
-                }
+                let layout = layout_with_placements(&document, &index, |entity| {
+                    assets.get(entity).ok().map(|(spec, _)| placement_of(spec))
+                });
                 match save_layout(path, &layout) {
                     Ok(()) => {
                         info!("layout saved to {}", path.display());
@@ -375,6 +367,27 @@ fn apply_edit_intents(
             }
         }
     }
+}
+
+/// Moves each target from its placement to `to(placement)` as one undoable command.
+fn move_each(
+    sandbox: &mut Sandbox,
+    assets: &mut Query<(&mut AssetSpec, &mut Transform)>,
+    targets: &[(usize, Entity)],
+    what: &str,
+    to: impl Fn(Placement) -> Placement,
+) {
+    let mut changes = vec![];
+    for &(asset, entity) in targets {
+        let Ok((spec, _)) = assets.get(entity) else {
+            continue;
+        };
+        let from = placement_of(spec);
+        let placement = to(from);
+        place(sandbox, assets, entity, asset, placement);
+        changes.push((asset, from, placement));
+    }
+    commit(sandbox, what, changes);
 }
 
 fn commit(sandbox: &mut Sandbox, what: &str, changes: Vec<(usize, Placement, Placement)>) {

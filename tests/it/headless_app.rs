@@ -2,7 +2,6 @@
 //! loading layouts.
 
 use bevy::input::ButtonState;
-use bevy::input::InputPlugin;
 use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
 use plant_twin::TwinCorePlugin;
@@ -17,16 +16,8 @@ use plant_twin::selection::{SelectAsset, SelectTarget, Selection};
 use crate::fixture;
 
 fn headless_app(document: PlantDocument) -> App {
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        AssetPlugin::default(),
-        TransformPlugin,
-        InputPlugin,
-    ))
-    .init_asset::<Mesh>()
-    .init_asset::<StandardMaterial>()
-    .add_plugins(TwinCorePlugin { document });
+    let mut app = crate::bare_app();
+    app.add_plugins(TwinCorePlugin { document });
     app.update();
     app
 }

@@ -17,7 +17,10 @@ use prost::Message;
 use crate::broker::{CuttableLine, Publisher, TestBroker};
 
 fn live_app(document: PlantDocument, url: &str) -> App {
-    let config = MqttConfig::new(url.parse().expect("url"));
+    live_app_with(document, MqttConfig::new(url.parse().expect("url")))
+}
+
+fn live_app_with(document: PlantDocument, config: MqttConfig) -> App {
     let mut app = headless_app(
         document,
         LivePlugin {
@@ -408,15 +411,7 @@ fn the_twin_publishes_nothing_unless_commands_are_enabled() {
         let spy = spy(broker.port);
         let mut config = MqttConfig::new(broker.url().parse().expect("url"));
         config.commands_enabled = commands_enabled;
-        let mut app = headless_app(
-            demo(),
-            LivePlugin {
-                source: SourceConfig::Mqtt(config),
-                bindings: None,
-                history: 10,
-            },
-            HeadlessOptions::default(),
-        );
+        let mut app = live_app_with(demo(), config);
         run_until(&mut app, "connected and subscribed", connected);
         let publisher = Publisher::connect(broker.port);
         let ddata = sp_topic("plant1", MessageType::DeviceData, "edge-9", Some("pump-01"));
@@ -455,15 +450,7 @@ fn credentials_are_used_and_a_refusal_is_shown() {
         let mut config = MqttConfig::new(broker.url().parse().expect("url"));
         config.username = Some("twin".into());
         config.password = Some(password.into());
-        headless_app(
-            demo(),
-            LivePlugin {
-                source: SourceConfig::Mqtt(config),
-                bindings: None,
-                history: 10,
-            },
-            HeadlessOptions::default(),
-        )
+        live_app_with(demo(), config)
     };
     let mut refused = login("wrong");
     run_until(&mut refused, "the refusal", |app| {

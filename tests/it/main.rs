@@ -23,3 +23,20 @@ pub fn fixture(relative: &str) -> PathBuf {
 pub fn repo_file(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// A headless App with what the core plugins need and no window: time, assets, transforms,
+/// input and states. Tests add the plugins they exercise.
+pub fn bare_app() -> bevy::prelude::App {
+    use bevy::prelude::*;
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        AssetPlugin::default(),
+        TransformPlugin,
+        bevy::input::InputPlugin,
+        bevy::state::app::StatesPlugin,
+    ))
+    .init_asset::<Mesh>()
+    .init_asset::<StandardMaterial>();
+    app
+}

@@ -2,10 +2,8 @@
 //! snapping, group moves, undo/redo, refused drops, read-only mode, and saving.
 
 use bevy::input::ButtonState;
-use bevy::input::InputPlugin;
 use bevy::input::keyboard::{Key, KeyboardInput};
 use bevy::prelude::*;
-use bevy::state::app::StatesPlugin;
 use plant_twin::TwinCorePlugin;
 use plant_twin::clearance::Neighbour;
 use plant_twin::layout::load_layout;
@@ -14,17 +12,8 @@ use plant_twin::sandbox::{DragIntent, DropPolicy, EditIntent, EditMode, Sandbox,
 use plant_twin::selection::{SelectAsset, SelectTarget};
 
 fn sandbox_app(read_only: bool) -> App {
-    let mut app = App::new();
+    let mut app = crate::bare_app();
     app.add_plugins((
-        MinimalPlugins,
-        AssetPlugin::default(),
-        TransformPlugin,
-        InputPlugin,
-        StatesPlugin,
-    ))
-    .init_asset::<Mesh>()
-    .init_asset::<StandardMaterial>()
-    .add_plugins((
         TwinCorePlugin {
             document: PlantDocument::demo().expect("demo"),
         },
@@ -284,19 +273,10 @@ fn saved_layouts_load_back_to_the_same_scene() {
     assert!(close(tank.position, (88.0, 28.0)) && tank.rotation_deg == 15.0);
 
     // A fresh app on the saved file shows every asset exactly where the edited one had it.
-    let mut fresh = App::new();
-    fresh
-        .add_plugins((
-            MinimalPlugins,
-            AssetPlugin::default(),
-            TransformPlugin,
-            InputPlugin,
-        ))
-        .init_asset::<Mesh>()
-        .init_asset::<StandardMaterial>()
-        .add_plugins(TwinCorePlugin {
-            document: PlantDocument::from_file(path).expect("loads"),
-        });
+    let mut fresh = crate::bare_app();
+    fresh.add_plugins(TwinCorePlugin {
+        document: PlantDocument::from_file(path).expect("loads"),
+    });
     fresh.update();
     for asset in &saved.assets {
         let before = app
