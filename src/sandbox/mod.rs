@@ -436,7 +436,7 @@ fn apply_drag_intents(
                         Some(Dragged {
                             asset,
                             entity,
-                            start: placement_of(&spec),
+                            start: placement_of(spec),
                         })
                     })
                     .collect();
@@ -510,7 +510,7 @@ fn apply_drag_intents(
                     .iter()
                     .filter_map(|dragged| {
                         let (spec, _) = assets.get(dragged.entity).ok()?;
-                        Some((dragged.asset, dragged.start, placement_of(&spec)))
+                        Some((dragged.asset, dragged.start, placement_of(spec)))
                     })
                     .collect();
                 commit(&mut sandbox, "move", changes);
