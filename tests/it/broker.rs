@@ -270,3 +270,126 @@ impl Publisher {
             .expect("queued");
     }
 }
+
+/// Certificates for a TLS test: a private CA, a server certificate for 127.0.0.1 and a client
+/// certificate, made with the openssl command line.
+pub struct TestPki {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn create() -> TestPki {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let run = |args: &[&str]| {
+            let status = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("openssl runs");
+            assert!(status.success(), "openssl {args:?} failed");
+        };
+        run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=plant-twin test CA",
+        ]);
+        for (name, usage) in [("server", "serverAuth"), ("client", "clientAuth")] {
+            std::fs::write(
+                dir.path().join(format!("{name}.ext")),
+                format!(
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+                     keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage={usage}\n"
+                ),
+            )
+            .expect("extensions written");
+            run(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={name}"),
+            ]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.pem"),
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{name}.ext"),
+            ]);
+        }
+        TestPki { dir }
+    }
+}
+
+/// mosquitto with a TLS listener that requires a client certificate signed by `pki`'s CA.
+pub struct TlsBroker {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl TlsBroker {
+    pub fn start(pki: &TestPki) -> TlsBroker {
+        let port = free_port();
+        let config = pki.path("mosquitto-tls.conf");
+        std::fs::write(
+            &config,
+            format!(
+                // `user root`: run as whoever started it; as root mosquitto would otherwise switch
+                // to its own user, who cannot read the keys in this private temp dir.
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n\
+                 cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+                pki.path("ca.pem").display(),
+                pki.path("server.pem").display(),
+                pki.path("server.key").display()
+            ),
+        )
+        .expect("config written");
+        let child = std::process::Command::new("mosquitto")
+            .arg("-c")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("mosquitto starts");
+        wait_for_port(port);
+        TlsBroker { port, child }
+    }
+}
+
+impl Drop for TlsBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -467,3 +467,64 @@ fn credentials_are_used_and_a_refusal_is_shown() {
     let mut accepted = login("s3cret");
     run_until(&mut accepted, "connected and subscribed", connected);
 }
+
+/// Mutual TLS against mosquitto with a private CA. Needs mosquitto and openssl, so it runs in
+/// CI (`PLANT_TWIN_TEST_BROKER=mosquitto`, where they are installed) and says it skipped
+/// elsewhere.
+#[test]
+fn mutual_tls_with_a_private_ca() {
+    if std::env::var("PLANT_TWIN_TEST_BROKER").as_deref() != Ok("mosquitto") {
+        eprintln!("skipping: TLS runs against mosquitto (PLANT_TWIN_TEST_BROKER=mosquitto)");
+        return;
+    }
+    let pki = crate::broker::TestPki::create();
+    let broker = crate::broker::TlsBroker::start(&pki);
+    let url = format!("mqtts://127.0.0.1:{}", broker.port);
+    let tls_config = |with_client_cert: bool| {
+        let mut config = MqttConfig::new(url.parse().expect("url"));
+        config.ca_file = Some(pki.path("ca.pem"));
+        if with_client_cert {
+            config.client_cert = Some((pki.path("client.pem"), pki.path("client.key")));
+        }
+        config
+    };
+
+    let mut without_certificate = live_app_with(demo(), tls_config(false));
+    run_until(
+        &mut without_certificate,
+        "the broker to refuse a client without a certificate",
+        |app| {
+            let status = app.world().resource::<IngestStatus>();
+            status.state == LinkState::Reconnecting && status.last_error.is_some()
+        },
+    );
+
+    let mut app = live_app_with(demo(), tls_config(true));
+    run_until(&mut app, "connected over mutual TLS", connected);
+    let publisher_config = {
+        // Publish through the same TLS listener, as the twin's own client would.
+        let mut options = rumqttc::MqttOptions::new("tls-publisher", "127.0.0.1", broker.port);
+        options.set_transport(rumqttc::Transport::Tls(rumqttc::TlsConfiguration::Simple {
+            ca: std::fs::read(pki.path("ca.pem")).expect("ca"),
+            alpn: None,
+            client_auth: Some((
+                std::fs::read(pki.path("client.pem")).expect("cert"),
+                std::fs::read(pki.path("client.key")).expect("key"),
+            )),
+        }));
+        options
+    };
+    let (client, mut connection) = rumqttc::Client::new(publisher_config, 10);
+    std::thread::spawn(move || for _ in connection.iter() {});
+    client
+        .publish(
+            "acme/plant1/line2/press-203/oil_temp",
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            "39.5",
+        )
+        .expect("queued");
+    run_until(&mut app, "data over TLS", |app| {
+        value(app, "press-203", "oil_temp") == Some(39.5)
+    });
+}
