@@ -286,7 +286,7 @@ fn headless_binary_mirrors(format: &str) {
             "--mqtt",
             &broker.url(),
             "--exit-after",
-            "6",
+            "12",
             "--snapshot",
         ])
         .arg(&snapshot)
@@ -295,8 +295,12 @@ fn headless_binary_mirrors(format: &str) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("twin starts");
-    // Let the twin subscribe first, so it sees the Sparkplug births.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Let the twin subscribe first, so it sees the Sparkplug births: its event stream says when.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&events).is_ok_and(|e| e.contains("\"state\":\"subscribed\"")) {
+        assert!(Instant::now() < deadline, "the twin did not subscribe");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let sim = std::process::Command::new(binary)
         .args([
             "sim",
