@@ -397,8 +397,12 @@ fn drain_ingest(
             }
             IngestEvent::Problem(problem) => {
                 status.problems += 1;
+                if problem.unused_message {
+                    status.messages += 1;
+                    status.window_messages += 1;
+                }
                 let counters = status.topics.entry(problem.topic.clone()).or_default();
-                if problem.kind.is_error() {
+                if problem.unused_message {
                     counters.messages += 1;
                 }
                 let count = {

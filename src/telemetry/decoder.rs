@@ -29,6 +29,7 @@ impl Decoded {
 
     /// Turns the result into events for the world (samples first, then problems).
     pub fn drain_events(&mut self, topic: &str, received_ms: i64, events: &mut Vec<IngestEvent>) {
+        let mut unused_message = self.samples.is_empty();
         if !self.samples.is_empty() {
             events.push(IngestEvent::Samples {
                 topic: topic.to_string(),
@@ -41,7 +42,9 @@ impl Decoded {
                 topic: topic.to_string(),
                 kind,
                 detail,
+                unused_message,
             }));
+            unused_message = false;
         }
         for liveness in self.liveness.drain(..) {
             events.push(IngestEvent::Liveness(liveness));

@@ -96,11 +96,6 @@ impl ProblemKind {
             ProblemKind::UnknownAlias => "unknown alias",
         }
     }
-
-    /// Data that could not be used at all (as opposed to a warning like a sequence gap).
-    pub fn is_error(self) -> bool {
-        !matches!(self, ProblemKind::SeqGap | ProblemKind::Unborn)
-    }
 }
 
 impl fmt::Display for ProblemKind {
@@ -115,6 +110,9 @@ pub struct DataProblem {
     pub topic: String,
     pub kind: ProblemKind,
     pub detail: String,
+    /// The first problem of a message that gave no samples: it counts that message, which no
+    /// `Samples` event will.
+    pub unused_message: bool,
 }
 
 /// Whether the assets fed by a Sparkplug node or device are alive (births and deaths).
