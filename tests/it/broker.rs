@@ -24,6 +24,17 @@ fn wait_for_port(port: u16) {
     }
 }
 
+/// Debian's mosquitto with a config file; a missing binary fails the test (CI installs it).
+fn spawn_mosquitto(config: &std::path::Path) -> std::process::Child {
+    std::process::Command::new("mosquitto")
+        .arg("-c")
+        .arg(config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("mosquitto cannot be started (Debian package mosquitto; /usr/sbin on the PATH)")
+}
+
 pub struct TestBroker {
     pub port: u16,
     mosquitto: Option<std::process::Child>,
@@ -66,13 +77,7 @@ impl TestBroker {
                     }
                 }
                 std::fs::write(&config, text).expect("config written");
-                let child = std::process::Command::new("mosquitto")
-                    .arg("-c")
-                    .arg(&config)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                    .expect("PLANT_TWIN_TEST_BROKER=mosquitto but mosquitto cannot be started");
+                let child = spawn_mosquitto(&config);
                 TestBroker {
                     port,
                     mosquitto: Some(child),
@@ -375,13 +380,7 @@ impl TlsBroker {
             ),
         )
         .expect("config written");
-        let child = std::process::Command::new("mosquitto")
-            .arg("-c")
-            .arg(&config)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("mosquitto starts");
+        let child = spawn_mosquitto(&config);
         wait_for_port(port);
         TlsBroker { port, child }
     }
