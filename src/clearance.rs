@@ -93,10 +93,7 @@ impl AssetEntry {
     }
 
     fn shape(&self) -> &dyn Shape {
-        match &self.shape {
-            AssetShape::Box(cuboid) => cuboid,
-            AssetShape::Cylinder(cylinder) => cylinder,
-        }
+        self.shape.as_shape()
     }
 }
 
@@ -564,6 +561,47 @@ mod tests {
         assert_eq!(aisle.len(), 1, "{aisle:?}");
         assert!(close(aisle[0].distance, 2.5) && close(aisle[0].required, 3.0));
         assert!(by("tank").is_empty());
+    }
+
+    #[test]
+    fn a_compound_footprint_is_measured_by_its_parts() {
+        use crate::layout::FootprintPart;
+        // An L: a 4 x 1 m bar along x (x 3..7, y 4.5..5.5) and a 1 x 3 m leg at its east end
+        // (x 6..7, y 5.5..8.5). A 1 m crate in the inside corner (x 4.5..5.5, y 6..7) is 0.5 m
+        // from both, though it sits inside the L's bounding box.
+        let l_shape = Footprint::Compound(vec![
+            FootprintPart {
+                offset: (0.0, 0.0),
+                length: 4.0,
+                width: 1.0,
+                height: 1.0,
+                rotation_deg: 0.0,
+            },
+            FootprintPart {
+                offset: (1.5, 2.0),
+                length: 3.0,
+                width: 1.0,
+                height: 2.0,
+                rotation_deg: 90.0,
+            },
+        ]);
+        for (clearance, expected) in [(0.8, Some(0.5)), (0.4, None)] {
+            let plant = layout(
+                vec![
+                    asset("l-conveyor", (5.0, 5.0), 0.0, l_shape.clone(), clearance),
+                    asset("crate", (5.0, 6.5), 0.0, cube(1.0), 0.0),
+                ],
+                vec![],
+            );
+            let found = ClearanceModel::new(&plant).check_all();
+            match expected {
+                Some(distance) => {
+                    assert_eq!(found.len(), 1, "{found:?}");
+                    assert!(close(found[0].distance, distance), "{}", found[0].distance);
+                }
+                None => assert!(found.is_empty(), "{found:?}"),
+            }
+        }
     }
 
     #[test]

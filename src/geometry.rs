@@ -7,7 +7,7 @@
 
 use parry3d::bounding_volume::Aabb;
 use parry3d::math::{Pose, Vec3};
-use parry3d::shape::{Cuboid, Cylinder};
+use parry3d::shape::{Cuboid, Cylinder, SharedShape};
 
 use crate::layout::{Asset, Footprint};
 
@@ -38,23 +38,58 @@ pub fn world_from_asset(asset: &Asset) -> Pose {
 
 /// The asset's footprint as a parry3d shape in its own frame (centred, `+Y` up).
 pub fn asset_shape(asset: &Asset) -> AssetShape {
-    match asset.footprint {
+    match &asset.footprint {
         Footprint::Box {
             length,
             width,
             height,
-        } => AssetShape::Box(Cuboid::new(Vec3::new(length, height, width) * 0.5)),
+        } => AssetShape::Box(Cuboid::new(Vec3::new(*length, *height, *width) * 0.5)),
         Footprint::Cylinder { radius, height } => {
-            AssetShape::Cylinder(Cylinder::new(height * 0.5, radius))
+            AssetShape::Cylinder(Cylinder::new(height * 0.5, *radius))
+        }
+        Footprint::Compound(parts) => {
+            // The asset's pose sits at half its total height; each box stands on the floor.
+            let half_total = asset.extents().2 * 0.5;
+            let boxes = parts
+                .iter()
+                .map(|part| {
+                    let pose = Pose::from_parts(
+                        world_from_plan(
+                            part.offset.0,
+                            part.offset.1,
+                            part.height * 0.5 - half_total,
+                        ),
+                        parry3d::math::Rot3::from_rotation_y(yaw_from_rotation_deg(
+                            part.rotation_deg,
+                        )),
+                    );
+                    (
+                        pose,
+                        SharedShape::cuboid(part.length * 0.5, part.height * 0.5, part.width * 0.5),
+                    )
+                })
+                .collect();
+            AssetShape::Compound(SharedShape::compound(boxes))
         }
     }
 }
 
 /// A footprint shape; a closed enum keeps the common cases free of dynamic dispatch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub enum AssetShape {
     Box(Cuboid),
     Cylinder(Cylinder),
+    Compound(SharedShape),
+}
+
+impl std::fmt::Debug for AssetShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AssetShape::Box(cuboid) => write!(f, "Box({:?})", cuboid.half_extents),
+            AssetShape::Cylinder(cylinder) => write!(f, "Cylinder({cylinder:?})"),
+            AssetShape::Compound(_) => write!(f, "Compound"),
+        }
+    }
 }
 
 impl AssetShape {
@@ -62,6 +97,16 @@ impl AssetShape {
         match self {
             AssetShape::Box(cuboid) => cuboid.aabb(pose),
             AssetShape::Cylinder(cylinder) => cylinder.aabb(pose),
+            AssetShape::Compound(shape) => shape.compute_aabb(pose),
+        }
+    }
+
+    /// The shape for parry3d's queries.
+    pub fn as_shape(&self) -> &dyn parry3d::shape::Shape {
+        match self {
+            AssetShape::Box(cuboid) => cuboid,
+            AssetShape::Cylinder(cylinder) => cylinder,
+            AssetShape::Compound(shape) => shape.as_ref(),
         }
     }
 }
@@ -246,9 +291,9 @@ mod tests {
             width: 2.0,
             height: 1.0,
         };
-        let ((x0, y0), (x1, y1)) = asset_plan_bounds(&asset(footprint, (10.0, 5.0), 0.0));
+        let ((x0, y0), (x1, y1)) = asset_plan_bounds(&asset(footprint.clone(), (10.0, 5.0), 0.0));
         assert!(close(x0, 8.0) && close(x1, 12.0) && close(y0, 4.0) && close(y1, 6.0));
-        let ((x0, y0), (x1, y1)) = asset_plan_bounds(&asset(footprint, (10.0, 5.0), 90.0));
+        let ((x0, y0), (x1, y1)) = asset_plan_bounds(&asset(footprint.clone(), (10.0, 5.0), 90.0));
         assert!(close(x0, 9.0) && close(x1, 11.0) && close(y0, 3.0) && close(y1, 7.0));
         // At 45 degrees the half-diagonal projection is (2 + 1) / sqrt(2) on both axes.
         let ((x0, _), (x1, _)) = asset_plan_bounds(&asset(footprint, (10.0, 5.0), 45.0));

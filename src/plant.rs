@@ -9,7 +9,7 @@ use bevy::world_serialization::{WorldAsset, WorldAssetRoot};
 
 use crate::geometry::{world_from_plan, yaw_from_rotation_deg};
 use crate::layout::{self, Asset, AssetKind, ComponentKind, PlantLayout};
-use crate::shapes::{Paint, Part, PartPrimitive, kind_parts, marker_part};
+use crate::shapes::{Paint, Part, PartPrimitive, asset_parts, marker_part};
 
 pub struct PlantPlugin {
     pub document: PlantDocument,
@@ -318,8 +318,8 @@ fn spawn_asset(
     meshes: &mut Assets<Mesh>,
     materials: &mut Assets<StandardMaterial>,
 ) -> Entity {
-    let (length, width, height) = asset.extents();
-    let parts = kind_parts(asset.kind, length, width, height);
+    let (length, _, height) = asset.extents();
+    let parts = asset_parts(asset);
     let asset_entity = commands
         .spawn((
             Name::new(asset.id.clone()),

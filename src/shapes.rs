@@ -427,6 +427,31 @@ pub fn kind_parts(kind: AssetKind, length: f32, width: f32, height: f32) -> Vec<
     }
 }
 
+/// The parts of an asset: its kind's shape sized to its footprint, or, for a compound
+/// footprint, the kind's shape once per box, placed and turned like the box.
+pub fn asset_parts(asset: &crate::layout::Asset) -> Vec<Part> {
+    match &asset.footprint {
+        crate::layout::Footprint::Compound(boxes) => boxes
+            .iter()
+            .flat_map(|part| {
+                let turn = Quat::from_rotation_y(part.rotation_deg.to_radians());
+                let offset = Vec3::new(part.offset.0, 0.0, -part.offset.1);
+                kind_parts(asset.kind, part.length, part.width, part.height)
+                    .into_iter()
+                    .map(move |mut shape_part| {
+                        shape_part.translation = offset + turn * shape_part.translation;
+                        shape_part.rotation = turn * shape_part.rotation;
+                        shape_part
+                    })
+            })
+            .collect(),
+        _ => {
+            let (length, width, height) = asset.extents();
+            kind_parts(asset.kind, length, width, height)
+        }
+    }
+}
+
 /// Marker pod for a component whose kind has no part of its own in the asset's shape: small
 /// boxes lined up on the asset's top so that every component can still be seen and coloured.
 pub fn marker_part(index: usize, length: f32, height: f32) -> Part {

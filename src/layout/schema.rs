@@ -198,7 +198,7 @@ impl AssetKind {
 }
 
 /// The outline an asset occupies, centred on its position.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Footprint {
     /// A box: `length` along the asset's local x, `width` along its local y, `height` up.
     Box {
@@ -208,18 +208,61 @@ pub enum Footprint {
     },
     /// An upright cylinder (tanks, vessels).
     Cylinder { radius: f32, height: f32 },
+    /// Several boxes in the asset's frame, where one box would be too crude (an L-shaped
+    /// conveyor, a machine with a side cabinet). Clearances are measured to the boxes.
+    Compound(Vec<FootprintPart>),
+}
+
+/// One box of a compound footprint, placed in the asset's frame.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FootprintPart {
+    /// Centre of the box in the asset's frame `(x, y)`, metres.
+    pub offset: (f32, f32),
+    pub length: f32,
+    pub width: f32,
+    pub height: f32,
+    /// Turn of the box within the asset, degrees counter-clockwise.
+    #[serde(default)]
+    pub rotation_deg: f32,
+}
+
+impl FootprintPart {
+    /// The part's corners in the asset's frame (plan).
+    pub fn corners(&self) -> [(f32, f32); 4] {
+        let (sin, cos) = self.rotation_deg.to_radians().sin_cos();
+        let (hl, hw) = (self.length * 0.5, self.width * 0.5);
+        [(-hl, -hw), (hl, -hw), (hl, hw), (-hl, hw)].map(|(x, y)| {
+            (
+                self.offset.0 + x * cos - y * sin,
+                self.offset.1 + x * sin + y * cos,
+            )
+        })
+    }
 }
 
 impl Footprint {
-    /// Bounding box `(length, width, height)` in the asset's own frame.
+    /// Bounding box `(length, width, height)` in the asset's own frame, centred on the asset's
+    /// position (a compound's box reaches as far as its furthest part on each axis).
     pub fn extents(&self) -> (f32, f32, f32) {
-        match *self {
+        match self {
             Footprint::Box {
                 length,
                 width,
                 height,
-            } => (length, width, height),
-            Footprint::Cylinder { radius, height } => (2.0 * radius, 2.0 * radius, height),
+            } => (*length, *width, *height),
+            Footprint::Cylinder { radius, height } => (2.0 * radius, 2.0 * radius, *height),
+            Footprint::Compound(parts) => {
+                let (mut x, mut y, mut h) = (0.0f32, 0.0f32, 0.0f32);
+                for part in parts {
+                    for (cx, cy) in part.corners() {
+                        x = x.max(cx.abs());
+                        y = y.max(cy.abs());
+                    }
+                    h = h.max(part.height);
+                }
+                (2.0 * x, 2.0 * y, h)
+            }
         }
     }
 }

@@ -144,8 +144,30 @@ pub(super) fn validate(layout: &PlantLayout, map: &SourceMap) -> Vec<LayoutIssue
             );
         }
         let (length, width, height) = asset.extents();
-        let size_ok = positive(length) && positive(width) && positive(height);
-        if !size_ok {
+        let parts_ok = match &asset.footprint {
+            crate::layout::Footprint::Compound(parts) => {
+                !parts.is_empty()
+                    && parts.iter().all(|part| {
+                        positive(part.length)
+                            && positive(part.width)
+                            && positive(part.height)
+                            && part.offset.0.is_finite()
+                            && part.offset.1.is_finite()
+                            && part.rotation_deg.is_finite()
+                    })
+            }
+            _ => true,
+        };
+        if !parts_ok {
+            issues.push(
+                &format!("{at}.footprint"),
+                format!(
+                    "asset \"{who}\": a compound footprint needs at least one box, each with positive sizes and numeric offsets"
+                ),
+            );
+        }
+        let size_ok = parts_ok && positive(length) && positive(width) && positive(height);
+        if parts_ok && !size_ok {
             issues.push(
                 &format!("{at}.footprint"),
                 format!(

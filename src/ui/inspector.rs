@@ -74,7 +74,7 @@ pub(super) fn inspector_ui(
                     row("Rotation", format!("{:.1}°", yaw.rem_euclid(360.0)));
                     row(
                         "Footprint",
-                        match asset.footprint {
+                        match &asset.footprint {
                             Footprint::Box {
                                 length,
                                 width,
@@ -82,6 +82,13 @@ pub(super) fn inspector_ui(
                             } => format!("box {length} × {width} × {height} m"),
                             Footprint::Cylinder { radius, height } => {
                                 format!("cylinder r {radius} m, h {height} m")
+                            }
+                            Footprint::Compound(parts) => {
+                                let (length, width, height) = asset.extents();
+                                format!(
+                                    "{} boxes within {length:.2} × {width:.2} × {height:.2} m",
+                                    parts.len()
+                                )
                             }
                         },
                     );

@@ -156,3 +156,30 @@ fn every_kind_is_known_by_name() {
         assert!(layout.is_ok(), "{kind:?}: {:?}", layout.err());
     }
 }
+
+#[test]
+fn compound_footprints_load_and_are_checked() {
+    let base = std::fs::read_to_string(fixture("small-plant.ron")).expect("readable");
+    let compound = base.replace(
+        "footprint: Cylinder(radius: 1.5, height: 4.0),",
+        "footprint: Compound([\n                (offset: (0.0, 0.0), length: 3.0, width: 1.0, height: 1.0),\n                (offset: (1.0, 1.0), length: 1.0, width: 2.0, height: 1.0, rotation_deg: 90.0),\n            ]),",
+    );
+    let layout = parse_layout(&compound, &fixture("compound.ron")).expect("valid");
+    let tank = layout
+        .assets
+        .iter()
+        .find(|a| a.id == "tank-1")
+        .expect("asset");
+    // Turned 90 degrees, the second box's 2 m width lies along x: it spans x 0..2, y 0.5..1.5.
+    // The bounding extents are centred on the asset: 2 * 2 m long, 2 * 1.5 m wide.
+    let (length, width, height) = tank.extents();
+    assert!((length - 4.0).abs() < 1e-5 && (width - 3.0).abs() < 1e-5 && height == 1.0);
+
+    let broken = compound.replace("length: 1.0, width: 2.0", "length: 1.0, width: -2.0");
+    let error = parse_layout(&broken, &fixture("compound.ron")).expect_err("refused");
+    assert_eq!(error.issues.len(), 1, "{error}");
+    assert!(
+        error.to_string().contains("a compound footprint needs"),
+        "{error}"
+    );
+}
