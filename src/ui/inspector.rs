@@ -154,7 +154,14 @@ pub(super) fn inspector_ui(
             if let Some(live) = live.filter(|live| live.0.iter().any(|s| !s.history.is_empty())) {
                 ui.add_space(8.0);
                 ui.strong("Trends");
-                trends_ui(ui, &asset.id, &asset.signals, live, now);
+                trends_ui(
+                    ui,
+                    &asset.id,
+                    &asset.signals,
+                    live,
+                    world.history_epoch.0,
+                    now,
+                );
             }
         });
 }
@@ -231,7 +238,14 @@ pub fn format_value(value: f64) -> String {
     }
 }
 
-fn trends_ui(ui: &mut egui::Ui, asset_id: &str, signals: &[Signal], live: &LiveSignals, now: i64) {
+fn trends_ui(
+    ui: &mut egui::Ui,
+    asset_id: &str,
+    signals: &[Signal],
+    live: &LiveSignals,
+    epoch: i64,
+    now: i64,
+) {
     for (index, (signal, state)) in signals.iter().zip(&live.0).enumerate() {
         if state.history.is_empty() {
             continue;
@@ -240,7 +254,12 @@ fn trends_ui(ui: &mut egui::Ui, asset_id: &str, signals: &[Signal], live: &LiveS
         let points: Vec<[f64; 2]> = state
             .history
             .iter()
-            .map(|(time, value)| [(time - now) as f64 / 1000.0, *value as f64])
+            .map(|(offset, value)| {
+                [
+                    (epoch + *offset as i64 - now) as f64 / 1000.0,
+                    *value as f64,
+                ]
+            })
             .collect();
         let (low, high) = signal.normal;
         let normal = egui::Color32::from_rgba_unmultiplied(120, 200, 140, 110);

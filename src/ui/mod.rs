@@ -200,6 +200,7 @@ struct PanelWorld<'w, 's> {
     load_status: Res<'w, LayoutLoadStatus>,
     stats: Res<'w, FrameStats>,
     ingest: Res<'w, crate::live::IngestStatus>,
+    history_epoch: Res<'w, crate::live::HistoryEpoch>,
     sandbox: Res<'w, crate::sandbox::Sandbox>,
     edit_mode: Res<'w, State<crate::sandbox::EditMode>>,
     specs: Query<'w, 's, &'static AssetSpec>,
