@@ -33,6 +33,9 @@ pub fn headless_app(document: PlantDocument, live: LivePlugin, options: Headless
         MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_secs_f64(
             1.0 / HEADLESS_HZ,
         ))),
+        // Warnings and errors (a source that cannot start, a snapshot that cannot be written)
+        // go to standard error; `--events -` keeps standard output to itself.
+        bevy::log::LogPlugin::default(),
         AssetPlugin::default(),
         TransformPlugin,
         InputPlugin,
@@ -117,12 +120,16 @@ fn exit_when_due(world: &mut World) {
     if !exiting {
         return;
     }
+    let mut failed = false;
     if let Some(path) = output.options.snapshot.clone() {
         let snapshot = snapshot(world);
         let text = serde_json::to_vec_pretty(&snapshot).unwrap_or_default();
         match crate::fsutil::write_atomic(&path, &text) {
             Ok(()) => info!("snapshot written to {}", path.display()),
-            Err(error) => error!("cannot write the snapshot {}: {error}", path.display()),
+            Err(error) => {
+                error!("cannot write the snapshot {}: {error}", path.display());
+                failed = true;
+            }
         }
     }
     if let Some(mut output) = world.get_resource_mut::<HeadlessOutput>()
@@ -131,7 +138,12 @@ fn exit_when_due(world: &mut World) {
         let _ = sink.flush();
     }
     if due {
-        world.write_message(AppExit::Success);
+        // A run whose snapshot was lost must not look like a success to a pipeline.
+        world.write_message(if failed {
+            AppExit::from_code(2)
+        } else {
+            AppExit::Success
+        });
     }
 }
 

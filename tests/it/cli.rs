@@ -168,3 +168,27 @@ fn diff_lists_moves_and_clearance_changes() {
     );
     assert!(csv.contains("violation_added,press-201,"), "{csv}");
 }
+
+#[test]
+fn a_lost_snapshot_fails_the_headless_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "0.5", "--snapshot"])
+        .arg(dir.path().join("missing-dir/snapshot.json"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot write the snapshot"), "{stderr}");
+
+    let snapshot = dir.path().join("snapshot.json");
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "1.5", "--snapshot"])
+        .arg(&snapshot)
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).expect("written")).expect("JSON");
+    assert_eq!(written["connection"]["source"], "built-in simulator");
+}
