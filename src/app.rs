@@ -62,6 +62,8 @@ pub struct GuiOptions {
     pub read_only: bool,
     /// Start in edit mode.
     pub edit: bool,
+    /// Where Save writes (instead of the loaded layout file).
+    pub save_as: Option<std::path::PathBuf>,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -83,6 +85,7 @@ pub fn gui_app(document: PlantDocument, options: GuiOptions, live: LivePlugin) -
         live,
         SandboxPlugin {
             read_only: options.read_only,
+            save_as: options.save_as.clone(),
         },
         HighlightPlugin,
         ViolationGizmosPlugin,

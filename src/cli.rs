@@ -55,6 +55,11 @@ pub struct Cli {
     #[arg(long, conflicts_with = "read_only")]
     pub edit: bool,
 
+    /// Where File > Save (Ctrl+S) writes the edited layout, instead of the loaded file; for
+    /// machines without a file-dialog portal.
+    #[arg(long, value_name = "FILE", conflicts_with = "read_only")]
+    pub save_as: Option<PathBuf>,
+
     /// Run without a window: the same ECS, fed by the same source, writing --snapshot and
     /// --events.
     #[arg(long)]

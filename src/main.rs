@@ -201,6 +201,7 @@ fn run_app(cli: Cli) -> ExitCode {
             }),
             read_only: cli.read_only,
             edit: cli.edit,
+            save_as: cli.save_as,
         };
         gui_app(document, options, live)
     };

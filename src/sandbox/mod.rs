@@ -25,6 +25,9 @@ use history::{EditCommand, History, Placement, normalise_deg, snap};
 pub struct SandboxPlugin {
     /// Never allow editing (wall displays, `--read-only`).
     pub read_only: bool,
+    /// Where Save writes instead of the loaded file (`--save-as`, for machines without a
+    /// file-dialog portal); saving there needs no confirmation.
+    pub save_as: Option<PathBuf>,
 }
 
 impl Plugin for SandboxPlugin {
@@ -32,6 +35,7 @@ impl Plugin for SandboxPlugin {
         app.init_state::<EditMode>()
             .insert_resource(Sandbox {
                 read_only: self.read_only,
+                save_as: self.save_as.clone(),
                 grid_step: 0.5,
                 drop_policy: DropPolicy::AllowAndFlag,
                 ..default()
@@ -121,8 +125,10 @@ pub struct Sandbox {
     pub violations: Vec<ClearanceViolation>,
     /// The last refused drop, to explain why the assets jumped back.
     pub last_refusal: Option<String>,
-    /// The file the next Save writes to, and whether it is the baseline that was loaded.
+    /// The file the next Save writes to.
     pub save_path: Option<PathBuf>,
+    /// The `--save-as` target, kept across layout loads.
+    pub save_as: Option<PathBuf>,
     pub last_saved: Option<(PathBuf, String)>,
     model: Option<ClearanceModel>,
     drag: Option<DragState>,
@@ -223,9 +229,10 @@ fn reset_on_new_layout(mut sandbox: ResMut<Sandbox>, document: Res<PlantDocument
     sandbox.history.clear();
     sandbox.dirty = false;
     sandbox.drag = None;
-    sandbox.save_path = match &document.source {
-        LayoutSource::File(path) => Some(path.clone()),
-        LayoutSource::BuiltInDemo => None,
+    sandbox.save_path = match (&sandbox.save_as, &document.source) {
+        (Some(target), _) => Some(target.clone()),
+        (None, LayoutSource::File(path)) => Some(path.clone()),
+        (None, LayoutSource::BuiltInDemo) => None,
     };
 }
 
@@ -355,7 +362,9 @@ fn apply_edit_intents(
                         let document = document.bypass_change_detection();
                         document.layout = layout;
                         document.source = LayoutSource::File(path.clone());
-                        sandbox.save_path = Some(path.clone());
+                        if sandbox.save_as.is_none() {
+                            sandbox.save_path = Some(path.clone());
+                        }
                         sandbox.dirty = false;
                         sandbox.last_saved = Some((path.clone(), "saved".into()));
                     }
@@ -727,6 +736,16 @@ fn draw_violations(
                 },
                 red,
             );
+        }
+    }
+}
+
+impl Sandbox {
+    /// Whether a Save to the current target overwrites the file the plant was loaded from.
+    pub fn save_overwrites_baseline(&self, document: &PlantDocument) -> bool {
+        match (&self.save_path, &document.source) {
+            (Some(target), LayoutSource::File(loaded)) => target == loaded,
+            _ => false,
         }
     }
 }

@@ -84,6 +84,8 @@ enum Quantity {
     Torque,
     Force,
     CycleTime,
+    /// A counter of cycles or strokes: only ever goes up, while the machine runs.
+    Count,
     Occupancy,
     Other,
 }
@@ -111,6 +113,8 @@ fn quantity_of(signal: &Signal) -> Quantity {
         Quantity::Torque
     } else if has("force") {
         Quantity::Force
+    } else if has("count") {
+        Quantity::Count
     } else if has("cycle") {
         Quantity::CycleTime
     } else if has("occupancy") {
@@ -224,7 +228,12 @@ impl Simulator {
                                     }
                                     Some(FaultKind::NodeDeath) | None => false,
                                 };
-                            let start = low + (high - low) * 0.5;
+                            let start = if quantity == Quantity::Count {
+                                // A machine that has been running for a while.
+                                (rng.unit() * 400_000.0).floor()
+                            } else {
+                                low + (high - low) * 0.5
+                            };
                             let span = high - low;
                             let limit = signal.limits.map_or(high + span, |(_, limit)| limit);
                             SignalModel {
@@ -317,6 +326,8 @@ impl Simulator {
                                         * (std::f64::consts::TAU * (t / 900.0 + asset.phase)).sin())
                     }
                     Quantity::CycleTime | Quantity::Other => model.low + span * 0.5,
+                    // One stroke every 6 s of running time, counted from a seeded start.
+                    Quantity::Count => model.lagged + if running { dt / 6.0 } else { 0.0 },
                 };
                 // Temperatures lag their drivers (minutes), the rest follow at once.
                 let tau = if model.quantity == Quantity::Temperature {
@@ -334,7 +345,11 @@ impl Simulator {
                     Quantity::Level | Quantity::Occupancy => 0.002,
                     _ => 0.03,
                 };
-                let mut value = model.lagged + noise * span * noise_scale;
+                let mut value = if model.quantity == Quantity::Count {
+                    model.lagged.floor()
+                } else {
+                    model.lagged + noise * span * noise_scale
+                };
                 if model.faulted && severity > 0.0 {
                     match scenario.fault {
                         Some(FaultKind::BearingWear) => {

@@ -259,7 +259,14 @@ pub(super) fn windows_ui(
     if ui_state.save_requested {
         ui_state.save_requested = false;
         match &sandbox.save_path {
-            Some(path) => ui_state.confirm_overwrite = Some(path.clone()),
+            Some(path) if sandbox.save_overwrites_baseline(&world.document) => {
+                ui_state.confirm_overwrite = Some(path.clone());
+            }
+            Some(path) => {
+                intents
+                    .edit
+                    .write(EditIntent::SaveAs { path: path.clone() });
+            }
             None => open_file_dialog(ui_state, dialogs, DialogPurpose::SaveLayout),
         }
     }

@@ -338,7 +338,7 @@ fn headless_binary_mirrors(format: &str) {
         }
     }
     assert_eq!(
-        with_values, 172,
+        with_values, 175,
         "every signal of the demo plant has a value"
     );
     let pump = &snapshot["assets"]["pump-02"]["signals"]["bearing_temp"];

@@ -17,7 +17,10 @@ fn sandbox_app(read_only: bool) -> App {
         TwinCorePlugin {
             document: PlantDocument::demo().expect("demo"),
         },
-        SandboxPlugin { read_only },
+        SandboxPlugin {
+            read_only,
+            save_as: None,
+        },
     ));
     app.update();
     app.world_mut()
@@ -297,5 +300,31 @@ fn saved_layouts_load_back_to_the_same_scene() {
             "{}",
             asset.id
         );
+    }
+}
+
+#[test]
+fn save_targets_the_loaded_file_with_a_question_or_the_save_as_file_without() {
+    let loaded = crate::fixture("small-plant.ron");
+    let elsewhere = std::env::temp_dir().join("plant-twin-save-as-target.ron");
+    for (save_as, expected, overwrites) in [
+        (None, loaded.clone(), true),
+        (Some(elsewhere.clone()), elsewhere.clone(), false),
+    ] {
+        let mut app = crate::bare_app();
+        app.add_plugins((
+            TwinCorePlugin {
+                document: PlantDocument::from_file(loaded.clone()).expect("loads"),
+            },
+            SandboxPlugin {
+                read_only: false,
+                save_as,
+            },
+        ));
+        app.update();
+        let sandbox = app.world().resource::<Sandbox>();
+        assert_eq!(sandbox.save_path.as_deref(), Some(expected.as_path()));
+        let document = app.world().resource::<PlantDocument>();
+        assert_eq!(sandbox.save_overwrites_baseline(document), overwrites);
     }
 }
