@@ -305,3 +305,99 @@ fn mouse_drags_orbit_only_over_the_scene() {
     drag(&mut app);
     assert_ne!(yaw(&mut app), before, "a drag over the scene orbits");
 }
+
+/// A stale asset is drawn grey (one shared material swapped in) and gets its paint back with
+/// fresh data; fed through the live plugin's manual source, as a replay would.
+#[test]
+fn stale_assets_turn_grey_and_back() {
+    use plant_twin::live::{GreyedAsStale, LivePlugin, ManualFeed, SourceConfig};
+    use plant_twin::telemetry::{IngestEvent, Quality, Sample, SignalRef, now_ms};
+
+    let mut document = PlantDocument::demo().expect("demo");
+    for asset in &mut document.layout.assets {
+        if let Some(telemetry) = asset.telemetry.as_mut() {
+            telemetry.stale_after_s = 0.3;
+        }
+    }
+    let mut app = crate::bare_app();
+    app.add_plugins((
+        TwinCorePlugin { document },
+        LivePlugin {
+            source: SourceConfig::Manual,
+            bindings: None,
+            history: 10,
+        },
+    ));
+    app.update();
+    app.update();
+    let feed = app.world().resource::<ManualFeed>().clone();
+    let pump = app
+        .world()
+        .resource::<AssetIndex>()
+        .get("pump-01")
+        .expect("asset");
+    let position = app
+        .world()
+        .resource::<AssetIndex>()
+        .by_position
+        .iter()
+        .position(|e| *e == pump)
+        .expect("indexed") as u32;
+    let send = |value: f64| {
+        feed.0
+            .send(IngestEvent::Samples {
+                topic: "acme/plant1/utilities/pump-01/flow".into(),
+                received_ms: now_ms(),
+                samples: vec![Sample {
+                    signal: SignalRef {
+                        asset: position,
+                        signal: 0,
+                    },
+                    value,
+                    quality: Quality::Good,
+                    time_ms: now_ms(),
+                }],
+            })
+            .expect("sent");
+    };
+    let materials = |app: &mut App| -> Vec<AssetId<StandardMaterial>> {
+        let world = app.world();
+        let mut found = vec![];
+        let mut stack = vec![pump];
+        while let Some(entity) = stack.pop() {
+            if let Some(material) = world.get::<MeshMaterial3d<StandardMaterial>>(entity) {
+                found.push(material.0.id());
+            }
+            if let Some(children) = world.get::<Children>(entity) {
+                stack.extend(children.iter());
+            }
+        }
+        found
+    };
+
+    send(20.0);
+    app.update();
+    let painted = materials(&mut app);
+    assert!(painted.len() > 2);
+    assert!(app.world().get::<GreyedAsStale>(pump).is_none());
+
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    app.update();
+    app.update();
+    assert!(
+        app.world().get::<GreyedAsStale>(pump).is_some(),
+        "stale after 0.3 s"
+    );
+    let greyed = materials(&mut app);
+    assert!(
+        greyed.iter().all(|m| *m == greyed[0]),
+        "one grey for every part"
+    );
+    assert!(!painted.contains(&greyed[0]));
+
+    send(21.0);
+    app.update();
+    app.update();
+    assert!(app.world().get::<GreyedAsStale>(pump).is_none());
+    assert_eq!(materials(&mut app), painted, "the original paint is back");
+}
