@@ -323,7 +323,7 @@ fn end_to_end(layout: &PlantLayout, messages: usize) {
         messages as f64 / reference_done.as_secs_f64(),
         ours_done.as_secs_f64() / reference_done.as_secs_f64()
     );
-    handle.stop();
+    handle.stop(&receiver);
     let _ = broker.kill();
     let _ = broker.wait();
     let _ = std::fs::remove_dir_all(&dir);

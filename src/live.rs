@@ -280,10 +280,10 @@ fn restart_source(
     document: Res<PlantDocument>,
     mut status: ResMut<IngestStatus>,
 ) {
+    // Events of the old layout would address the wrong assets: stopping drops them too.
     if let Some(mut handle) = feed.handle.take() {
-        handle.stop();
+        handle.stop(&feed.receiver);
     }
-    // Events of the old layout would address the wrong assets.
     while feed.receiver.try_recv().is_ok() {}
     let now = now_ms();
     let layout_path = match &document.source {
@@ -326,7 +326,7 @@ fn stop_source_on_exit(mut exits: MessageReader<AppExit>, mut feed: ResMut<Inges
     if exits.read().next().is_some()
         && let Some(mut handle) = feed.handle.take()
     {
-        handle.stop();
+        handle.stop(&feed.receiver);
     }
 }
 

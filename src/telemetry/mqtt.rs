@@ -229,12 +229,18 @@ impl IngestHandle {
         }
     }
 
-    /// Asks the thread to finish and waits for it.
-    pub fn stop(&mut self) {
+    /// Asks the thread to finish and waits for it. While waiting it keeps emptying
+    /// `events`, so a thread blocked on a full channel can see the request and end.
+    pub fn stop(&mut self, events: &crossbeam_channel::Receiver<IngestEvent>) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        while !thread.is_finished() {
+            while events.try_recv().is_ok() {}
+            std::thread::sleep(Duration::from_millis(1));
         }
+        let _ = thread.join();
     }
 }
 

@@ -62,3 +62,32 @@ pub fn spawn_simulator_source(
         .map_err(|e| format!("cannot start the simulator thread: {e}"))?;
     Ok(IngestHandle::new(stop, thread))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{DEMO_LAYOUT_PATH, DEMO_LAYOUT_TEXT, parse_layout};
+    use crate::sim::SimConfig;
+    use crate::telemetry::bindings::TopicResolver;
+
+    #[test]
+    fn a_source_blocked_on_a_full_channel_still_stops() {
+        let layout = parse_layout(DEMO_LAYOUT_TEXT, std::path::Path::new(DEMO_LAYOUT_PATH))
+            .expect("demo layout");
+        // Room for one event: the thread blocks on its second send.
+        let (sender, receiver) = crossbeam_channel::bounded(1);
+        let mut handle = spawn_simulator_source(
+            Simulator::new(&layout, SimConfig::default()),
+            Decoder::new(TopicResolver::from_layout(&layout)),
+            50.0,
+            sender,
+        )
+        .expect("started");
+        std::thread::sleep(Duration::from_millis(100));
+        // Returning at all is the point (before, this deadlocked); the bound only turns a hang
+        // into a failure.
+        let started = Instant::now();
+        handle.stop(&receiver);
+        assert!(started.elapsed() < Duration::from_secs(30), "stop hung");
+    }
+}
