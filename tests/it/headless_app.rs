@@ -316,7 +316,7 @@ fn stale_assets_turn_grey_and_back() {
     let mut document = PlantDocument::demo().expect("demo");
     for asset in &mut document.layout.assets {
         if let Some(telemetry) = asset.telemetry.as_mut() {
-            telemetry.stale_after_s = 0.3;
+            telemetry.stale_after_s = 1.0;
         }
     }
     let mut app = crate::bare_app();
@@ -381,12 +381,12 @@ fn stale_assets_turn_grey_and_back() {
     assert!(painted.len() > 2);
     assert!(app.world().get::<GreyedAsStale>(pump).is_none());
 
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    std::thread::sleep(std::time::Duration::from_millis(1200));
     app.update();
     app.update();
     assert!(
         app.world().get::<GreyedAsStale>(pump).is_some(),
-        "stale after 0.3 s"
+        "stale after 1 s"
     );
     let greyed = materials(&mut app);
     assert!(
@@ -395,8 +395,9 @@ fn stale_assets_turn_grey_and_back() {
     );
     assert!(!painted.contains(&greyed[0]));
 
+    // One update drains the sample, clears the stale flag and restores the paint; a second
+    // could find the data stale again on a very slow machine.
     send(21.0);
-    app.update();
     app.update();
     assert!(app.world().get::<GreyedAsStale>(pump).is_none());
     assert_eq!(materials(&mut app), painted, "the original paint is back");
