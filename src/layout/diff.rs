@@ -14,6 +14,21 @@ pub struct AssetChange {
     pub turned_deg: f32,
 }
 
+impl AssetChange {
+    /// Id, from x, from y, to x, to y (mm), distance moved (mm), turn (0.1 degree), as text.
+    fn fields(&self) -> [String; 7] {
+        [
+            self.id.clone(),
+            format!("{:.3}", self.from.0),
+            format!("{:.3}", self.from.1),
+            format!("{:.3}", self.to.0),
+            format!("{:.3}", self.to.1),
+            format!("{:.3}", self.moved_m),
+            format!("{:.1}", self.turned_deg),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayoutDiff {
     pub changes: Vec<AssetChange>,
@@ -81,15 +96,9 @@ impl LayoutDiff {
         } else {
             text.push_str("| asset | from (x, y) m | to (x, y) m | moved m | turned deg |\n|---|---|---|---|---|\n");
             for change in &self.changes {
+                let [id, from_x, from_y, to_x, to_y, moved, turned] = change.fields();
                 text.push_str(&format!(
-                    "| {} | {:.3}, {:.3} | {:.3}, {:.3} | {:.3} | {:.1} |\n",
-                    change.id,
-                    change.from.0,
-                    change.from.1,
-                    change.to.0,
-                    change.to.1,
-                    change.moved_m,
-                    change.turned_deg
+                    "| {id} | {from_x}, {from_y} | {to_x}, {to_y} | {moved} | {turned} |\n"
                 ));
             }
         }
@@ -109,16 +118,7 @@ impl LayoutDiff {
         let mut text =
             String::from("kind,asset,from_x_m,from_y_m,to_x_m,to_y_m,moved_m,turned_deg,detail\n");
         for change in &self.changes {
-            text.push_str(&format!(
-                "moved,{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.1},\n",
-                change.id,
-                change.from.0,
-                change.from.1,
-                change.to.0,
-                change.to.1,
-                change.moved_m,
-                change.turned_deg
-            ));
+            text.push_str(&format!("moved,{},\n", change.fields().join(",")));
         }
         for (kind, list) in [
             ("violation_added", &self.violations_added),

@@ -412,10 +412,22 @@ impl Simulator {
         self.nodes.iter().position(|n| n == node).unwrap_or(0)
     }
 
-    fn next_seq(&mut self, node: usize) -> u64 {
+    /// A node's next message: the payload with its sequence number, encoded.
+    fn sequenced_payload(
+        &mut self,
+        node: usize,
+        metrics: Vec<sparkplug::Metric>,
+        now_ms: i64,
+    ) -> Vec<u8> {
         let seq = self.node_seq[node];
         self.node_seq[node] = (seq + 1) % 256;
-        seq
+        Payload {
+            timestamp: Some(now_ms as u64),
+            metrics,
+            seq: Some(seq),
+            ..Payload::default()
+        }
+        .encode_to_vec()
     }
 
     fn sparkplug_messages(&mut self, t: f64, now_ms: i64, out: &mut Vec<(String, Vec<u8>)>) {
@@ -425,43 +437,33 @@ impl Simulator {
             self.births_sent = true;
             for n in 0..self.nodes.len() {
                 self.node_seq[n] = 0;
-                let node = self.nodes[n].clone();
-                let payload = Payload {
-                    timestamp: Some(now_ms as u64),
-                    metrics: vec![bd_seq_metric(0)],
-                    seq: Some(self.next_seq(n)),
-                    ..Payload::default()
-                };
+                let payload = self.sequenced_payload(n, vec![bd_seq_metric(0)], now_ms);
                 out.push((
-                    sparkplug::topic(&group, MessageType::NodeBirth, &node, None),
-                    payload.encode_to_vec(),
+                    sparkplug::topic(&group, MessageType::NodeBirth, &self.nodes[n], None),
+                    payload,
                 ));
             }
-            for (a, asset) in self.layout.assets.clone().iter().enumerate() {
+            for a in 0..self.layout.assets.len() {
                 let n = self.node_index(&self.assets[a].node);
-                let node = self.nodes[n].clone();
-                let metrics = asset
+                let metrics = self.layout.assets[a]
                     .signals
                     .iter()
+                    .zip(&self.assets[a].signals)
                     .enumerate()
-                    .map(|(s, signal)| {
-                        double_metric(
-                            Some(&signal.id),
-                            Some(s as u64 + 1),
-                            self.assets[a].signals[s].last,
-                            now_ms,
-                        )
+                    .map(|(s, (signal, model))| {
+                        double_metric(Some(&signal.id), Some(s as u64 + 1), model.last, now_ms)
                     })
                     .collect();
-                let payload = Payload {
-                    timestamp: Some(now_ms as u64),
-                    metrics,
-                    seq: Some(self.next_seq(n)),
-                    ..Payload::default()
-                };
+                let payload = self.sequenced_payload(n, metrics, now_ms);
+                let asset = &self.layout.assets[a].id;
                 out.push((
-                    sparkplug::topic(&group, MessageType::DeviceBirth, &node, Some(&asset.id)),
-                    payload.encode_to_vec(),
+                    sparkplug::topic(
+                        &group,
+                        MessageType::DeviceBirth,
+                        &self.nodes[n],
+                        Some(asset),
+                    ),
+                    payload,
                 ));
             }
         }
@@ -477,7 +479,7 @@ impl Simulator {
         if let Some(node) = dead_node
             && self.node_dead.is_none()
         {
-            self.node_dead = Some(node.clone());
+            // A death carries no sequence number, only the birth's bdSeq.
             let payload = Payload {
                 timestamp: Some(now_ms as u64),
                 metrics: vec![bd_seq_metric(0)],
@@ -487,27 +489,27 @@ impl Simulator {
                 sparkplug::topic(&group, MessageType::NodeDeath, &node, None),
                 payload.encode_to_vec(),
             ));
+            self.node_dead = Some(node);
         }
         for (a, values) in by_asset.into_iter().enumerate() {
             if values.is_empty() {
                 continue;
             }
             let n = self.node_index(&self.assets[a].node);
-            let node = self.nodes[n].clone();
             let metrics = values
                 .into_iter()
                 .map(|(s, value)| double_metric(None, Some(s as u64 + 1), value, now_ms))
                 .collect();
-            let payload = Payload {
-                timestamp: Some(now_ms as u64),
-                metrics,
-                seq: Some(self.next_seq(n)),
-                ..Payload::default()
-            };
-            let device = self.layout.assets[a].id.clone();
+            let payload = self.sequenced_payload(n, metrics, now_ms);
+            let device = &self.layout.assets[a].id;
             out.push((
-                sparkplug::topic(&group, MessageType::DeviceData, &node, Some(&device)),
-                payload.encode_to_vec(),
+                sparkplug::topic(
+                    &group,
+                    MessageType::DeviceData,
+                    &self.nodes[n],
+                    Some(device),
+                ),
+                payload,
             ));
         }
     }
