@@ -102,35 +102,30 @@ pub(super) fn edit_menu_ui(
     ui.menu_button("Edit", |ui| {
         let sandbox = &world.sandbox;
         let on = editing(world);
-        let undo = sandbox
-            .history
-            .undo_label()
-            .map_or("Undo".to_string(), |label| {
-                format!("Undo {label}  (Ctrl+Z)")
+        let steps = [
+            (
+                "Undo",
+                "Ctrl+Z",
+                sandbox.history.undo_label(),
+                EditIntent::Undo,
+            ),
+            (
+                "Redo",
+                "Ctrl+Shift+Z",
+                sandbox.history.redo_label(),
+                EditIntent::Redo,
+            ),
+        ];
+        for (verb, keys, label, intent) in steps {
+            let text = label.map_or(verb.to_string(), |label| {
+                format!("{verb} {label}  ({keys})")
             });
-        if ui
-            .add_enabled(
-                on && sandbox.history.undo_label().is_some(),
-                egui::Button::new(undo),
-            )
-            .clicked()
-        {
-            intents.edit.write(EditIntent::Undo);
-        }
-        let redo = sandbox
-            .history
-            .redo_label()
-            .map_or("Redo".to_string(), |label| {
-                format!("Redo {label}  (Ctrl+Shift+Z)")
-            });
-        if ui
-            .add_enabled(
-                on && sandbox.history.redo_label().is_some(),
-                egui::Button::new(redo),
-            )
-            .clicked()
-        {
-            intents.edit.write(EditIntent::Redo);
+            if ui
+                .add_enabled(on && label.is_some(), egui::Button::new(text))
+                .clicked()
+            {
+                intents.edit.write(intent);
+            }
         }
         ui.separator();
         if ui.button("Clearance violations…").clicked() {
