@@ -14,6 +14,7 @@ pub mod headless;
 pub mod layout;
 pub mod live;
 pub mod plant;
+pub mod predict;
 pub mod sandbox;
 pub mod scene;
 pub mod selection;

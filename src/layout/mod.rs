@@ -20,6 +20,16 @@ pub const DEMO_LAYOUT_PATH: &str = "plant-layouts/demo-plant.ron";
 /// The demo layout compiled into the binary, so the app runs from any directory.
 pub const DEMO_LAYOUT_TEXT: &str = include_str!("../../plant-layouts/demo-plant.ron");
 
+/// A file that belongs to a layout and lives next to it: `plant.ron` -> `plant.<what>.ron`
+/// (bindings, prediction baseline).
+pub fn companion_path(layout_path: &Path, what: &str) -> PathBuf {
+    let stem = layout_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    layout_path.with_file_name(format!("{stem}.{what}.ron"))
+}
+
 /// One problem found in a layout file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayoutIssue {

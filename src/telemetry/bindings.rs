@@ -161,11 +161,7 @@ pub fn load_bindings(
 
 /// The bindings file that belongs to a layout file: `x.ron` → `x.bindings.ron`.
 pub fn bindings_path_for(layout_path: &Path) -> std::path::PathBuf {
-    let stem = layout_path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    layout_path.with_file_name(format!("{stem}.bindings.ron"))
+    crate::layout::companion_path(layout_path, "bindings")
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,507 @@
+//! The streaming anomaly detector of one signal: a gated EWMA baseline.
+//!
+//! A fast EWMA (about ten seconds) smooths the signal; a slow EWMA (minutes) is its baseline,
+//! the level the signal normally sits at. The score is how far the smoothed value is from the
+//! baseline, in units of the spread that distance had while the signal was known to be good.
+//! The baseline follows slow, normal drift, but only while the signal is close to it: once the
+//! distance passes the gate, the baseline nearly stops, so a fault is not learned away as it
+//! develops and the score returns to zero when the signal comes back.
+//!
+//! Two behaviours sit on top: a sensor that repeats one value far longer than it ever did while
+//! learning is scored as frozen, and a counter (a value that only ever rose while learning) is
+//! scored on its rate rather than its ever-growing level.
+//!
+//! Every step depends only on the sample's value and source time, so the same input sequence
+//! gives the same scores whatever the frame rate (replays rely on it).
+
+use serde::{Deserialize, Serialize};
+
+/// Tuning of every signal detector. The defaults are the values measured on SKAB (see
+/// ARCHITECTURE.md); times are seconds of source time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DetectorConfig {
+    /// Time constant of the smoothing EWMA.
+    pub fast_tau_s: f64,
+    /// Time constant of the baseline EWMA.
+    pub baseline_tau_s: f64,
+    /// Above this distance (sigmas) the baseline follows the signal ever more slowly.
+    pub gate_sigma: f64,
+    /// How long a signal is watched before it is scored, when no saved baseline exists.
+    pub warm_up_s: f64,
+    /// Fewest samples a warm-up needs, however long it took.
+    pub warm_up_min_samples: u32,
+    /// The distance (sigmas) that maps to score 1.
+    pub full_scale_sigma: f64,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            fast_tau_s: 10.0,
+            baseline_tau_s: 333.0,
+            gate_sigma: 4.0,
+            warm_up_s: 600.0,
+            warm_up_min_samples: 30,
+            full_scale_sigma: 8.0,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// Score in [0, 1] of a distance in sigmas.
+    pub fn score_of(&self, sigma: f64) -> f64 {
+        (sigma.abs() / self.full_scale_sigma).clamp(0.0, 1.0)
+    }
+}
+
+/// What a signal's detector learned while the signal was known to be good; saved next to the
+/// layout so a restart scores at once.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SignalBaseline {
+    /// Where the baseline EWMA stood at the end of learning.
+    pub level: f64,
+    /// Standard deviation of (smoothed - baseline) while learning: one sigma.
+    pub sigma: f64,
+    /// The longest the value stayed exactly unchanged while learning, seconds.
+    pub longest_flat_s: f64,
+    /// Typical time between samples, seconds.
+    pub sample_interval_s: f64,
+    /// The value only ever rose while learning: it is scored on its rate.
+    #[serde(default)]
+    pub counter: bool,
+}
+
+/// Welford's running mean and variance.
+#[derive(Debug, Clone, Copy, Default)]
+struct Running {
+    n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Running {
+    fn push(&mut self, x: f64) {
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
+    fn sd(&self) -> f64 {
+        if self.n < 2 {
+            0.0
+        } else {
+            (self.m2 / (self.n - 1) as f64).sqrt()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Learning {
+    started_s: Option<f64>,
+    samples: u32,
+    residual: Running,
+    raw: Running,
+    longest_flat_s: f64,
+    rose: u32,
+    fell: u32,
+    /// The same statistics of the rate, in case the signal turns out to be a counter.
+    fast_rate: f64,
+    rate_mean: Running,
+    rate_residual: Running,
+}
+
+/// Why a signal scores what it scores.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finding {
+    /// Not scored yet: still learning what normal looks like.
+    #[default]
+    Learning,
+    /// Within its normal spread, or off it by `sigma` (signed: above or below the baseline).
+    Deviation,
+    /// The value has not changed for this long (seconds), longer than it ever did while learning.
+    Frozen,
+}
+
+/// The detector of one signal.
+#[derive(Debug, Clone)]
+pub struct SignalDetector {
+    learned: Option<SignalBaseline>,
+    learning: Learning,
+    /// Used to keep a constant signal from having a zero sigma (e.g. 1 % of its normal range).
+    sigma_floor: f64,
+    fast: f64,
+    baseline: f64,
+    last_time_s: Option<f64>,
+    last_value: f64,
+    flat_since_s: f64,
+    interval_s: f64,
+    /// Signed distance from the baseline, sigmas; the frozen score when frozen.
+    pub sigma: f64,
+    pub finding: Finding,
+    /// Seconds the value has not changed.
+    pub flat_s: f64,
+}
+
+impl SignalDetector {
+    /// A detector that learns first (`baseline` = None) or scores at once from a saved baseline.
+    /// `sigma_floor` is the smallest sigma the signal may have, in its own unit.
+    pub fn new(baseline: Option<SignalBaseline>, sigma_floor: f64) -> SignalDetector {
+        SignalDetector {
+            learned: baseline,
+            learning: Learning::default(),
+            sigma_floor: sigma_floor.max(1e-12),
+            fast: 0.0,
+            baseline: baseline.map_or(0.0, |b| b.level),
+            last_time_s: None,
+            last_value: f64::NAN,
+            flat_since_s: 0.0,
+            interval_s: baseline.map_or(1.0, |b| b.sample_interval_s.max(1e-6)),
+            sigma: 0.0,
+            finding: Finding::Learning,
+            flat_s: 0.0,
+        }
+    }
+
+    /// What was learned, once learning is over.
+    pub fn baseline(&self) -> Option<SignalBaseline> {
+        self.learned.map(|learned| SignalBaseline {
+            level: self.baseline,
+            ..learned
+        })
+    }
+
+    /// Seconds of learning done, if still learning.
+    pub fn learning_s(&self, now_s: f64) -> Option<f64> {
+        match (self.learned, self.learning.started_s) {
+            (None, Some(start)) => Some((now_s - start).max(0.0)),
+            (None, None) => Some(0.0),
+            (Some(_), _) => None,
+        }
+    }
+
+    /// Forgets what was learned and learns again from the next sample.
+    pub fn relearn(&mut self) {
+        *self = SignalDetector::new(None, self.sigma_floor);
+    }
+
+    /// Feeds one sample (source time in seconds) and returns the new signed distance in sigmas
+    /// (0 while learning).
+    pub fn update(&mut self, config: &DetectorConfig, time_s: f64, value: f64) -> f64 {
+        if !value.is_finite() {
+            return self.sigma;
+        }
+        let Some(last_time) = self.last_time_s else {
+            self.first_sample(time_s, value);
+            return self.sigma;
+        };
+        // Repeated or out-of-order timestamps still count, as one typical interval.
+        let dt = if time_s > last_time {
+            time_s - last_time
+        } else {
+            self.interval_s
+        };
+        self.interval_s += (dt - self.interval_s) * 0.05;
+        let now = last_time.max(time_s);
+        self.last_time_s = Some(now);
+
+        let counter = self.learned.is_some_and(|b| b.counter);
+        let delta = value - self.last_value;
+        // Counters are watched through their rate; anything else through its value.
+        let observed = if counter { delta / dt } else { value };
+        if delta.abs() > 1e-12 * value.abs().max(1.0) {
+            self.flat_since_s = now;
+        }
+        self.flat_s = now - self.flat_since_s;
+        if self.learned.is_none() {
+            if delta > 0.0 {
+                self.learning.rose += 1;
+            } else if delta < 0.0 {
+                self.learning.fell += 1;
+            }
+        }
+        self.last_value = value;
+
+        let fast_alpha = 1.0 - (-dt / config.fast_tau_s).exp();
+        let slow_alpha = 1.0 - (-dt / config.baseline_tau_s).exp();
+        self.fast += (observed - self.fast) * fast_alpha;
+
+        let Some(learned) = self.learned else {
+            let rate = delta / dt;
+            self.learning.fast_rate += (rate - self.learning.fast_rate) * fast_alpha;
+            self.learning.rate_mean.push(rate);
+            self.learn(config, now, value, slow_alpha);
+            return self.sigma;
+        };
+        let sigma = learned.sigma.max(self.sigma_floor);
+        let distance = (self.fast - self.baseline) / sigma;
+        // Past the gate the baseline slows with the square of the distance: a fault is not
+        // learned away, yet a drift that crossed the gate on a noise peak is not lost for good.
+        let follow = if distance.abs() < config.gate_sigma {
+            1.0
+        } else {
+            (config.gate_sigma / distance).powi(2)
+        };
+        self.baseline += (observed - self.baseline) * slow_alpha * follow;
+        let frozen_limit = (3.0 * learned.longest_flat_s).max(10.0 * self.interval_s);
+        if !counter && self.flat_s > frozen_limit {
+            // Rises from 0 at the limit to full scale at twice the limit.
+            let excess = (self.flat_s - frozen_limit) / frozen_limit;
+            self.sigma = config.full_scale_sigma * excess.min(1.0);
+            self.finding = Finding::Frozen;
+        } else {
+            self.sigma = distance;
+            self.finding = Finding::Deviation;
+        }
+        self.sigma
+    }
+
+    fn first_sample(&mut self, time_s: f64, value: f64) {
+        self.last_time_s = Some(time_s);
+        self.last_value = value;
+        self.flat_since_s = time_s;
+        let counter = self.learned.is_some_and(|b| b.counter);
+        // A counter's rate is unknown until the second sample; start it at its baseline.
+        self.fast = if counter { self.baseline } else { value };
+        if self.learned.is_none() {
+            self.baseline = value;
+            self.learning.started_s = Some(time_s);
+            self.learning.samples = 1;
+            self.learning.raw.push(value);
+        }
+    }
+
+    fn learn(&mut self, config: &DetectorConfig, now: f64, value: f64, slow_alpha: f64) {
+        let learning = &mut self.learning;
+        let started = *learning.started_s.get_or_insert(now);
+        learning.samples += 1;
+        learning.raw.push(value);
+        // While learning, the baseline is the running mean: an EWMA started from one sample
+        // would take its own time constant to settle.
+        let mean_alpha = (1.0 / learning.samples as f64).max(slow_alpha);
+        self.baseline += (value - self.baseline) * mean_alpha;
+        learning.longest_flat_s = learning.longest_flat_s.max(self.flat_s);
+        // The smoothing needs a few time constants before its spread means anything.
+        if now - started > 2.0 * config.fast_tau_s {
+            learning.residual.push(self.fast - self.baseline);
+            learning
+                .rate_residual
+                .push(learning.fast_rate - learning.rate_mean.mean);
+        }
+        let done = now - started >= config.warm_up_s
+            && learning.samples >= config.warm_up_min_samples
+            && learning.residual.n >= 2;
+        if done {
+            self.finish_learning();
+        }
+    }
+
+    /// Ends learning now with what has been seen (the benchmarks' fixed training rows use it).
+    /// Returns false when too little was seen to learn anything.
+    pub fn finish_learning(&mut self) -> bool {
+        if self.learned.is_some() {
+            return true;
+        }
+        let learning = &self.learning;
+        if learning.samples < 2 {
+            return false;
+        }
+        // Only ever rose, and did so in most steps: a cumulative counter.
+        let counter = learning.fell == 0 && learning.rose * 2 >= learning.samples;
+        let residual_sd = if learning.residual.n >= 2 {
+            learning.residual.sd()
+        } else {
+            learning.raw.sd()
+        };
+        let mut sigma = residual_sd.max(1e-3 * learning.raw.mean.abs());
+        if counter {
+            // From now on the detector follows the rate: its smoothed value, mean and spread.
+            self.fast = learning.fast_rate;
+            self.baseline = learning.rate_mean.mean;
+            sigma = learning
+                .rate_residual
+                .sd()
+                .max(1e-3 * learning.rate_mean.mean.abs());
+        }
+        self.learned = Some(SignalBaseline {
+            level: self.baseline,
+            sigma,
+            longest_flat_s: learning.longest_flat_s,
+            sample_interval_s: self.interval_s,
+            counter,
+        });
+        self.sigma = 0.0;
+        self.finding = Finding::Deviation;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic noise in [-1, 1].
+    fn noise(i: u64) -> f64 {
+        let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+        x ^= x >> 29;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x ^= x >> 32;
+        (x as f64 / u64::MAX as f64) * 2.0 - 1.0
+    }
+
+    fn learned(config: &DetectorConfig) -> (SignalDetector, u64) {
+        let mut detector = SignalDetector::new(None, 1e-6);
+        let mut t = 0;
+        while detector.learning_s(t as f64).is_some() {
+            detector.update(config, t as f64, 50.0 + noise(t));
+            t += 1;
+            assert!(t < 10_000, "never finished learning");
+        }
+        (detector, t)
+    }
+
+    #[test]
+    fn noise_only_stays_quiet() {
+        let config = DetectorConfig::default();
+        let (mut detector, start) = learned(&config);
+        let mut worst: f64 = 0.0;
+        for t in start..start + 20_000 {
+            worst = worst.max(detector.update(&config, t as f64, 50.0 + noise(t)).abs());
+        }
+        // Below the alarm level (6 sigma) with a margin; short peaks past 4 are what the alarm
+        // on-delay is for.
+        assert!(worst < 5.0, "noise scored {worst} sigma");
+    }
+
+    #[test]
+    fn a_step_is_found_at_once_and_not_learned_away() {
+        let config = DetectorConfig::default();
+        let (mut detector, start) = learned(&config);
+        let mut first_alarm = None;
+        for t in start..start + 2_000 {
+            let sigma = detector.update(&config, t as f64, 53.0 + noise(t));
+            if sigma > 6.0 && first_alarm.is_none() {
+                first_alarm = Some(t - start);
+            }
+        }
+        let delay = first_alarm.expect("a 3-unit step on 1-unit noise must be found");
+        assert!(delay < 30, "found after {delay} s");
+        // Half an hour later, the step is still an anomaly: the gate kept the baseline.
+        assert!(
+            detector.sigma > 6.0,
+            "step learned away: {}",
+            detector.sigma
+        );
+        // Back to normal: the score falls back.
+        for t in start + 2_000..start + 2_200 {
+            detector.update(&config, t as f64, 50.0 + noise(t));
+        }
+        assert!(detector.sigma.abs() < 2.0, "{}", detector.sigma);
+    }
+
+    #[test]
+    fn a_ramp_is_found_before_it_gets_far() {
+        let config = DetectorConfig::default();
+        let (mut detector, start) = learned(&config);
+        let mut found_at = None;
+        for i in 0..3_000u64 {
+            // 1 unit (about two noise amplitudes) every 100 s.
+            let value = 50.0 + i as f64 * 0.01 + noise(start + i);
+            if detector.update(&config, (start + i) as f64, value) > 6.0 {
+                found_at = Some(i);
+                break;
+            }
+        }
+        let found = found_at.expect("ramp never found") as f64;
+        assert!(
+            found * 0.01 < 10.0,
+            "found after a rise of {}",
+            found * 0.01
+        );
+    }
+
+    #[test]
+    fn slow_normal_drift_is_followed() {
+        let config = DetectorConfig::default();
+        let (mut detector, start) = learned(&config);
+        let mut worst: f64 = 0.0;
+        for i in 0..20_000u64 {
+            // A slow daily-like swing of 3 units over hours.
+            let drift = 3.0 * (i as f64 / 20_000.0 * std::f64::consts::PI).sin();
+            let value = 50.0 + drift + noise(start + i);
+            worst = worst.max(detector.update(&config, (start + i) as f64, value).abs());
+        }
+        assert!(worst < 6.0, "drift scored {worst}");
+    }
+
+    #[test]
+    fn a_frozen_sensor_is_found() {
+        let config = DetectorConfig::default();
+        let (mut detector, start) = learned(&config);
+        let mut t = start;
+        for _ in 0..100 {
+            detector.update(&config, t as f64, 50.0 + noise(t));
+            t += 1;
+        }
+        assert_eq!(detector.finding, Finding::Deviation);
+        let stuck = 50.3;
+        for _ in 0..40 {
+            detector.update(&config, t as f64, stuck);
+            t += 1;
+        }
+        assert_eq!(detector.finding, Finding::Frozen);
+        assert!(
+            detector.sigma >= config.full_scale_sigma,
+            "{}",
+            detector.sigma
+        );
+        detector.update(&config, t as f64, 50.0 + noise(t));
+        assert_eq!(detector.finding, Finding::Deviation);
+    }
+
+    #[test]
+    fn a_counter_is_scored_on_its_rate() {
+        let config = DetectorConfig::default();
+        let mut detector = SignalDetector::new(None, 1e-6);
+        let mut t = 0u64;
+        let mut count = 1_000.0;
+        while detector.learning_s(t as f64).is_some() {
+            count += if noise(t) > -0.6 { 1.0 } else { 0.0 };
+            detector.update(&config, t as f64, count);
+            t += 1;
+        }
+        assert!(detector.baseline().is_some_and(|b| b.counter));
+        let mut worst: f64 = 0.0;
+        for _ in 0..5_000 {
+            count += if noise(t) > -0.6 { 1.0 } else { 0.0 };
+            worst = worst.max(detector.update(&config, t as f64, count).abs());
+            t += 1;
+        }
+        assert!(worst < 6.0, "a steady counter scored {worst}");
+    }
+
+    #[test]
+    fn same_input_same_scores() {
+        let config = DetectorConfig::default();
+        let run = || {
+            let mut detector = SignalDetector::new(None, 1e-6);
+            (0..3_000u64)
+                .map(|t| detector.update(&config, t as f64, 50.0 + noise(t) + (t / 1500) as f64))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn a_saved_baseline_scores_at_once() {
+        let config = DetectorConfig::default();
+        let (detector, _) = learned(&config);
+        let saved = detector.baseline().expect("learned");
+        let mut restored = SignalDetector::new(Some(saved), 1e-6);
+        assert_eq!(restored.learning_s(0.0), None);
+        restored.update(&config, 0.0, 60.0);
+        let sigma = restored.update(&config, 1.0, 60.0);
+        assert!(sigma > 1.0, "{sigma}");
+    }
+}

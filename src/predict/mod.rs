@@ -1,0 +1,339 @@
+//! The embedded prediction system, without Bevy: per-signal anomaly detectors, their fusion per
+//! component and per asset into scores in [0, 1] with each signal's contribution, ISA-18.2
+//! alarm state machines, and failure horizons from degradation trends. The `prediction` plugin
+//! runs it on live samples; `plant-twin eval` runs the same code on public benchmarks.
+
+pub mod alarm;
+pub mod baseline;
+pub mod detector;
+pub mod horizon;
+
+use serde::{Deserialize, Serialize};
+
+use crate::layout::Asset;
+pub use alarm::{AlarmChange, AlarmConfig, AlarmMachine, Annunciation, Severity};
+pub use detector::{DetectorConfig, Finding, SignalBaseline, SignalDetector};
+pub use horizon::{Horizon, Trend, TrendFit};
+
+/// Everything that tunes prediction.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PredictConfig {
+    pub detector: DetectorConfig,
+    pub alarm: AlarmConfig,
+    /// Memory of the degradation trend (weights fall by e every this many seconds).
+    pub trend_tau_s: f64,
+    /// The failure probability is for crossing a limit within this many seconds.
+    pub horizon_s: f64,
+    /// A trend counts when its slope is this many standard errors from zero.
+    pub trend_min_t_ratio: f64,
+}
+
+impl Default for PredictConfig {
+    fn default() -> Self {
+        PredictConfig {
+            detector: DetectorConfig::default(),
+            alarm: AlarmConfig::default(),
+            trend_tau_s: 300.0,
+            horizon_s: 24.0 * 3600.0,
+            trend_min_t_ratio: 4.0,
+        }
+    }
+}
+
+/// One signal's part in a score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Contribution {
+    /// Index of the signal in the asset's signal list.
+    pub signal: u16,
+    /// Signed distance from normal, sigmas (frozen: the frozen score).
+    pub sigma: f64,
+    pub finding: Finding,
+}
+
+/// A score and why: the signals that contribute, worst first.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Score {
+    /// In [0, 1]; the largest standardised deviation of the signals, over the full scale.
+    pub value: f64,
+    pub contributions: Vec<Contribution>,
+}
+
+/// An alarm source inside an asset: one of its components, or the asset itself for signals
+/// that belong to no component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Part {
+    Asset,
+    Component(u16),
+}
+
+/// The prediction state of one asset.
+#[derive(Debug, Clone)]
+pub struct AssetModel {
+    pub detectors: Vec<SignalDetector>,
+    trends: Vec<Option<Trend>>,
+    limits: Vec<Option<(f64, f64)>>,
+    /// Which part each signal belongs to.
+    part_of: Vec<Part>,
+    /// The parts that have signals, in order: the asset first (if it has own signals), then
+    /// components in layout order.
+    pub parts: Vec<Part>,
+    pub alarms: Vec<AlarmMachine>,
+    /// Latest source time seen, seconds.
+    pub now_s: f64,
+}
+
+/// A change of one alarm of an asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartChange {
+    pub part: Part,
+    pub change: AlarmChange,
+    pub time_s: f64,
+}
+
+impl AssetModel {
+    /// A model for `asset`, scoring at once for signals found in `baseline`.
+    pub fn new(
+        asset: &Asset,
+        config: &PredictConfig,
+        baseline: Option<&baseline::AssetBaseline>,
+    ) -> AssetModel {
+        let mut parts = vec![];
+        let part_of: Vec<Part> = asset
+            .signals
+            .iter()
+            .map(|signal| {
+                signal
+                    .component
+                    .as_ref()
+                    .and_then(|id| asset.components.iter().position(|c| &c.id == id))
+                    .map_or(Part::Asset, |i| Part::Component(i as u16))
+            })
+            .collect();
+        for part in &part_of {
+            if !parts.contains(part) {
+                parts.push(*part);
+            }
+        }
+        parts.sort();
+        let detectors = asset
+            .signals
+            .iter()
+            .map(|signal| {
+                let saved = baseline.and_then(|b| b.signals.get(&signal.id)).copied();
+                // A constant-looking signal gets at least 1 % of its normal range as sigma.
+                let floor = 0.01 * (signal.normal.1 - signal.normal.0).abs();
+                SignalDetector::new(saved, floor)
+            })
+            .collect();
+        AssetModel {
+            detectors,
+            trends: asset
+                .signals
+                .iter()
+                .map(|s| s.limits.map(|_| Trend::new(config.trend_tau_s)))
+                .collect(),
+            limits: asset.signals.iter().map(|s| s.limits).collect(),
+            part_of,
+            alarms: vec![AlarmMachine::default(); parts.len()],
+            parts,
+            now_s: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Feeds one sample of signal `signal`; the alarm of its part is updated and any change is
+    /// appended to `changes`.
+    pub fn update(
+        &mut self,
+        config: &PredictConfig,
+        signal: usize,
+        time_s: f64,
+        value: f64,
+        changes: &mut Vec<PartChange>,
+    ) {
+        let Some(detector) = self.detectors.get_mut(signal) else {
+            return;
+        };
+        detector.update(&config.detector, time_s, value);
+        if let Some(Some(trend)) = self.trends.get_mut(signal) {
+            trend.push(time_s, value);
+        }
+        self.now_s = self.now_s.max(time_s);
+        let part = self.part_of[signal];
+        let score = self.part_score(config, part);
+        if let Some(index) = self.parts.iter().position(|p| *p == part)
+            && let Some(change) = self.alarms[index].update(&config.alarm, self.now_s, score)
+        {
+            changes.push(PartChange {
+                part,
+                change,
+                time_s: self.now_s,
+            });
+        }
+    }
+
+    /// Lets time pass without samples (shelves expire, delays run out on the last score).
+    pub fn tick(&mut self, config: &PredictConfig, now_s: f64, changes: &mut Vec<PartChange>) {
+        if now_s <= self.now_s {
+            return;
+        }
+        self.now_s = now_s;
+        for index in 0..self.parts.len() {
+            let part = self.parts[index];
+            let score = self.part_score(config, part);
+            if let Some(change) = self.alarms[index].update(&config.alarm, now_s, score) {
+                changes.push(PartChange {
+                    part,
+                    change,
+                    time_s: now_s,
+                });
+            }
+        }
+    }
+
+    fn part_score(&self, config: &PredictConfig, part: Part) -> f64 {
+        let worst = self
+            .detectors
+            .iter()
+            .zip(&self.part_of)
+            .filter(|(_, p)| **p == part)
+            .map(|(d, _)| d.sigma.abs())
+            .fold(0.0, f64::max);
+        config.detector.score_of(worst)
+    }
+
+    /// The score of one part (or the whole asset with `None`) and its contributions.
+    pub fn score(&self, config: &PredictConfig, part: Option<Part>) -> Score {
+        let mut contributions: Vec<Contribution> = self
+            .detectors
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| part.is_none_or(|p| self.part_of[*i] == p))
+            .filter(|(_, d)| d.finding != Finding::Learning)
+            .map(|(i, d)| Contribution {
+                signal: i as u16,
+                sigma: d.sigma,
+                finding: d.finding,
+            })
+            .collect();
+        contributions.sort_by(|a, b| b.sigma.abs().total_cmp(&a.sigma.abs()));
+        Score {
+            value: config
+                .detector
+                .score_of(contributions.first().map_or(0.0, |c| c.sigma)),
+            contributions,
+        }
+    }
+
+    /// Which part a signal belongs to.
+    pub fn part_of(&self, signal: usize) -> Option<Part> {
+        self.part_of.get(signal).copied()
+    }
+
+    /// The worst alarm of the asset.
+    pub fn severity(&self) -> Severity {
+        self.alarms
+            .iter()
+            .filter(|a| a.shelved_until_s.is_none())
+            .map(|a| a.severity)
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Seconds of learning left, if any signal is still learning.
+    pub fn learning_left_s(&self, config: &PredictConfig) -> Option<f64> {
+        self.detectors
+            .iter()
+            .filter_map(|d| d.learning_s(self.now_s))
+            .map(|done| (config.detector.warm_up_s - done).max(0.0))
+            .reduce(f64::max)
+    }
+
+    /// The failure horizon of each signal that heads for a limit, soonest first.
+    pub fn horizons(&self, config: &PredictConfig) -> Vec<(u16, Horizon)> {
+        let mut out: Vec<(u16, Horizon)> = self
+            .trends
+            .iter()
+            .zip(&self.limits)
+            .enumerate()
+            .filter_map(|(i, (trend, limits))| {
+                let fit = trend.as_ref()?.fit()?;
+                let h =
+                    horizon::horizon(&fit, (*limits)?, config.horizon_s, config.trend_min_t_ratio)?;
+                Some((i as u16, h))
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.1.probability
+                .total_cmp(&a.1.probability)
+                .then(a.1.expected_s.total_cmp(&b.1.expected_s))
+        });
+        out
+    }
+
+    /// Starts learning normal behaviour afresh on every signal.
+    pub fn relearn(&mut self) {
+        for detector in &mut self.detectors {
+            detector.relearn();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::parse_layout;
+
+    fn pump() -> Asset {
+        let layout = parse_layout(
+            crate::layout::DEMO_LAYOUT_TEXT,
+            std::path::Path::new("demo.ron"),
+        )
+        .expect("demo");
+        layout
+            .assets
+            .into_iter()
+            .find(|a| a.id == "pump-02")
+            .expect("pump-02")
+    }
+
+    #[test]
+    fn a_fault_on_one_component_raises_that_component_only() {
+        let asset = pump();
+        let config = PredictConfig::default();
+        let mut model = AssetModel::new(&asset, &config, None);
+        let mut changes = vec![];
+        let bearing = asset
+            .signals
+            .iter()
+            .position(|s| s.id.contains("bearing"))
+            .expect("a bearing signal");
+        let value = |s: usize, t: u64| {
+            let signal = &asset.signals[s];
+            let mid = (signal.normal.0 + signal.normal.1) / 2.0;
+            let span = signal.normal.1 - signal.normal.0;
+            let wiggle = ((t * 7919 + s as u64 * 104_729) % 200) as f64 / 100.0 - 1.0;
+            mid + span * 0.02 * wiggle
+        };
+        let learn_s = config.detector.warm_up_s as u64 + 5;
+        for t in 0..learn_s + 600 {
+            for s in 0..asset.signals.len() {
+                let mut v = value(s, t);
+                if s == bearing && t > learn_s + 100 {
+                    v += asset.signals[s].normal.1 * 0.5;
+                }
+                model.update(&config, s, t as f64, v, &mut changes);
+            }
+        }
+        let bearing_part = model.part_of(bearing).expect("part");
+        let raised: Vec<_> = changes
+            .iter()
+            .filter(|c| matches!(c.change, AlarmChange::Raised { .. }))
+            .collect();
+        assert!(!raised.is_empty(), "no alarm");
+        assert!(raised.iter().all(|c| c.part == bearing_part), "{raised:?}");
+        let score = model.score(&config, None);
+        assert_eq!(score.contributions[0].signal as usize, bearing);
+        assert_eq!(score.value, 1.0);
+        assert_eq!(model.severity(), Severity::Alarm);
+    }
+}
