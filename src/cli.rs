@@ -255,6 +255,33 @@ pub enum Command {
     /// Publish simulated telemetry for every asset and signal of a layout to an MQTT broker,
     /// with an optional scripted fault.
     Sim(Box<SimArgs>),
+    /// Run the prediction code on a public benchmark data set and print its published metric
+    /// next to the published results. DIR is laid out like the public distribution.
+    Eval {
+        #[command(subcommand)]
+        benchmark: Benchmark,
+    },
+}
+
+/// The public benchmarks `plant-twin eval` knows.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Benchmark {
+    /// SKAB: ';'-separated CSV files with an `anomaly` column (F1, FAR, MAR).
+    Skab {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// NAB: DIR/data/<folder>/*.csv and DIR/labels/combined_windows.json (NAB score, three
+    /// profiles).
+    Nab {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// C-MAPSS: train_*.txt, test_*.txt, RUL_*.txt (RUL RMSE and PHM08 score).
+    Cmapss {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,6 +8,7 @@ pub mod camera;
 pub mod capture;
 pub mod clearance;
 pub mod cli;
+pub mod eval;
 pub mod fsutil;
 pub mod geometry;
 pub mod headless;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use plant_twin::app::{GuiOptions, gui_app};
 use plant_twin::capture::CaptureRequest;
-use plant_twin::cli::{Cli, Command, SimArgs};
+use plant_twin::cli::{Benchmark, Cli, Command, SimArgs};
 use plant_twin::headless::{HeadlessOptions, headless_app};
 use plant_twin::layout::{LayoutSummary, load_layout};
 use plant_twin::live::LivePlugin;
@@ -25,7 +25,29 @@ fn main() -> ExitCode {
             ref edited,
             csv,
         }) => diff(baseline, edited, csv),
+        Some(Command::Eval { ref benchmark }) => evaluate(benchmark),
         None => run_app(cli),
+    }
+}
+
+fn evaluate(benchmark: &Benchmark) -> ExitCode {
+    use plant_twin::eval;
+    use plant_twin::predict::PredictConfig;
+    let config = PredictConfig::default();
+    let result = match benchmark {
+        Benchmark::Skab { dir } => eval::skab::run(dir, &config.detector, config.alarm.alarm),
+        Benchmark::Nab { dir } => eval::nab::run(dir, &config.detector),
+        Benchmark::Cmapss { dir } => eval::cmapss::run(dir),
+    };
+    match result {
+        Ok(table) => {
+            print!("{table}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,0 +1,410 @@
+//! NAB (Numenta Anomaly Benchmark) scoring, as NAB's sweeper does it: each labelled anomaly has
+//! a window; the first detection inside a window earns up to +1 (a scaled sigmoid of how early
+//! it came), a window without detection costs the profile's FN weight, a detection outside every
+//! window costs its FP weight (less right after a window). The first 15 % of a file (at most 750
+//! rows) is a probation period, not scored; our detector learns during it. NAB counts every
+//! flagged row; the twin raises one alarm per episode, so a detection here is the row where the
+//! score crosses the threshold from below (an alarm being raised), not every row above it. The
+//! threshold on the
+//! anomaly score is chosen to maximise each profile's total over the corpus, as NAB does, and
+//! scores are normalised so the null detector scores 0 and the perfect one 100.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{EvalError, files_under, parse_datetime, read_text};
+use crate::predict::{DetectorConfig, SignalDetector};
+
+/// A cost profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Profile {
+    pub tp: f64,
+    pub fp: f64,
+    pub fn_: f64,
+}
+
+/// NAB's three profiles, used when the directory has no config/profiles.json.
+pub const DEFAULT_PROFILES: [(&str, Profile); 3] = [
+    (
+        "standard",
+        Profile {
+            tp: 1.0,
+            fp: 0.11,
+            fn_: 1.0,
+        },
+    ),
+    (
+        "reward_low_FP_rate",
+        Profile {
+            tp: 1.0,
+            fp: 0.22,
+            fn_: 1.0,
+        },
+    ),
+    (
+        "reward_low_FN_rate",
+        Profile {
+            tp: 1.0,
+            fp: 0.11,
+            fn_: 2.0,
+        },
+    ),
+];
+
+/// NAB's scaled sigmoid of a relative position.
+pub fn scaled_sigmoid(x: f64) -> f64 {
+    if x > 3.0 {
+        -1.0
+    } else {
+        2.0 / (1.0 + (5.0 * x).exp()) - 1.0
+    }
+}
+
+/// The probation period of a file of `rows` rows.
+pub fn probation(rows: usize) -> usize {
+    ((0.15 * rows as f64).floor() as usize).min(750)
+}
+
+/// One scored series: per row, its anomaly score and, if detected there, what it earns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub scores: Vec<f64>,
+    /// Per row: Some(window index) inside a window.
+    pub window_of: Vec<Option<usize>>,
+    /// Per row: the unweighted sigmoid value of a detection there.
+    pub sigmoid: Vec<f64>,
+    pub windows: usize,
+    pub probation: usize,
+}
+
+impl Series {
+    /// Lays out windows (row ranges, inclusive) over `scores` the NAB way.
+    pub fn new(name: String, scores: Vec<f64>, windows: &[(usize, usize)]) -> Series {
+        let rows = scores.len();
+        let mut window_of = vec![None; rows];
+        let mut sigmoid = vec![-1.0; rows];
+        let mut previous: Option<(usize, usize)> = None;
+        let mut sorted = windows.to_vec();
+        sorted.sort();
+        let mut next = 0;
+        for i in 0..rows {
+            while next < sorted.len() && i > sorted[next].1 {
+                previous = Some(sorted[next]);
+                next += 1;
+            }
+            match sorted.get(next) {
+                Some(&(left, right)) if i >= left && i <= right => {
+                    let width = (right - left + 1) as f64;
+                    window_of[i] = Some(next);
+                    sigmoid[i] = scaled_sigmoid(-((right - i + 1) as f64) / width);
+                }
+                _ => {
+                    sigmoid[i] = match previous {
+                        None => -1.0,
+                        Some((left, right)) => {
+                            let width = (right - left + 1) as f64;
+                            scaled_sigmoid((i - right) as f64 / (width - 1.0).max(1.0))
+                        }
+                    };
+                }
+            }
+        }
+        Series {
+            name,
+            scores,
+            window_of,
+            sigmoid,
+            windows: sorted.len(),
+            probation: probation(rows),
+        }
+    }
+
+    /// The raw NAB score of this series when the rows where the score rises to `threshold` or
+    /// above are detections.
+    pub fn score(&self, threshold: f64, profile: Profile) -> f64 {
+        let max_tp = scaled_sigmoid(-1.0);
+        let mut detected = vec![false; self.windows];
+        let mut total = 0.0;
+        for i in self.probation..self.scores.len() {
+            let raised = self.scores[i] >= threshold && (i == 0 || self.scores[i - 1] < threshold);
+            if !raised {
+                continue;
+            }
+            match self.window_of[i] {
+                Some(w) => {
+                    if !detected[w] {
+                        detected[w] = true;
+                        total += self.sigmoid[i] * profile.tp / max_tp;
+                    }
+                }
+                None => total += self.sigmoid[i] * profile.fp,
+            }
+        }
+        total - profile.fn_ * detected.iter().filter(|d| !**d).count() as f64
+    }
+}
+
+/// 100 for a perfect detector, 0 for one that never detects anything.
+pub fn normalised(raw: f64, windows: usize, profile: Profile) -> f64 {
+    let null = -profile.fn_ * windows as f64;
+    let perfect = profile.tp * windows as f64;
+    if perfect - null <= 0.0 {
+        return 0.0;
+    }
+    100.0 * (raw - null) / (perfect - null)
+}
+
+/// The detector's anomaly score per row of a one-value series: it learns during probation.
+pub fn detector_scores(values: &[f64], config: &DetectorConfig) -> Vec<f64> {
+    let learn_rows = probation(values.len());
+    let learning = DetectorConfig {
+        warm_up_s: f64::INFINITY,
+        ..*config
+    };
+    let mut detector = SignalDetector::new(None, 0.0);
+    values
+        .iter()
+        .enumerate()
+        .map(|(row, &value)| {
+            if row == learn_rows {
+                detector.finish_learning();
+            }
+            // Time is the row number: NAB series are sampled at many different rates, so the
+            // detector's time constants count samples here.
+            let active = if row < learn_rows { &learning } else { config };
+            config.score_of(detector.update(active, row as f64, value))
+        })
+        .collect()
+}
+
+fn profiles(dir: &Path) -> Result<Vec<(String, Profile)>, EvalError> {
+    let path = dir.join("config").join("profiles.json");
+    if !path.exists() {
+        return Ok(DEFAULT_PROFILES
+            .iter()
+            .map(|(n, p)| (n.to_string(), *p))
+            .collect());
+    }
+    let json: serde_json::Value = serde_json::from_str(&read_text(&path)?)
+        .map_err(|e| EvalError::file(&path, e.to_string()))?;
+    let object = json
+        .as_object()
+        .ok_or_else(|| EvalError::file(&path, "not an object"))?;
+    object
+        .iter()
+        .map(|(name, value)| {
+            let weight = |key: &str| {
+                value["CostMatrix"][key]
+                    .as_f64()
+                    .ok_or_else(|| EvalError::file(&path, format!("{name}: no CostMatrix.{key}")))
+            };
+            Ok((
+                name.clone(),
+                Profile {
+                    tp: weight("tpWeight")?,
+                    fp: weight("fpWeight")?,
+                    fn_: weight("fnWeight")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Reads `timestamp,value` rows.
+fn read_series(path: &Path) -> Result<(Vec<f64>, Vec<f64>), EvalError> {
+    let text = read_text(path)?;
+    let mut times = vec![];
+    let mut values = vec![];
+    for (n, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (time, value) = line.split_once(',').ok_or_else(|| {
+            EvalError::file(path, format!("line {}: expected timestamp,value", n + 1))
+        })?;
+        let time = parse_datetime(time)
+            .ok_or_else(|| EvalError::file(path, format!("line {}: bad timestamp", n + 1)))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| EvalError::file(path, format!("line {}: value is not a number", n + 1)))?;
+        times.push(time);
+        values.push(value);
+    }
+    Ok((times, values))
+}
+
+/// Runs the benchmark on every labelled series under `dir/data` (labels from
+/// `dir/labels/combined_windows.json`); returns the printed table.
+pub fn run(dir: &Path, config: &DetectorConfig) -> Result<String, EvalError> {
+    let labels_path = dir.join("labels").join("combined_windows.json");
+    let labels: BTreeMap<String, Vec<(String, String)>> =
+        serde_json::from_str(&read_text(&labels_path)?)
+            .map_err(|e| EvalError::file(&labels_path, e.to_string()))?;
+    let data = dir.join("data");
+    let paths: Vec<PathBuf> = files_under(&data, &|p| p.extension().is_some_and(|e| e == "csv"))
+        .map_err(|e| EvalError::file(&data, format!("cannot list: {e}")))?;
+    let mut series: Vec<(String, Series)> = vec![];
+    for path in paths {
+        let key = path
+            .strip_prefix(&data)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let Some(windows) = labels.get(&key) else {
+            continue;
+        };
+        let (times, values) = read_series(&path)?;
+        let rows: Vec<(usize, usize)> = windows
+            .iter()
+            .filter_map(|(start, end)| {
+                let (start, end) = (parse_datetime(start)?, parse_datetime(end)?);
+                let left = times.iter().position(|t| *t >= start)?;
+                let right = times.iter().rposition(|t| *t <= end)?;
+                (left <= right).then_some((left, right))
+            })
+            .collect();
+        let folder = key.split('/').next().unwrap_or("").to_string();
+        let scores = detector_scores(&values, config);
+        series.push((folder, Series::new(key, scores, &rows)));
+    }
+    if series.is_empty() {
+        return Err(EvalError::Other(format!(
+            "no labelled series: expected data/<folder>/*.csv listed in labels/combined_windows.json under {}",
+            dir.display()
+        )));
+    }
+    let folders: Vec<String> = {
+        let mut f: Vec<String> = series.iter().map(|(f, _)| f.clone()).collect();
+        f.dedup();
+        f
+    };
+    let thresholds: Vec<f64> = (0..=200).map(|i| i as f64 / 200.0).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "NAB: {} series, {} windows; detector learns during each file's probation period",
+        series.len(),
+        series.iter().map(|(_, s)| s.windows).sum::<usize>()
+    );
+    let _ = writeln!(
+        out,
+        "threshold chosen per profile to maximise the corpus score, as NAB's optimiser does\n"
+    );
+    let mut header = format!("{:<22} {:>9}", "profile", "threshold");
+    for folder in &folders {
+        let _ = write!(header, " {:>20}", folder);
+    }
+    let _ = writeln!(out, "{header} {:>8}", "all");
+    for (name, profile) in profiles(dir)? {
+        let total = |threshold: f64, only: Option<&str>| -> (f64, usize) {
+            series
+                .iter()
+                .filter(|(f, _)| only.is_none_or(|o| o == f))
+                .fold((0.0, 0), |(raw, windows), (_, s)| {
+                    (raw + s.score(threshold, profile), windows + s.windows)
+                })
+        };
+        let best = thresholds
+            .iter()
+            .copied()
+            .max_by(|a, b| total(*a, None).0.total_cmp(&total(*b, None).0))
+            .unwrap_or(1.0);
+        let mut line = format!("{name:<22} {best:>9.3}");
+        for folder in &folders {
+            let (raw, windows) = total(best, Some(folder));
+            let _ = write!(line, " {:>20.1}", normalised(raw, windows, profile));
+        }
+        let (raw, windows) = total(best, None);
+        let _ = writeln!(out, "{line} {:>8.1}", normalised(raw, windows, profile));
+    }
+    let _ = writeln!(
+        out,
+        "\npublished (whole corpus, standard): ARTime 74.9, Numenta HTM 70.1, CAD OSE 69.9, Skyline 58.2, Random Cut Forest 51.7, Windowed Gaussian 39.6"
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STANDARD: Profile = DEFAULT_PROFILES[0].1;
+
+    fn series(scores: Vec<f64>, windows: &[(usize, usize)]) -> Series {
+        let mut s = Series::new("t".into(), scores, windows);
+        s.probation = 0;
+        s
+    }
+
+    #[test]
+    fn the_sigmoid_is_nabs() {
+        assert!((scaled_sigmoid(-1.0) - 0.986_614).abs() < 1e-6);
+        assert_eq!(scaled_sigmoid(0.0), 0.0);
+        assert_eq!(scaled_sigmoid(3.5), -1.0);
+        assert_eq!(probation(1000), 150);
+        assert_eq!(probation(100_000), 750);
+    }
+
+    #[test]
+    fn the_earliest_detection_in_a_window_scores_one() {
+        // 20 rows, one window over rows 10..=14.
+        let mut scores = vec![0.0; 20];
+        scores[10] = 1.0;
+        scores[12] = 1.0; // a second detection in the same window: not counted again
+        let s = series(scores, &[(10, 14)]);
+        assert!((s.score(0.5, STANDARD) - 1.0).abs() < 1e-9);
+        assert!((normalised(s.score(0.5, STANDARD), 1, STANDARD) - 100.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_late_detection_earns_less_and_a_miss_costs_the_fn_weight() {
+        let mut scores = vec![0.0; 20];
+        scores[14] = 1.0;
+        let late = series(scores, &[(10, 14)]).score(0.5, STANDARD);
+        // Position -(14 - 14 + 1) / 5 = -0.2.
+        let expected = scaled_sigmoid(-0.2) / scaled_sigmoid(-1.0);
+        assert!((late - expected).abs() < 1e-9, "{late}");
+        let missed = series(vec![0.0; 20], &[(10, 14)]).score(0.5, STANDARD);
+        assert_eq!(missed, -1.0);
+        assert_eq!(normalised(missed, 1, STANDARD), 0.0);
+    }
+
+    #[test]
+    fn false_positives_cost_less_right_after_a_window() {
+        let mut before = vec![0.0; 30];
+        before[2] = 1.0;
+        let early_fp = series(before, &[(10, 14)]).score(0.5, STANDARD);
+        // A detection before any window: -1 * 0.11, plus the missed window.
+        assert!((early_fp - (-0.11 - 1.0)).abs() < 1e-9, "{early_fp}");
+        let mut after = vec![0.0; 30];
+        after[10] = 1.0;
+        after[15] = 1.0;
+        let s = series(after, &[(10, 14)]);
+        // Row 15 is one row after the window: (15 - 14) / (5 - 1) = 0.25.
+        let expected = 1.0 + scaled_sigmoid(0.25) * 0.11;
+        assert!((s.score(0.5, STANDARD) - expected).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_long_episode_is_one_detection() {
+        let mut scores = vec![0.0; 40];
+        for score in &mut scores[20..35] {
+            *score = 1.0;
+        }
+        // One false positive (the onset at row 20), not fifteen.
+        let s = series(scores, &[]);
+        assert!((s.score(0.5, STANDARD) + 0.11).abs() < 1e-9);
+    }
+
+    #[test]
+    fn probation_rows_are_not_scored() {
+        let mut scores = vec![0.0; 100];
+        scores[3] = 1.0;
+        let s = Series::new("t".into(), scores, &[]);
+        assert_eq!(s.probation, 15);
+        assert_eq!(s.score(0.5, STANDARD), 0.0);
+    }
+}
