@@ -67,7 +67,12 @@ pub struct GuiOptions {
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
-pub fn gui_app(document: PlantDocument, options: GuiOptions, live: LivePlugin) -> App {
+pub fn gui_app(
+    document: PlantDocument,
+    options: GuiOptions,
+    live: LivePlugin,
+    prediction: crate::prediction::PredictionPlugin,
+) -> App {
     let (width, height) = options.window_size.unwrap_or((1600, 900));
     let title = format!("plant-twin - {}", document.layout.name);
     let mut app = App::new();
@@ -83,12 +88,14 @@ pub fn gui_app(document: PlantDocument, options: GuiOptions, live: LivePlugin) -
         MeshPickingPlugin,
         TwinCorePlugin { document },
         live,
+        prediction,
         SandboxPlugin {
             read_only: options.read_only,
             save_as: options.save_as.clone(),
         },
         HighlightPlugin,
         ViolationGizmosPlugin,
+        crate::score_colour::ScoreColourPlugin,
         UiPlugin,
     ));
     if let Some(id) = options.select {

@@ -82,6 +82,74 @@ pub struct Cli {
     /// Points of history kept per signal for trends.
     #[arg(long, value_name = "POINTS", default_value_t = DEFAULT_HISTORY)]
     pub history: usize,
+
+    #[command(flatten)]
+    pub prediction: PredictionArgs,
+}
+
+/// Anomaly scores, alarms and failure horizons.
+#[derive(Debug, Clone, Args)]
+pub struct PredictionArgs {
+    /// Baseline learned from a known-good period (default: <layout>.baseline.ron beside the
+    /// layout, if present; without one each signal learns for --warm-up first).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// How long each signal is watched before it is scored, without a baseline (e.g. 10m).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub warm_up: f64,
+
+    /// Failure probabilities are for a limit crossed within this time (e.g. 14d, 8h).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub horizon: f64,
+
+    /// Name recorded when alarms are acknowledged or shelved (default: the login name).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+}
+
+impl PredictionArgs {
+    pub fn plugin(&self) -> crate::prediction::PredictionPlugin {
+        let mut config = crate::predict::PredictConfig::default();
+        config.detector.warm_up_s = self.warm_up;
+        config.horizon_s = self.horizon;
+        crate::prediction::PredictionPlugin {
+            config,
+            baseline: self.baseline.clone(),
+            operator: self
+                .operator
+                .clone()
+                .unwrap_or_else(crate::prediction::default_operator),
+        }
+    }
+}
+
+/// Seconds of `90`, `90s`, `10m`, `8h` or `14d`.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 90s, 10m, 8h, 14d)"))?;
+    let scale = match unit {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?} (use s, m, h or d)"
+            ));
+        }
+    };
+    if !(value.is_finite() && value > 0.0) {
+        return Err(format!("{text:?}: a duration must be positive"));
+    }
+    Ok(value * scale)
 }
 
 /// Where live data comes from: the built-in simulator (default) or an MQTT broker.
@@ -255,6 +323,25 @@ pub enum Command {
     /// Publish simulated telemetry for every asset and signal of a layout to an MQTT broker,
     /// with an optional scripted fault.
     Sim(Box<SimArgs>),
+    /// Learn what normal looks like from the built-in simulator's healthy run (in simulated
+    /// time, no waiting) and write it as the layout's baseline file. On a real plant, learn from
+    /// live data and use "Save baseline" in the app instead.
+    Baseline {
+        /// Layout (default: the built-in demo plant).
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
+        /// Simulated seconds to learn from.
+        #[arg(long, value_name = "S", default_value_t = 1200.0)]
+        seconds: f64,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Samples per signal per second.
+        #[arg(long, value_name = "HZ", default_value_t = 1.0)]
+        rate: f64,
+        /// Output file (default: <layout>.baseline.ron next to the layout).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Run the prediction code on a public benchmark data set and print its published metric
     /// next to the published results. DIR is laid out like the public distribution.
     Eval {

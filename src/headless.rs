@@ -8,6 +8,10 @@ use std::time::Duration;
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::input::InputPlugin;
 use bevy::prelude::*;
+
+use crate::layout::Asset;
+use crate::predict::{AssetModel, PredictConfig};
+use crate::prediction::{AssetHealth, Prediction, component_id};
 use serde_json::{Map, Value, json};
 
 use crate::TwinCorePlugin;
@@ -27,7 +31,12 @@ pub struct HeadlessOptions {
 }
 
 /// The headless app: core plugins and live data on a 30 Hz loop, no window, no GPU.
-pub fn headless_app(document: PlantDocument, live: LivePlugin, options: HeadlessOptions) -> App {
+pub fn headless_app(
+    document: PlantDocument,
+    live: LivePlugin,
+    prediction: crate::prediction::PredictionPlugin,
+    options: HeadlessOptions,
+) -> App {
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_secs_f64(
@@ -45,6 +54,7 @@ pub fn headless_app(document: PlantDocument, live: LivePlugin, options: Headless
     .add_plugins((
         TwinCorePlugin { document },
         live,
+        prediction,
         HeadlessOutputPlugin { options },
     ));
     app
@@ -154,10 +164,14 @@ pub fn snapshot(world: &mut World) -> Value {
     let document = world.resource::<PlantDocument>();
     let (plant, source) = (document.layout.name.clone(), document.source.to_string());
     let mut assets = Map::new();
-    let mut query = world.query::<(&AssetSpec, &LiveSignals, &Freshness)>();
+    let config = world
+        .get_resource::<Prediction>()
+        .map(|p| p.config)
+        .unwrap_or_default();
+    let mut query = world.query::<(&AssetSpec, &LiveSignals, &Freshness, Option<&AssetHealth>)>();
     let mut rows: Vec<_> = query.iter(world).collect();
     rows.sort_by(|a, b| a.0.0.id.cmp(&b.0.0.id));
-    for (spec, live, freshness) in rows {
+    for (spec, live, freshness, health) in rows {
         let stale_after_ms = spec
             .0
             .telemetry
@@ -180,16 +194,17 @@ pub fn snapshot(world: &mut World) -> Value {
                 }),
             );
         }
-        assets.insert(
-            spec.0.id.clone(),
-            json!({
-                "kind": spec.0.kind.label(),
-                "stale": freshness.stale,
-                "dead": freshness.dead,
-                "last_data_ms": freshness.last_received_ms,
-                "signals": signals,
-            }),
-        );
+        let mut entry = json!({
+            "kind": spec.0.kind.label(),
+            "stale": freshness.stale,
+            "dead": freshness.dead,
+            "last_data_ms": freshness.last_received_ms,
+            "signals": signals,
+        });
+        if let Some(health) = health {
+            entry["health"] = health_json(&spec.0, &health.0, &config);
+        }
+        assets.insert(spec.0.id.clone(), entry);
     }
     let status = world.resource::<IngestStatus>();
     let topics: Map<String, Value> = {
@@ -223,4 +238,63 @@ pub fn snapshot(world: &mut World) -> Value {
         "assets": assets,
         "topics": topics,
     })
+}
+
+/// An asset's prediction state: score with contributions, alarms per part, failure horizons.
+pub fn health_json(asset: &Asset, model: &AssetModel, config: &PredictConfig) -> Value {
+    let signal_id = |i: u16| asset.signals.get(i as usize).map(|s| s.id.clone());
+    let score = model.score(config, None);
+    let contributions: Vec<Value> = score
+        .contributions
+        .iter()
+        .map(|c| json!({"signal": signal_id(c.signal), "sigma": round3(c.sigma), "finding": c.finding}))
+        .collect();
+    let alarms: Vec<Value> = model
+        .parts
+        .iter()
+        .zip(&model.alarms)
+        .map(|(part, alarm)| {
+            json!({
+                "component": component_id(asset, *part),
+                "score": round3(model.score(config, Some(*part)).value),
+                "severity": alarm.severity,
+                "state": alarm.annunciation(),
+                "raised_ms": alarm.raised_at_s.map(|t| (t * 1000.0) as i64),
+                "acknowledged_by": alarm.acknowledged_by.as_ref().map(|(who, when)| json!({"who": who, "time_ms": (when * 1000.0) as i64})),
+                "shelved_until_ms": alarm.shelved_until_s.map(|t| (t * 1000.0) as i64),
+            })
+        })
+        .collect();
+    let horizons: Vec<Value> = model
+        .horizons(config)
+        .into_iter()
+        .map(|(signal, h)| {
+            json!({
+                "signal": signal_id(signal),
+                "limit": h.limit,
+                "expected_s": finite(h.expected_s),
+                "early_s": finite(h.early_s),
+                "late_s": finite(h.late_s),
+                "probability": round3(h.probability),
+                "within_s": h.within_s,
+            })
+        })
+        .collect();
+    json!({
+        "score": round3(score.value),
+        "severity": model.severity(),
+        "learning_left_s": model.learning_left_s(config),
+        "contributions": contributions,
+        "alarms": alarms,
+        "horizons": horizons,
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// JSON has no infinity: "never" is null.
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
 }

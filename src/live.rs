@@ -57,6 +57,7 @@ impl Plugin for LivePlugin {
         .insert_resource(HistoryCapacity(self.history.max(2)))
         .insert_resource(HistoryEpoch(now_ms()))
         .init_resource::<IngestStatus>()
+        .init_resource::<FrameSamples>()
         .add_message::<DataEvent>()
         .configure_sets(
             Update,
@@ -89,6 +90,11 @@ impl Plugin for LivePlugin {
 /// Applies telemetry to the world; in [`AppSystems::ApplyIntents`] after the plant is spawned.
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LiveSystems;
+
+/// The samples applied this frame, in arrival order, with the asset's layout position: for
+/// systems that must see every sample (the detectors), not only the latest value.
+#[derive(Resource, Debug, Default)]
+pub struct FrameSamples(pub Vec<crate::telemetry::Sample>);
 
 /// Lets tests and replays push events as if they came from a source.
 #[derive(Resource, Clone)]
@@ -253,6 +259,19 @@ pub enum DataEventKind {
     Fresh {
         asset: String,
     },
+    /// An alarm was raised, eased, cleared, acknowledged, shelved or unshelved.
+    Alarm {
+        asset: String,
+        /// The component id, or None for the asset as a whole.
+        component: Option<String>,
+        #[serde(flatten)]
+        change: crate::predict::AlarmChange,
+        /// The severity after the change.
+        state: crate::predict::Severity,
+        /// Why, in words: "bearing_temp +6.2 sigma, vibration +4.1 sigma".
+        reason: String,
+        score: f64,
+    },
 }
 
 /// Builds the decoder for a layout: default bindings plus the bindings file, if any.
@@ -355,8 +374,10 @@ fn drain_ingest(
     mut assets: Query<(&AssetSpec, &mut LiveSignals, &mut Freshness)>,
     mut events: MessageWriter<DataEvent>,
     mut last_problem_event: Local<HashMap<(String, ProblemKind), i64>>,
+    mut frame_samples: ResMut<FrameSamples>,
 ) {
     let now = now_ms();
+    frame_samples.0.clear();
     for event in feed.receiver.try_iter() {
         match event {
             IngestEvent::Samples {
@@ -402,6 +423,7 @@ fn drain_ingest(
                     if freshness.dead.is_some() {
                         freshness.dead = None;
                     }
+                    frame_samples.0.push(sample);
                 }
             }
             IngestEvent::Problem(problem) => {
@@ -543,7 +565,7 @@ fn update_rates(mut status: ResMut<IngestStatus>) {
 
 /// On a mesh of a stale asset: the material it had before it was greyed.
 #[derive(Component)]
-struct PaintBeforeStale(Handle<StandardMaterial>);
+pub(crate) struct PaintBeforeStale(pub(crate) Handle<StandardMaterial>);
 
 /// On an asset whose meshes are greyed.
 #[derive(Component)]

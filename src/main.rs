@@ -26,7 +26,58 @@ fn main() -> ExitCode {
             csv,
         }) => diff(baseline, edited, csv),
         Some(Command::Eval { ref benchmark }) => evaluate(benchmark),
+        Some(Command::Baseline {
+            ref layout,
+            seconds,
+            seed,
+            rate,
+            ref out,
+        }) => learn_baseline(layout.as_deref(), seconds, seed, rate, out.as_deref()),
         None => run_app(cli),
+    }
+}
+
+fn learn_baseline(
+    layout: Option<&std::path::Path>,
+    seconds: f64,
+    seed: u64,
+    rate: f64,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    use plant_twin::predict::baseline::{baseline_path_for, learn_from_simulation, save_baseline};
+    let document = match load_document(layout) {
+        Ok(document) => document,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let target = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| {
+        baseline_path_for(
+            layout.unwrap_or(std::path::Path::new(plant_twin::layout::DEMO_LAYOUT_PATH)),
+        )
+    });
+    let config = plant_twin::predict::PredictConfig::default();
+    let file = learn_from_simulation(
+        &document.layout,
+        &config,
+        seed,
+        seconds,
+        rate.clamp(0.01, 100.0),
+    );
+    match save_baseline(&target, &file) {
+        Ok(()) => {
+            println!(
+                "baseline of {} assets written to {}",
+                file.assets.len(),
+                target.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cannot write {}: {error}", target.display());
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -207,6 +258,7 @@ fn run_app(cli: Cli) -> ExitCode {
         headless_app(
             document,
             live,
+            cli.prediction.plugin(),
             HeadlessOptions {
                 exit_after: cli.exit_after,
                 snapshot: cli.snapshot,
@@ -225,7 +277,7 @@ fn run_app(cli: Cli) -> ExitCode {
             edit: cli.edit,
             save_as: cli.save_as,
         };
-        gui_app(document, options, live)
+        gui_app(document, options, live, cli.prediction.plugin())
     };
     match app.run() {
         bevy::app::AppExit::Success => ExitCode::SUCCESS,

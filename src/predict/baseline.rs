@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::SignalBaseline;
+use super::{AssetModel, SignalBaseline};
+use crate::layout::Asset;
 use crate::layout::{LayoutError, LayoutIssue, TextPosition, companion_path};
 
 /// The baseline file.
@@ -72,6 +73,88 @@ pub fn save_baseline(path: &Path, file: &BaselineFile) -> std::io::Result<()> {
     let text = ron::ser::to_string_pretty(file, ron::ser::PrettyConfig::default())
         .map_err(std::io::Error::other)?;
     crate::fsutil::write_atomic(path, text.as_bytes())
+}
+
+/// Collects what every asset has learned into a baseline file.
+pub fn collect_baseline<'a>(
+    models: impl Iterator<Item = (&'a Asset, &'a AssetModel)>,
+    learned_from: String,
+) -> BaselineFile {
+    let mut file = BaselineFile {
+        schema_version: 1,
+        learned_from,
+        ..BaselineFile::default()
+    };
+    for (asset, model) in models {
+        let signals: std::collections::BTreeMap<_, _> = asset
+            .signals
+            .iter()
+            .zip(&model.detectors)
+            .filter_map(|(signal, detector)| Some((signal.id.clone(), detector.baseline()?)))
+            .collect();
+        if !signals.is_empty() {
+            file.assets
+                .insert(asset.id.clone(), AssetBaseline { signals });
+        }
+    }
+    file
+}
+
+/// Learns a baseline from the plant simulator's healthy run, in simulated time (no waiting):
+/// for demos and tests. A real plant learns from live data and saves from the app.
+pub fn learn_from_simulation(
+    layout: &crate::layout::PlantLayout,
+    config: &super::PredictConfig,
+    seed: u64,
+    seconds: f64,
+    rate_hz: f64,
+) -> BaselineFile {
+    use crate::sim::{SimConfig, Simulator, scenario};
+    let sim = SimConfig {
+        seed,
+        scenario: scenario::scenario("healthy").unwrap_or(&scenario::SCENARIOS[0]),
+        ..SimConfig::default()
+    };
+    let mut simulator = Simulator::new(layout, sim);
+    // Learn over the whole run, so every duty cycle seen counts as normal.
+    let config = super::PredictConfig {
+        detector: super::DetectorConfig {
+            warm_up_s: seconds,
+            ..config.detector
+        },
+        ..*config
+    };
+    let mut models: Vec<AssetModel> = layout
+        .assets
+        .iter()
+        .map(|asset| AssetModel::new(asset, &config, None))
+        .collect();
+    // Let the simulated plant settle (temperatures lag their loads by minutes) before learning.
+    const SETTLE_S: f64 = 300.0;
+    let settle_steps = (SETTLE_S * rate_hz).ceil() as u64;
+    for step in 0..settle_steps {
+        simulator.step(step as f64 / rate_hz);
+    }
+    let steps = (seconds * rate_hz).ceil() as u64;
+    let mut changes = vec![];
+    for step in 0..=steps {
+        let t = SETTLE_S + step as f64 / rate_hz;
+        for value in simulator.step(t) {
+            if let Some(model) = models.get_mut(value.asset) {
+                model.update(&config, value.signal, t, value.value, &mut changes);
+            }
+        }
+        changes.clear();
+    }
+    for model in &mut models {
+        for detector in &mut model.detectors {
+            detector.finish_learning();
+        }
+    }
+    collect_baseline(
+        layout.assets.iter().zip(&models),
+        format!("simulator, healthy scenario, seed {seed}, {seconds} s at {rate_hz} Hz"),
+    )
 }
 
 #[cfg(test)]

@@ -231,6 +231,10 @@ impl Simulator {
                             let start = if quantity == Quantity::Count {
                                 // A machine that has been running for a while.
                                 (rng.unit() * 400_000.0).floor()
+                            } else if quantity == Quantity::Temperature {
+                                // Warm, as after a while at the typical load: the plant has
+                                // been running before the twin starts watching.
+                                low + (high - low) * 0.6
                             } else {
                                 low + (high - low) * 0.5
                             };

@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use plant_twin::headless::{HeadlessOptions, headless_app};
 use plant_twin::live::{Freshness, IngestStatus, LinkState, LivePlugin, LiveSignals, SourceConfig};
 use plant_twin::plant::{AssetIndex, AssetSpec, PlantDocument};
+use plant_twin::prediction::PredictionPlugin;
 use plant_twin::telemetry::ProblemKind;
 use plant_twin::telemetry::mqtt::MqttConfig;
 use plant_twin::telemetry::sparkplug::{
@@ -28,6 +29,7 @@ fn live_app_with(document: PlantDocument, config: MqttConfig) -> App {
             bindings: None,
             history: 100,
         },
+        PredictionPlugin::default(),
         HeadlessOptions::default(),
     );
     app.update();

@@ -8,6 +8,7 @@ mod gui;
 mod headless_app;
 mod layout_files;
 mod live_mqtt;
+mod prediction;
 mod sandbox;
 
 use std::path::PathBuf;

@@ -1,0 +1,550 @@
+//! The prediction system in the ECS: every asset gets an [`AssetHealth`] (its detectors, alarms
+//! and trends), fed with every sample the live plugin applied this frame, in arrival order.
+//! Alarm changes go to the [`AlarmLog`] and to the `DataEvent` stream; the UI acknowledges,
+//! shelves and re-learns through [`AlarmIntent`]s.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+
+use crate::AppSystems;
+use crate::layout::{self, Asset};
+use crate::live::{DataEvent, DataEventKind, FrameSamples, LiveSystems};
+use crate::plant::{AssetIndex, AssetSpec, LayoutSource, PlantDocument};
+use crate::predict::baseline::{
+    BaselineFile, baseline_path_for, collect_baseline, load_baseline, parse_baseline, save_baseline,
+};
+use crate::predict::{AlarmChange, AssetModel, Part, PartChange, PredictConfig, Severity};
+
+/// The baseline learned from the demo plant's healthy simulation
+/// (`plant-twin baseline --seconds 1200`), used with the built-in demo.
+pub const DEMO_BASELINE_TEXT: &str = include_str!("../plant-layouts/demo-plant.baseline.ron");
+
+/// Alarm history entries kept.
+const ALARM_LOG_CAPACITY: usize = 5_000;
+
+pub struct PredictionPlugin {
+    pub config: PredictConfig,
+    /// Baseline file; default: `<layout>.baseline.ron` next to the layout when it exists.
+    pub baseline: Option<PathBuf>,
+    /// Who acknowledges and shelves (shown in the alarm history).
+    pub operator: String,
+}
+
+impl Default for PredictionPlugin {
+    fn default() -> Self {
+        PredictionPlugin {
+            config: PredictConfig::default(),
+            baseline: None,
+            operator: default_operator(),
+        }
+    }
+}
+
+/// The login name, as the default operator.
+pub fn default_operator() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "operator".into())
+}
+
+impl Plugin for PredictionPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(Prediction {
+            config: self.config,
+            operator: self.operator.clone(),
+            baseline_path: self.baseline.clone(),
+            baseline: None,
+            baseline_note: String::new(),
+            clock_s: f64::NEG_INFINITY,
+            message: None,
+        })
+        .init_resource::<AlarmLog>()
+        .add_message::<AlarmIntent>()
+        .configure_sets(
+            Update,
+            PredictionSystems
+                .in_set(AppSystems::ApplyIntents)
+                .after(LiveSystems),
+        )
+        .add_systems(
+            Update,
+            (
+                load_baseline_for_layout.run_if(resource_changed::<PlantDocument>),
+                attach_models,
+                run_detectors,
+                apply_alarm_intents,
+            )
+                .chain()
+                .in_set(PredictionSystems),
+        );
+    }
+}
+
+/// Scores samples and updates alarms; in [`AppSystems::ApplyIntents`] after [`LiveSystems`].
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PredictionSystems;
+
+/// Settings and shared state of prediction.
+#[derive(Resource, Debug)]
+pub struct Prediction {
+    pub config: PredictConfig,
+    pub operator: String,
+    baseline_path: Option<PathBuf>,
+    baseline: Option<BaselineFile>,
+    /// Where the baseline came from, for the UI ("plant.baseline.ron, 45 assets").
+    pub baseline_note: String,
+    /// Latest source time of any sample, seconds: the clock of alarms (deterministic on replay).
+    pub clock_s: f64,
+    /// The outcome of the last user action (saving a baseline...).
+    pub message: Option<String>,
+}
+
+/// The prediction state of an asset entity.
+#[derive(Component, Debug, Clone)]
+pub struct AssetHealth(pub AssetModel);
+
+/// One line of the alarm history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmRecord {
+    /// Source time, ms since the epoch.
+    pub time_ms: i64,
+    pub entity: Entity,
+    pub asset: String,
+    pub part: Part,
+    pub component: Option<String>,
+    pub change: AlarmChange,
+    pub severity: Severity,
+    pub reason: String,
+    pub score: f64,
+}
+
+/// Every alarm change, newest last (bounded).
+#[derive(Resource, Debug, Default)]
+pub struct AlarmLog {
+    pub records: VecDeque<AlarmRecord>,
+}
+
+/// What a user asks of the alarms.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub enum AlarmIntent {
+    Acknowledge {
+        asset: Entity,
+        part: Part,
+    },
+    /// Every unacknowledged alarm.
+    AcknowledgeAll,
+    Shelve {
+        asset: Entity,
+        part: Part,
+        duration_s: f64,
+    },
+    Unshelve {
+        asset: Entity,
+        part: Part,
+    },
+    /// Forget what was learned and learn normal behaviour again (one asset, or all).
+    Relearn {
+        asset: Option<Entity>,
+    },
+    /// Save what every asset learned as the layout's baseline file.
+    SaveBaseline,
+}
+
+/// The id of a part's component (None for the asset itself).
+pub fn component_id(asset: &Asset, part: Part) -> Option<String> {
+    match part {
+        Part::Asset => None,
+        Part::Component(i) => asset.components.get(i as usize).map(|c| c.id.clone()),
+    }
+}
+
+/// The human name of a part: the component's name, or the asset's.
+pub fn part_name(asset: &Asset, part: Part) -> String {
+    match part {
+        Part::Asset => asset.name.clone(),
+        Part::Component(i) => asset
+            .components
+            .get(i as usize)
+            .map_or_else(|| asset.name.clone(), |c| c.name.clone()),
+    }
+}
+
+/// "bearing_temp +6.2 sigma, vibration_rms +4.1 sigma": the signals behind a part's score.
+pub fn reason(
+    asset: &Asset,
+    model: &AssetModel,
+    config: &PredictConfig,
+    part: Option<Part>,
+) -> String {
+    let score = model.score(config, part);
+    let words: Vec<String> = score
+        .contributions
+        .iter()
+        .filter(|c| c.sigma.abs() >= 2.0)
+        .take(3)
+        .filter_map(|c| {
+            let id = &asset.signals.get(c.signal as usize)?.id;
+            Some(match c.finding {
+                crate::predict::Finding::Frozen => format!("{id} frozen"),
+                _ => format!("{id} {:+.1} sigma", c.sigma),
+            })
+        })
+        .collect();
+    if words.is_empty() {
+        "within normal".into()
+    } else {
+        words.join(", ")
+    }
+}
+
+fn baseline_file_for(
+    prediction: &Prediction,
+    source: &LayoutSource,
+) -> Result<Option<(BaselineFile, String)>, String> {
+    let explicit = prediction.baseline_path.clone();
+    let path = match (&explicit, source) {
+        (Some(path), _) => Some(path.clone()),
+        (None, LayoutSource::File(layout)) => Some(baseline_path_for(layout)),
+        (None, LayoutSource::BuiltInDemo) => None,
+    };
+    if let Some(path) = path {
+        if explicit.is_none() && !path.exists() {
+            return Ok(None);
+        }
+        let file = load_baseline(&path).map_err(|e| e.to_string())?;
+        return Ok(Some((file, path.display().to_string())));
+    }
+    let file = parse_baseline(DEMO_BASELINE_TEXT)
+        .map_err(|(_, message)| format!("built-in demo baseline: {message}"))?;
+    Ok(Some((file, "built-in demo baseline".into())))
+}
+
+fn load_baseline_for_layout(
+    mut commands: Commands,
+    document: Res<PlantDocument>,
+    mut prediction: ResMut<Prediction>,
+    models: Query<Entity, With<AssetHealth>>,
+) {
+    match baseline_file_for(&prediction, &document.source) {
+        Ok(Some((file, from))) => {
+            let known = document
+                .layout
+                .assets
+                .iter()
+                .filter(|a| file.assets.contains_key(&a.id))
+                .count();
+            prediction.baseline_note = format!(
+                "baseline: {from} ({known} of {} assets)",
+                document.layout.assets.len()
+            );
+            prediction.baseline = Some(file);
+        }
+        Ok(None) => {
+            prediction.baseline_note = format!(
+                "no baseline: learning normal behaviour for {}",
+                crate::predict::horizon::human_duration(prediction.config.detector.warm_up_s)
+            );
+            prediction.baseline = None;
+        }
+        Err(error) => {
+            // A broken baseline must not stop the twin: it learns instead, and says why.
+            warn!("{error}");
+            prediction.baseline_note = format!("baseline not used: {error}");
+            prediction.baseline = None;
+        }
+    }
+    // A new layout: every asset starts again.
+    for entity in &models {
+        commands.entity(entity).remove::<AssetHealth>();
+    }
+}
+
+fn attach_models(
+    mut commands: Commands,
+    prediction: Res<Prediction>,
+    new_assets: Query<(Entity, &AssetSpec), Without<AssetHealth>>,
+) {
+    for (entity, spec) in &new_assets {
+        let saved = prediction
+            .baseline
+            .as_ref()
+            .and_then(|file| file.assets.get(&spec.0.id));
+        commands.entity(entity).insert(AssetHealth(AssetModel::new(
+            &spec.0,
+            &prediction.config,
+            saved,
+        )));
+    }
+}
+
+fn record(
+    log: &mut AlarmLog,
+    events: &mut MessageWriter<DataEvent>,
+    prediction: &Prediction,
+    entity: Entity,
+    asset: &Asset,
+    model: &AssetModel,
+    change: PartChange,
+) {
+    let index = model.parts.iter().position(|p| *p == change.part);
+    let severity = index.map_or(Severity::Normal, |i| model.alarms[i].severity);
+    let reason = reason(asset, model, &prediction.config, Some(change.part));
+    let score = model.score(&prediction.config, Some(change.part)).value;
+    let time_ms = (change.time_s * 1000.0) as i64;
+    let component = component_id(asset, change.part);
+    events.write(DataEvent {
+        time_ms,
+        kind: DataEventKind::Alarm {
+            asset: asset.id.clone(),
+            component: component.clone(),
+            change: change.change.clone(),
+            state: severity,
+            reason: reason.clone(),
+            score,
+        },
+    });
+    if log.records.len() >= ALARM_LOG_CAPACITY {
+        log.records.pop_front();
+    }
+    log.records.push_back(AlarmRecord {
+        time_ms,
+        entity,
+        asset: asset.id.clone(),
+        part: change.part,
+        component,
+        change: change.change,
+        severity,
+        reason,
+        score,
+    });
+}
+
+fn run_detectors(
+    samples: Res<FrameSamples>,
+    index: Res<AssetIndex>,
+    mut prediction: ResMut<Prediction>,
+    mut assets: Query<(Entity, &AssetSpec, &mut AssetHealth)>,
+    mut log: ResMut<AlarmLog>,
+    mut events: MessageWriter<DataEvent>,
+    mut changes: Local<Vec<PartChange>>,
+) {
+    let config = prediction.config;
+    let mut clock = prediction.clock_s;
+    for sample in &samples.0 {
+        let Some(entity) = index.at(sample.signal.asset) else {
+            continue;
+        };
+        let Ok((entity, spec, mut health)) = assets.get_mut(entity) else {
+            continue;
+        };
+        let time_s = sample.time_ms as f64 / 1000.0;
+        clock = clock.max(time_s);
+        health.0.update(
+            &config,
+            sample.signal.signal as usize,
+            time_s,
+            sample.value,
+            &mut changes,
+        );
+        for change in changes.drain(..) {
+            record(
+                &mut log,
+                &mut events,
+                &prediction,
+                entity,
+                &spec.0,
+                &health.0,
+                change,
+            );
+        }
+    }
+    if clock <= prediction.clock_s {
+        return;
+    }
+    prediction.clock_s = clock;
+    // Time passes for assets that sent nothing this frame: delays run out, shelves expire.
+    for (entity, spec, mut health) in &mut assets {
+        if health.0.now_s >= clock {
+            continue;
+        }
+        health.0.tick(&config, clock, &mut changes);
+        for change in changes.drain(..) {
+            record(
+                &mut log,
+                &mut events,
+                &prediction,
+                entity,
+                &spec.0,
+                &health.0,
+                change,
+            );
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn change_alarm(
+    log: &mut AlarmLog,
+    events: &mut MessageWriter<DataEvent>,
+    prediction: &Prediction,
+    entity: Entity,
+    spec: &AssetSpec,
+    health: &mut AssetHealth,
+    part: Part,
+    now: f64,
+    what: &dyn Fn(&mut crate::predict::AlarmMachine) -> Option<AlarmChange>,
+) {
+    let Some(i) = health.0.parts.iter().position(|p| *p == part) else {
+        return;
+    };
+    if let Some(change) = what(&mut health.0.alarms[i]) {
+        let change = PartChange {
+            part,
+            change,
+            time_s: now,
+        };
+        record(log, events, prediction, entity, &spec.0, &health.0, change);
+    }
+}
+
+fn apply_alarm_intents(
+    mut intents: MessageReader<AlarmIntent>,
+    document: Res<PlantDocument>,
+    mut prediction: ResMut<Prediction>,
+    mut assets: Query<(Entity, &AssetSpec, &mut AssetHealth)>,
+    mut log: ResMut<AlarmLog>,
+    mut events: MessageWriter<DataEvent>,
+) {
+    // Alarms run on source time; before any sample, on the wall clock.
+    let now = if prediction.clock_s.is_finite() {
+        prediction.clock_s
+    } else {
+        crate::telemetry::now_ms() as f64 / 1000.0
+    };
+    let operator = prediction.operator.clone();
+    for intent in intents.read() {
+        match intent {
+            AlarmIntent::Acknowledge { asset, part } => {
+                if let Ok((entity, spec, mut health)) = assets.get_mut(*asset) {
+                    change_alarm(
+                        &mut log,
+                        &mut events,
+                        &prediction,
+                        entity,
+                        spec,
+                        &mut health,
+                        *part,
+                        now,
+                        &|a| a.acknowledge(now, &operator),
+                    );
+                }
+            }
+            AlarmIntent::AcknowledgeAll => {
+                for (entity, spec, mut health) in &mut assets {
+                    for part in health.0.parts.clone() {
+                        change_alarm(
+                            &mut log,
+                            &mut events,
+                            &prediction,
+                            entity,
+                            spec,
+                            &mut health,
+                            part,
+                            now,
+                            &|a| a.acknowledge(now, &operator),
+                        );
+                    }
+                }
+            }
+            AlarmIntent::Shelve {
+                asset,
+                part,
+                duration_s,
+            } => {
+                if let Ok((entity, spec, mut health)) = assets.get_mut(*asset) {
+                    change_alarm(
+                        &mut log,
+                        &mut events,
+                        &prediction,
+                        entity,
+                        spec,
+                        &mut health,
+                        *part,
+                        now,
+                        &|a| Some(a.shelve(now, *duration_s, &operator)),
+                    );
+                }
+            }
+            AlarmIntent::Unshelve { asset, part } => {
+                if let Ok((entity, spec, mut health)) = assets.get_mut(*asset) {
+                    change_alarm(
+                        &mut log,
+                        &mut events,
+                        &prediction,
+                        entity,
+                        spec,
+                        &mut health,
+                        *part,
+                        now,
+                        &|a| a.unshelve(now),
+                    );
+                }
+            }
+            AlarmIntent::Relearn { asset } => {
+                for (entity, _, mut health) in &mut assets {
+                    if asset.is_none_or(|a| a == entity) {
+                        health.0.relearn();
+                    }
+                }
+                prediction.message = Some("learning normal behaviour again".into());
+            }
+            AlarmIntent::SaveBaseline => {
+                let message = save_current_baseline(&document, &prediction, &assets);
+                prediction.message = Some(message);
+            }
+        }
+    }
+}
+
+/// Where "save baseline" writes: the explicit file, else next to the layout file, else (the
+/// built-in demo) next to the demo's path in the working directory.
+pub fn baseline_target(prediction_path: Option<&PathBuf>, source: &LayoutSource) -> PathBuf {
+    match (prediction_path, source) {
+        (Some(path), _) => path.clone(),
+        (None, LayoutSource::File(layout)) => baseline_path_for(layout),
+        (None, LayoutSource::BuiltInDemo) => {
+            let demo = std::path::Path::new(layout::DEMO_LAYOUT_PATH);
+            let path = baseline_path_for(demo);
+            if demo.parent().is_some_and(|dir| dir.is_dir()) {
+                path
+            } else {
+                PathBuf::from(path.file_name().unwrap_or_default())
+            }
+        }
+    }
+}
+
+fn save_current_baseline(
+    document: &PlantDocument,
+    prediction: &Prediction,
+    assets: &Query<(Entity, &AssetSpec, &mut AssetHealth)>,
+) -> String {
+    let target = baseline_target(prediction.baseline_path.as_ref(), &document.source);
+    let file = collect_baseline(
+        assets.iter().map(|(_, spec, health)| (&spec.0, &health.0)),
+        format!("live data of {}", document.layout.name),
+    );
+    if file.assets.is_empty() {
+        return "nothing learned yet: no baseline saved".into();
+    }
+    match save_baseline(&target, &file) {
+        Ok(()) => format!(
+            "baseline of {} assets saved to {}",
+            file.assets.len(),
+            target.display()
+        ),
+        Err(error) => format!("cannot save the baseline to {}: {error}", target.display()),
+    }
+}
