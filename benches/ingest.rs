@@ -25,22 +25,10 @@ use plant_twin::telemetry::{IngestEvent, Quality, Sample, SignalRef};
 
 const ASSETS: usize = 10_000;
 
-/// The demo plant's assets repeated to `count`, each with its own id and topic.
 fn big_layout(count: usize) -> PlantLayout {
     let demo = parse_layout(DEMO_LAYOUT_TEXT, std::path::Path::new(DEMO_LAYOUT_PATH))
         .expect("demo layout");
-    let mut layout = demo.clone();
-    layout.assets = (0..count)
-        .map(|i| {
-            let mut asset = demo.assets[i % demo.assets.len()].clone();
-            asset.id = format!("{}-{i}", asset.id);
-            if let Some(telemetry) = asset.telemetry.as_mut() {
-                telemetry.topic = format!("bench/plant/area{}/a{i}", i % 50);
-            }
-            asset
-        })
-        .collect();
-    layout
+    plant_twin::sim::scaled_layout(&demo, count)
 }
 
 fn decode_all(decoder: &mut Decoder, messages: &[(String, Vec<u8>)]) -> (usize, Duration) {
@@ -151,6 +139,8 @@ fn drain_benchmark(layout: &PlantLayout) {
             bindings: None,
             history: 600,
         },
+        // Scoring runs on every drained sample: the figure is drain plus prediction.
+        plant_twin::prediction::PredictionPlugin::default(),
         HeadlessOptions::default(),
     );
     for _ in 0..5 {

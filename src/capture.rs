@@ -39,11 +39,22 @@ fn capture_then_exit(
     mut commands: Commands,
     mut state: ResMut<CaptureState>,
     mut exit: MessageWriter<AppExit>,
+    time: Res<Time<Real>>,
+    mut last_half: Local<Vec<f32>>,
 ) {
     state.frames += 1;
+    // Frame times of the second half of the run, for a figure with the picture.
+    if state.frames > state.request.after_frames / 2 && state.saved_at.is_none() {
+        last_half.push(time.delta_secs() * 1000.0);
+    }
     if state.frames == state.request.after_frames {
         let path = state.request.path.clone();
-        info!("capturing the window to {}", path.display());
+        let mean = last_half.iter().sum::<f32>() / last_half.len().max(1) as f32;
+        info!(
+            "capturing the window to {} (mean frame time over the last {} frames: {mean:.1} ms)",
+            path.display(),
+            last_half.len()
+        );
         commands
             .spawn(Screenshot::primary_window())
             .observe(save_to_disk(path))

@@ -162,7 +162,7 @@ impl Palette {
                         value: tint.step as f32 / STEPS as f32,
                         ramp: tint.ramp as u32,
                         flags: tint.flags as u32,
-                        paint_mix: if tint.body { 0.45 } else { 0.0 },
+                        paint_mix: if tint.body { 0.6 } else { 0.0 },
                     },
                 })
             })

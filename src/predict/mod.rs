@@ -256,7 +256,18 @@ impl AssetModel {
             .zip(&self.limits)
             .enumerate()
             .filter_map(|(i, (trend, limits))| {
+                let detector = &self.detectors[i];
+                // A frozen sensor has no trend, only a stuck value.
+                if detector.finding == Finding::Frozen {
+                    return None;
+                }
                 let fit = trend.as_ref()?.fit()?;
+                // A trend must move the signal by more than its normal spread within the
+                // trend's memory: a statistically certain but tiny slope is not degradation.
+                let spread = detector.baseline().map_or(0.0, |b| b.sigma);
+                if fit.slope.abs() * config.trend_tau_s < spread {
+                    return None;
+                }
                 let h =
                     horizon::horizon(&fit, (*limits)?, config.horizon_s, config.trend_min_t_ratio)?;
                 Some((i as u16, h))

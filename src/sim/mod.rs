@@ -151,6 +151,32 @@ struct AssetModel {
     node: String,
 }
 
+/// `base`'s assets repeated to `count`, each with its own id and topic, laid out on a grid of
+/// 8 m cells over a floor grown to hold them: a large plant for benchmarks.
+pub fn scaled_layout(base: &PlantLayout, count: usize) -> PlantLayout {
+    let mut layout = base.clone();
+    let columns = (count as f64).sqrt().ceil().max(1.0) as usize;
+    let cell = 8.0;
+    layout.floor.width = layout.floor.width.max(columns as f32 * cell + cell);
+    layout.floor.depth = layout.floor.depth.max(columns as f32 * cell + cell);
+    layout.zones.clear();
+    layout.assets = (0..count)
+        .map(|i| {
+            let mut asset = base.assets[i % base.assets.len()].clone();
+            asset.id = format!("{}-{i}", asset.id);
+            asset.position = (
+                cell * (0.5 + (i % columns) as f32) + cell / 2.0,
+                cell * (0.5 + (i / columns) as f32) + cell / 2.0,
+            );
+            if let Some(telemetry) = asset.telemetry.as_mut() {
+                telemetry.topic = format!("bench/plant/area{}/a{i}", i % 50);
+            }
+            asset
+        })
+        .collect();
+    layout
+}
+
 /// One signal's value at one step; `None` when the sensor sends nothing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimValue {

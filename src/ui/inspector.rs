@@ -16,6 +16,7 @@ pub(super) fn inspector_ui(
     world: &PanelWorld,
     ui_state: &mut super::UiState,
     edit: &mut bevy::prelude::MessageWriter<crate::sandbox::EditIntent>,
+    alarms: &mut bevy::prelude::MessageWriter<crate::prediction::AlarmIntent>,
 ) {
     ui.heading("Inspector");
     let Some((entity, (spec, transform, live, freshness))) = world
@@ -34,6 +35,7 @@ pub(super) fn inspector_ui(
         .show(ui, |ui| {
             ui.label(egui::RichText::new(&asset.name).strong().size(16.0));
             freshness_ui(ui, asset.telemetry.is_some(), freshness, now);
+            super::alarms::health_ui(ui, world, entity, alarms);
             if *world.edit_mode.get() == crate::sandbox::EditMode::Editing
                 && !world.sandbox.read_only
             {

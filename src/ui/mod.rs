@@ -1,6 +1,7 @@
 //! The egui panels around the 3D view: menu, asset list, inspector, status bar, help, labels.
 //! The UI reads the world and writes intents (messages); it owns only presentation state.
 
+mod alarms;
 mod asset_list;
 mod inspector;
 mod labels;
@@ -81,6 +82,10 @@ pub struct UiState {
     show_save_as: bool,
     export_diff_to: Option<PathBuf>,
     save_requested: bool,
+    /// The alarm list is closed (it is open by default).
+    pub hide_alarms: bool,
+    /// The alarm list shows the history instead of the active alarms.
+    pub alarm_history: bool,
     /// Typed placement in the inspector: (asset entity, x, y, rotation).
     typed_placement: Option<(Entity, f32, f32, f32)>,
 }
@@ -204,6 +209,17 @@ struct PanelWorld<'w, 's> {
     sandbox: Res<'w, crate::sandbox::Sandbox>,
     edit_mode: Res<'w, State<crate::sandbox::EditMode>>,
     specs: Query<'w, 's, &'static AssetSpec>,
+    health: Query<
+        'w,
+        's,
+        (
+            Entity,
+            &'static AssetSpec,
+            &'static crate::prediction::AssetHealth,
+        ),
+    >,
+    prediction: Res<'w, crate::prediction::Prediction>,
+    alarm_log: Res<'w, crate::prediction::AlarmLog>,
     assets: Query<
         'w,
         's,
@@ -224,6 +240,8 @@ struct PanelIntents<'w> {
     load: MessageWriter<'w, LoadLayoutRequest>,
     exit: MessageWriter<'w, AppExit>,
     edit: MessageWriter<'w, crate::sandbox::EditIntent>,
+    alarms: MessageWriter<'w, crate::prediction::AlarmIntent>,
+    colour_by: ResMut<'w, crate::score_colour::ColourBy>,
     next_mode: ResMut<'w, NextState<crate::sandbox::EditMode>>,
 }
 
@@ -283,6 +301,37 @@ fn panels_ui(
                 }
                 ui.checkbox(&mut ui_state.show_labels, "Asset labels  (L)");
                 ui.checkbox(&mut ui_state.show_diagnostics, "Data diagnostics  (F2)");
+                let mut show_alarms = !ui_state.hide_alarms;
+                ui.checkbox(&mut show_alarms, "Alarm list  (F3)");
+                ui_state.hide_alarms = !show_alarms;
+                ui.separator();
+                alarms::colour_by_ui(ui, &world, &mut intents.colour_by);
+            });
+            ui.menu_button("Alarms", |ui| {
+                if ui.button("Acknowledge all").clicked() {
+                    intents
+                        .alarms
+                        .write(crate::prediction::AlarmIntent::AcknowledgeAll);
+                }
+                ui.separator();
+                if ui
+                    .button("Save baseline")
+                    .on_hover_text("Save what every asset learned as normal, next to the layout")
+                    .clicked()
+                {
+                    intents
+                        .alarms
+                        .write(crate::prediction::AlarmIntent::SaveBaseline);
+                }
+                if ui
+                    .button("Learn normal again (all assets)")
+                    .on_hover_text("Forget every baseline and learn from the data that follows")
+                    .clicked()
+                {
+                    intents
+                        .alarms
+                        .write(crate::prediction::AlarmIntent::Relearn { asset: None });
+                }
             });
             sandbox_ui::edit_menu_ui(ui, &world, &mut intents, &mut ui_state);
             ui.menu_button("Help", |ui| {
@@ -306,6 +355,10 @@ fn panels_ui(
             ui.label(format!("{} zones", world.document.layout.zones.len()));
             ui.separator();
             status::status_indicator_ui(ui, &world.ingest, &mut ui_state.show_diagnostics);
+            ui.separator();
+            let mut show_alarms = !ui_state.hide_alarms;
+            alarms::alarm_counts_ui(ui, &world, &mut show_alarms);
+            ui_state.hide_alarms = !show_alarms;
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let ms = world.stats.frame_ms;
                 let fps = if ms > 0.0 { 1000.0 / ms } else { 0.0 };
@@ -315,6 +368,21 @@ fn panels_ui(
             });
         });
     });
+
+    if !ui_state.hide_alarms {
+        egui::Panel::bottom("alarm_list")
+            .resizable(true)
+            .default_size(150.0)
+            .show(&mut root, |ui| {
+                alarms::alarm_panel_ui(
+                    ui,
+                    &world,
+                    &mut intents.alarms,
+                    &mut intents.select,
+                    &mut ui_state.alarm_history,
+                );
+            });
+    }
 
     egui::Panel::left("asset_list")
         .resizable(true)
@@ -327,7 +395,13 @@ fn panels_ui(
         .resizable(true)
         .default_size(330.0)
         .show(&mut root, |ui| {
-            inspector::inspector_ui(ui, &world, &mut ui_state, &mut intents.edit);
+            inspector::inspector_ui(
+                ui,
+                &world,
+                &mut ui_state,
+                &mut intents.edit,
+                &mut intents.alarms,
+            );
         });
 
     let scene_rect = root.available_rect_before_wrap();
@@ -346,6 +420,8 @@ fn panels_ui(
         labels::labels_ui(&scene_painter, &world);
     }
     status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest);
+    alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
+    alarms::hover_card_ui(ctx, &world, scene_rect);
     sandbox_ui::violation_labels_ui(&scene_painter, &world);
     sandbox_ui::windows_ui(ctx, &world, &mut intents, &mut ui_state, &dialogs);
 

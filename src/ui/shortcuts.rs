@@ -22,6 +22,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Esc", "Clear the selection"),
     ("L", "Show or hide asset labels"),
     ("F2", "Show or hide data diagnostics"),
+    ("F3", "Show or hide the alarm list"),
     ("Ctrl + O", "Open a layout file"),
     ("Ctrl + E", "Edit mode on or off (the layout sandbox)"),
     (
@@ -90,6 +91,9 @@ pub(super) fn keyboard_shortcuts(
     }
     if keys.just_pressed(KeyCode::F2) {
         ui_state.show_diagnostics = !ui_state.show_diagnostics;
+    }
+    if keys.just_pressed(KeyCode::F3) {
+        ui_state.hide_alarms = !ui_state.hide_alarms;
     }
     if keys.just_pressed(KeyCode::KeyL) && !ctrl {
         ui_state.show_labels = !ui_state.show_labels;
