@@ -211,10 +211,7 @@ pub struct ScoreColourSystems;
 fn tint_for(
     colour_by: &ColourBy,
     prediction: &Prediction,
-    spec: &AssetSpec,
-    health: &AssetHealth,
-    live: &LiveSignals,
-    freshness: &Freshness,
+    (spec, health, live, freshness): (&AssetSpec, &AssetHealth, &LiveSignals, &Freshness),
     part: Option<Part>,
     now_ms: i64,
 ) -> Option<Tint> {
@@ -332,10 +329,7 @@ fn tint_assets(
             tint_for(
                 &colour_by,
                 &prediction,
-                spec,
-                health,
-                live,
-                freshness,
+                (spec, health, live, freshness),
                 part,
                 now_ms,
             )

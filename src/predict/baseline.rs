@@ -190,6 +190,38 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_demo_baseline_is_what_the_command_learns() {
+        let layout = crate::layout::parse_layout(
+            crate::layout::DEMO_LAYOUT_TEXT,
+            Path::new(crate::layout::DEMO_LAYOUT_PATH),
+        )
+        .expect("demo");
+        let shipped = parse_baseline(crate::prediction::DEMO_BASELINE_TEXT).expect("parses");
+        let learned = learn_from_simulation(
+            &layout,
+            &super::super::PredictConfig::default(),
+            1,
+            1200.0,
+            1.0,
+        );
+        assert_eq!(
+            shipped.assets.len(),
+            layout.assets.len(),
+            "regenerate with `cargo run -- baseline`"
+        );
+        for (id, asset) in &learned.assets {
+            for (signal, baseline) in &asset.signals {
+                let saved = shipped.assets[id].signals[signal];
+                // RON keeps every digit; allow for the last one.
+                assert!(
+                    (saved.sigma - baseline.sigma).abs() <= 1e-9 * baseline.sigma.abs().max(1.0),
+                    "{id}/{signal}: regenerate with `cargo run -- baseline`"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_broken_baseline_says_where() {
         let error = parse_baseline("(schema_version: 1, assets: {\"a\": (signals: 3)})")
             .expect_err("broken");
