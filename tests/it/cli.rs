@@ -192,3 +192,108 @@ fn a_lost_snapshot_fails_the_headless_run() {
         serde_json::from_slice(&std::fs::read(&snapshot).expect("written")).expect("JSON");
     assert_eq!(written["connection"]["source"], "built-in simulator");
 }
+
+/// Tiny benchmark directories laid out like the public ones, written by hand.
+mod eval {
+    use super::plant_twin;
+
+    fn run(args: &[&str]) -> (Option<i32>, String, String) {
+        let output = plant_twin().args(args).output().expect("runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn skab_on_a_tiny_directory_prints_the_table() {
+        let dir = tempfile::tempdir().expect("dir");
+        let sub = dir.path().join("some-set");
+        std::fs::create_dir(&sub).expect("dir");
+        let mut text = String::from("datetime;a;b;anomaly;changepoint\n");
+        for row in 0..600 {
+            let wiggle = ((row * 7919) % 100) as f64 / 100.0;
+            let label = u8::from(row >= 500);
+            let step = if row >= 500 { 10.0 } else { 0.0 };
+            text.push_str(&format!(
+                "2020-03-09 10:{:02}:{:02};{};{};{label};0\n",
+                row / 60,
+                row % 60,
+                1.0 + wiggle,
+                5.0 + wiggle + step
+            ));
+        }
+        std::fs::write(sub.join("run-a.csv"), text).expect("written");
+        std::fs::write(
+            dir.path().join("anomaly-free.csv"),
+            "datetime;a\n2020-01-01 00:00:00;1\n",
+        )
+        .expect("written");
+        let (code, stdout, stderr) = run(&["eval", "skab", &dir.path().to_string_lossy()]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stdout.contains("some-set/run-a.csv"), "{stdout}");
+        assert!(stdout.contains("all 1 files"), "{stdout}");
+    }
+
+    #[test]
+    fn nab_and_cmapss_on_tiny_directories() {
+        let dir = tempfile::tempdir().expect("dir");
+        let data = dir.path().join("data/folder");
+        std::fs::create_dir_all(&data).expect("dir");
+        std::fs::create_dir_all(dir.path().join("labels")).expect("dir");
+        let mut text = String::from("timestamp,value\n");
+        for row in 0..400 {
+            let value = if (300..310).contains(&row) {
+                50.0
+            } else {
+                ((row * 37) % 10) as f64
+            };
+            text.push_str(&format!(
+                "2014-01-{:02} {:02}:{:02}:00,{value}\n",
+                1 + row / 288,
+                row % 288 / 12,
+                row % 12 * 5
+            ));
+        }
+        std::fs::write(data.join("s.csv"), text).expect("written");
+        std::fs::write(
+            dir.path().join("labels/combined_windows.json"),
+            r#"{"folder/s.csv": [["2014-01-02 00:50:00.000000", "2014-01-02 02:00:00.000000"]]}"#,
+        )
+        .expect("written");
+        let (code, stdout, stderr) = run(&["eval", "nab", &dir.path().to_string_lossy()]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(
+            stdout.contains("standard") && stdout.contains("folder"),
+            "{stdout}"
+        );
+
+        let cm = tempfile::tempdir().expect("dir");
+        let engine = |unit: usize, cycles: usize| -> String {
+            (1..=cycles)
+                .map(|c| {
+                    let wear = c as f64 / cycles as f64;
+                    format!("{unit} {c} 0 0 100 1 {} 7\n", 100.0 - 20.0 * wear * wear)
+                })
+                .collect()
+        };
+        let train: String = (1..=5).map(|u| engine(u, 150 + u * 10)).collect();
+        std::fs::write(cm.path().join("train_X1.txt"), train).expect("written");
+        std::fs::write(cm.path().join("test_X1.txt"), engine(1, 100)).expect("written");
+        std::fs::write(cm.path().join("RUL_X1.txt"), "60\n").expect("written");
+        let (code, stdout, stderr) = run(&["eval", "cmapss", &cm.path().to_string_lossy()]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stdout.contains("X1"), "{stdout}");
+    }
+
+    #[test]
+    fn an_empty_directory_is_a_clear_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        for benchmark in ["skab", "nab", "cmapss"] {
+            let (code, _, stderr) = run(&["eval", benchmark, &dir.path().to_string_lossy()]);
+            assert_eq!(code, Some(1), "{benchmark}");
+            assert!(!stderr.is_empty(), "{benchmark}");
+        }
+    }
+}
