@@ -64,6 +64,8 @@ pub struct GuiOptions {
     pub edit: bool,
     /// Where Save writes (instead of the loaded layout file).
     pub save_as: Option<std::path::PathBuf>,
+    /// What the scene's colours show at start.
+    pub colour_by: crate::score_colour::ColourBy,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -108,6 +110,7 @@ pub fn gui_app(
     if options.edit && !options.read_only {
         app.insert_state(EditMode::Editing);
     }
+    app.insert_resource(options.colour_by.clone());
     if let Some(capture) = options.capture {
         app.add_plugins(CapturePlugin { request: capture });
     }

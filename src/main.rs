@@ -276,6 +276,7 @@ fn run_app(cli: Cli) -> ExitCode {
             read_only: cli.read_only,
             edit: cli.edit,
             save_as: cli.save_as,
+            colour_by: cli.prediction.colour_by.clone(),
         };
         gui_app(document, options, live, cli.prediction.plugin())
     };

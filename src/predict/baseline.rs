@@ -129,16 +129,10 @@ pub fn learn_from_simulation(
         .iter()
         .map(|asset| AssetModel::new(asset, &config, None))
         .collect();
-    // Let the simulated plant settle (temperatures lag their loads by minutes) before learning.
-    const SETTLE_S: f64 = 300.0;
-    let settle_steps = (SETTLE_S * rate_hz).ceil() as u64;
-    for step in 0..settle_steps {
-        simulator.step(step as f64 / rate_hz);
-    }
     let steps = (seconds * rate_hz).ceil() as u64;
     let mut changes = vec![];
     for step in 0..=steps {
-        let t = SETTLE_S + step as f64 / rate_hz;
+        let t = step as f64 / rate_hz;
         for value in simulator.step(t) {
             if let Some(model) = models.get_mut(value.asset) {
                 model.update(&config, value.signal, t, value.value, &mut changes);

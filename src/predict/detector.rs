@@ -54,6 +54,12 @@ impl DetectorConfig {
     }
 }
 
+/// A restart from a saved baseline first watches for this many fast time constants: levels
+/// move between sessions (a machine warmer than when the baseline was saved), spreads do not.
+const SETTLE_TAUS: f64 = 3.0;
+/// How far (sigmas) today's level may be from the saved one and still be taken as normal.
+const SETTLE_MAX_SIGMA: f64 = 8.0;
+
 /// What a signal's detector learned while the signal was known to be good; saved next to the
 /// layout so a restart scores at once.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -137,6 +143,9 @@ pub struct SignalDetector {
     last_value: f64,
     flat_since_s: f64,
     interval_s: f64,
+    /// Started from a saved baseline: until this time, the mean of what arrives, which becomes
+    /// the baseline's level if it is near the saved one.
+    settling: Option<(f64, Running)>,
     /// Signed distance from the baseline, sigmas; the frozen score when frozen.
     pub sigma: f64,
     pub finding: Finding,
@@ -158,6 +167,7 @@ impl SignalDetector {
             last_value: f64::NAN,
             flat_since_s: 0.0,
             interval_s: baseline.map_or(1.0, |b| b.sample_interval_s.max(1e-6)),
+            settling: None,
             sigma: 0.0,
             finding: Finding::Learning,
             flat_s: 0.0,
@@ -194,6 +204,11 @@ impl SignalDetector {
         }
         let Some(last_time) = self.last_time_s else {
             self.first_sample(time_s, value);
+            if self.learned.is_some_and(|b| !b.counter) {
+                let mut mean = Running::default();
+                mean.push(value);
+                self.settling = Some((time_s + SETTLE_TAUS * config.fast_tau_s, mean));
+            }
             return self.sigma;
         };
         // Repeated or out-of-order timestamps still count, as one typical interval.
@@ -235,6 +250,20 @@ impl SignalDetector {
             return self.sigma;
         };
         let sigma = learned.sigma.max(self.sigma_floor);
+        if let Some((until, mut mean)) = self.settling.take() {
+            mean.push(observed);
+            if now < until {
+                self.settling = Some((until, mean));
+                self.sigma = 0.0;
+                self.finding = Finding::Learning;
+                return 0.0;
+            }
+            // Today's operating point, unless it is far off what was learned: then the saved
+            // level stays and the signal is scored against it at once.
+            if ((mean.mean - self.baseline) / sigma).abs() <= SETTLE_MAX_SIGMA {
+                self.baseline = mean.mean;
+            }
+        }
         let distance = (self.fast - self.baseline) / sigma;
         // Past the gate the baseline slows with the square of the distance: a fault is not
         // learned away, yet a drift that crossed the gate on a noise peak is not lost for good.
@@ -500,8 +529,17 @@ mod tests {
         let saved = detector.baseline().expect("learned");
         let mut restored = SignalDetector::new(Some(saved), 1e-6);
         assert_eq!(restored.learning_s(0.0), None);
-        restored.update(&config, 0.0, 60.0);
-        let sigma = restored.update(&config, 1.0, 60.0);
-        assert!(sigma > 1.0, "{sigma}");
+        // Far off the saved level: after the settling half minute it scores against it.
+        let mut sigma = 0.0;
+        for t in 0..40 {
+            sigma = restored.update(&config, t as f64, 60.0 + noise(t));
+        }
+        assert!(sigma > 8.0, "{sigma}");
+        // A little off (today's operating point): taken as the level.
+        let mut nearby = SignalDetector::new(Some(saved), 1e-6);
+        for t in 0..200u64 {
+            sigma = nearby.update(&config, t as f64, 50.4 + noise(t));
+        }
+        assert!(sigma.abs() < 4.0, "{sigma}");
     }
 }

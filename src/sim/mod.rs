@@ -44,6 +44,9 @@ impl Default for SimConfig {
     }
 }
 
+/// Simulated seconds run before time 0 (see `Simulator::new`).
+const WARM_S: f64 = 600.0;
+
 /// SplitMix64: small, fast, and good enough for noise; the same seed gives the same plant.
 #[derive(Debug, Clone)]
 struct Rng(u64);
@@ -284,7 +287,7 @@ impl Simulator {
         let mut nodes: Vec<String> = assets.iter().map(|a| a.node.clone()).collect();
         nodes.sort();
         nodes.dedup();
-        Simulator {
+        let mut simulator = Simulator {
             layout: layout.clone(),
             node_seq: vec![0; nodes.len()],
             nodes,
@@ -292,11 +295,18 @@ impl Simulator {
             assets,
             target,
             config,
-            last_t: 0.0,
+            last_t: -WARM_S,
             births_sent: false,
             node_dead: None,
             values: vec![],
+        };
+        // The plant has been running before anyone watches: let temperatures reach what
+        // their machines' duty cycles hold them at, so time 0 is not a cold start.
+        for second in 0..WARM_S as u32 {
+            simulator.step(second as f64 - WARM_S);
         }
+        simulator.values.clear();
+        simulator
     }
 
     pub fn layout(&self) -> &PlantLayout {
