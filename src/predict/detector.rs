@@ -124,6 +124,8 @@ pub enum Finding {
     /// Not scored yet: still learning what normal looks like.
     #[default]
     Learning,
+    /// Restarted from a saved baseline, re-reading today's level (half a minute): normal.
+    Settling,
     /// Within its normal spread, or off it by `sigma` (signed: above or below the baseline).
     Deviation,
     /// The value has not changed for this long (seconds), longer than it ever did while learning.
@@ -255,7 +257,7 @@ impl SignalDetector {
             if now < until {
                 self.settling = Some((until, mean));
                 self.sigma = 0.0;
-                self.finding = Finding::Learning;
+                self.finding = Finding::Settling;
                 return 0.0;
             }
             // Today's operating point, unless it is far off what was learned: then the saved

@@ -15,6 +15,9 @@ pub use alarm::{AlarmChange, AlarmConfig, AlarmMachine, Annunciation, Severity};
 pub use detector::{DetectorConfig, Finding, SignalBaseline, SignalDetector};
 pub use horizon::{Horizon, Trend, TrendFit};
 
+/// A signal gets a failure horizon only once it is this far (sigmas) from normal.
+pub const HORIZON_MIN_SIGMA: f64 = 3.0;
+
 /// Everything that tunes prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PredictConfig {
@@ -257,11 +260,18 @@ impl AssetModel {
             .enumerate()
             .filter_map(|(i, (trend, limits))| {
                 let detector = &self.detectors[i];
-                // A frozen sensor has no trend, only a stuck value.
-                if detector.finding == Finding::Frozen {
+                // Degradation first shows as a deviation from normal: a signal inside its
+                // normal spread (a machine's load swinging) has no failure horizon, and a
+                // frozen sensor has a stuck value, not a trend.
+                if detector.finding != Finding::Deviation
+                    || detector.sigma.abs() < HORIZON_MIN_SIGMA
+                {
                     return None;
                 }
                 let fit = trend.as_ref()?.fit()?;
+                if fit.slope * detector.sigma < 0.0 {
+                    return None;
+                }
                 // A trend must move the signal by more than its normal spread within the
                 // trend's memory: a statistically certain but tiny slope is not degradation.
                 let spread = detector.baseline().map_or(0.0, |b| b.sigma);

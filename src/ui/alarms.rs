@@ -363,6 +363,7 @@ pub fn health_ui(
                 ui.monospace(&signal.id);
                 let text = match c.finding {
                     Finding::Frozen => "frozen".to_string(),
+                    Finding::Settling => "settling".to_string(),
                     _ => format!("{:+.1} σ", c.sigma),
                 };
                 let colour = if c.sigma.abs() >= 6.0 {
