@@ -66,6 +66,8 @@ pub struct GuiOptions {
     pub save_as: Option<std::path::PathBuf>,
     /// What the scene's colours show at start.
     pub colour_by: crate::score_colour::ColourBy,
+    /// Run as a wall display with these settings, on this monitor.
+    pub wall: Option<(crate::wall::WallConfig, usize)>,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -78,10 +80,17 @@ pub fn gui_app(
     let (width, height) = options.window_size.unwrap_or((1600, 900));
     let title = format!("plant-twin - {}", document.layout.name);
     let mut app = App::new();
+    let mode = match &options.wall {
+        Some((_, monitor)) => {
+            bevy::window::WindowMode::BorderlessFullscreen(MonitorSelection::Index(*monitor))
+        }
+        None => bevy::window::WindowMode::Windowed,
+    };
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
             title,
             resolution: WindowResolution::new(width, height),
+            mode,
             ..default()
         }),
         ..default()
@@ -92,7 +101,8 @@ pub fn gui_app(
         live,
         prediction,
         SandboxPlugin {
-            read_only: options.read_only,
+            // A wall display never edits.
+            read_only: options.read_only || options.wall.is_some(),
             save_as: options.save_as.clone(),
         },
         HighlightPlugin,
@@ -111,6 +121,9 @@ pub fn gui_app(
         app.insert_state(EditMode::Editing);
     }
     app.insert_resource(options.colour_by.clone());
+    if let Some((config, _)) = options.wall {
+        app.add_plugins(crate::wall::WallPlugin { config });
+    }
     if let Some(capture) = options.capture {
         app.add_plugins(CapturePlugin { request: capture });
     }

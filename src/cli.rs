@@ -52,12 +52,25 @@ pub struct Cli {
     pub read_only: bool,
 
     /// Start in the layout sandbox's edit mode (Ctrl+E toggles it).
-    #[arg(long, conflicts_with = "read_only")]
+    #[arg(long, conflicts_with_all = ["read_only", "wall"])]
     pub edit: bool,
+
+    /// Control-room wall display: borderless fullscreen, read-only, large type, alarm banner,
+    /// KPI tiles and a camera tour; no mouse or keyboard needed.
+    #[arg(long, conflicts_with = "headless")]
+    pub wall: bool,
+
+    /// Wall display settings (RON; see docs/wall-display.md).
+    #[arg(long, value_name = "FILE", requires = "wall")]
+    pub wall_config: Option<PathBuf>,
+
+    /// Wall display: the monitor to fill, by index (0 = the first).
+    #[arg(long, value_name = "N", requires = "wall")]
+    pub monitor: Option<usize>,
 
     /// Where File > Save (Ctrl+S) writes the edited layout, instead of the loaded file; for
     /// machines without a file-dialog portal.
-    #[arg(long, value_name = "FILE", conflicts_with = "read_only")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["read_only", "wall"])]
     pub save_as: Option<PathBuf>,
 
     /// Run without a window: the same ECS, fed by the same source, writing --snapshot and

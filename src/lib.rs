@@ -25,5 +25,6 @@ pub mod shapes;
 pub mod sim;
 pub mod telemetry;
 pub mod ui;
+pub mod wall;
 
 pub use app::{AppSystems, TwinCorePlugin};

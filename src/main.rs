@@ -240,9 +240,16 @@ fn run_app(cli: Cli) -> ExitCode {
     let prepared = (|| -> Result<_, String> {
         let document = load_document(cli.layout.as_deref())?;
         let source = cli.source.source_config()?;
-        Ok((document, source))
+        let wall = match (&cli.wall_config, cli.wall) {
+            (Some(path), _) => {
+                Some(plant_twin::wall::load_wall_config(path).map_err(|error| error.to_string())?)
+            }
+            (None, true) => Some(plant_twin::wall::WallConfig::default()),
+            (None, false) => None,
+        };
+        Ok((document, source, wall))
     })();
-    let (document, source) = match prepared {
+    let (document, source, wall) = match prepared {
         Ok(prepared) => prepared,
         Err(error) => {
             eprintln!("{error}");
@@ -277,6 +284,7 @@ fn run_app(cli: Cli) -> ExitCode {
             edit: cli.edit,
             save_as: cli.save_as,
             colour_by: cli.prediction.colour_by.clone(),
+            wall: wall.map(|config| (config, cli.monitor.unwrap_or(0))),
         };
         gui_app(document, options, live, cli.prediction.plugin())
     };

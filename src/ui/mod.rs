@@ -8,6 +8,7 @@ mod labels;
 mod sandbox_ui;
 mod shortcuts;
 mod status;
+mod wall;
 
 use std::path::PathBuf;
 
@@ -219,6 +220,7 @@ struct PanelWorld<'w, 's> {
         ),
     >,
     prediction: Res<'w, crate::prediction::Prediction>,
+    wall: Option<Res<'w, crate::wall::WallMode>>,
     alarm_log: Res<'w, crate::prediction::AlarmLog>,
     assets: Query<
         'w,
@@ -261,6 +263,21 @@ fn panels_ui(
             .layer_id(egui::LayerId::background())
             .max_rect(ctx.viewport_rect()),
     );
+
+    if let Some(wall) = &world.wall {
+        // The wall display has its own screen: no menus, no editing, large type.
+        let scene_rect = wall::wall_ui(ctx, &mut root, &world, wall, &mut intents.alarms);
+        viewport.rect = Some(bevy::math::Rect::new(
+            scene_rect.min.x,
+            scene_rect.min.y,
+            scene_rect.max.x,
+            scene_rect.max.y,
+        ));
+        viewport.pointer_over_scene = false;
+        let scene_painter = root.painter_at(scene_rect);
+        alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
+        return Ok(());
+    }
 
     egui::Panel::top("menu_bar").show(&mut root, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {

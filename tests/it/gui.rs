@@ -76,3 +76,141 @@ fn window_shows_the_plant_and_the_panels() {
     let panel = distinct(0, 200, 40, 700);
     assert!(panel > 5, "the asset list has no text: {panel} colours");
 }
+
+/// A finished screenshot of the app run with `args`.
+struct Shot {
+    width: u32,
+    height: u32,
+    line_size: usize,
+    channels: usize,
+    pixels: Vec<u8>,
+}
+
+impl Shot {
+    fn take(args: &[&str], frames: u32) -> Shot {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("shot.png");
+        let output = Command::new(env!("CARGO_BIN_EXE_plant-twin"))
+            .args(args)
+            .arg("--screenshot")
+            .arg(&path)
+            .args(["--screenshot-after", &frames.to_string()])
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "the app failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let file = std::fs::File::open(&path).expect("screenshot written");
+        let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .expect("a PNG");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut pixels).expect("decodes");
+        Shot {
+            width: info.width,
+            height: info.height,
+            line_size: info.line_size,
+            channels: info.line_size / info.width as usize,
+            pixels,
+        }
+    }
+
+    fn pixel(&self, x: u32, y: u32) -> (u8, u8, u8) {
+        let at = y as usize * self.line_size + x as usize * self.channels;
+        (self.pixels[at], self.pixels[at + 1], self.pixels[at + 2])
+    }
+
+    fn distinct(&self, x0: u32, x1: u32, y0: u32, y1: u32) -> usize {
+        let step = (self.width / 640).max(1) as usize * 3;
+        let mut colours = std::collections::HashSet::new();
+        for y in (y0..y1).step_by(step) {
+            for x in (x0..x1).step_by(step) {
+                colours.insert(self.pixel(x, y));
+            }
+        }
+        colours.len()
+    }
+
+    /// The share of sampled pixels in a box within `tolerance` of `colour`.
+    fn share(&self, colour: (u8, u8, u8), x0: u32, x1: u32, y0: u32, y1: u32) -> f64 {
+        let close = |a: u8, b: u8| a.abs_diff(b) <= 12;
+        let (mut hits, mut all) = (0, 0);
+        for y in (y0..y1).step_by(4) {
+            for x in (x0..x1).step_by(4) {
+                let p = self.pixel(x, y);
+                all += 1;
+                if close(p.0, colour.0) && close(p.1, colour.1) && close(p.2, colour.2) {
+                    hits += 1;
+                }
+            }
+        }
+        hits as f64 / all.max(1) as f64
+    }
+}
+
+/// The wall's banner background and the stale banner's red (src/ui/wall.rs, src/ui/alarms.rs).
+const BANNER: (u8, u8, u8) = (16, 22, 34);
+const STALE_RED: (u8, u8, u8) = (225, 50, 40);
+
+#[test]
+fn wall_display_at_1080p_says_data_is_stale_when_the_broker_is_gone() {
+    if !display_available() {
+        return;
+    }
+    // Nothing listens on port 9: the twin keeps trying, and the wall says so.
+    let shot = Shot::take(
+        &[
+            "--wall",
+            "--window-size",
+            "1920x1080",
+            "--mqtt",
+            "mqtt://127.0.0.1:9",
+        ],
+        40,
+    );
+    assert_eq!((shot.width, shot.height), (1920, 1080));
+    // The alarm banner across the top, with its large counts in it.
+    assert!(
+        shot.share(BANNER, 0, 1920, 4, 90) > 0.5,
+        "no banner at the top"
+    );
+    assert!(shot.distinct(0, 600, 4, 90) > 5, "the banner has no text");
+    // Under it, the full-width red stale banner.
+    assert!(
+        shot.share(STALE_RED, 0, 1920, 100, 165) > 0.6,
+        "no DATA STALE banner: {:?}",
+        shot.pixel(960, 130)
+    );
+    // The scene below is drawn.
+    assert!(
+        shot.distinct(100, 1300, 300, 900) > 50,
+        "the 3D view looks empty"
+    );
+}
+
+#[test]
+fn wall_display_at_4k_shows_the_banner_and_the_scene() {
+    // Needs an X screen of 3840x2160: .ci/run starts one and sets PLANT_TWIN_SCREEN_4K=1.
+    if std::env::var("PLANT_TWIN_SCREEN_4K").is_err() {
+        eprintln!("skipping: set PLANT_TWIN_SCREEN_4K=1 under a 3840x2160 X screen");
+        return;
+    }
+    assert!(
+        display_available(),
+        "PLANT_TWIN_SCREEN_4K=1 needs a display"
+    );
+    let shot = Shot::take(&["--wall", "--window-size", "3840x2160"], 20);
+    assert_eq!((shot.width, shot.height), (3840, 2160));
+    // The banner scales with the screen: twice as tall as at 1080p.
+    assert!(
+        shot.share(BANNER, 0, 3840, 8, 180) > 0.5,
+        "no banner at the top"
+    );
+    assert!(shot.distinct(0, 1200, 8, 180) > 5, "the banner has no text");
+    assert!(
+        shot.distinct(200, 2600, 600, 1800) > 200,
+        "the 3D view looks empty"
+    );
+}

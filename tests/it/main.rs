@@ -10,6 +10,7 @@ mod layout_files;
 mod live_mqtt;
 mod prediction;
 mod sandbox;
+mod wall;
 
 use std::path::PathBuf;
 
