@@ -57,7 +57,9 @@ impl DetectorConfig {
 /// A restart from a saved baseline first watches for this many fast time constants: levels
 /// move between sessions (a machine warmer than when the baseline was saved), spreads do not.
 const SETTLE_TAUS: f64 = 3.0;
-/// How far (sigmas) today's level may be from the saved one and still be taken as normal.
+/// Today's level replaces the saved one only if it is at least this far off (sigmas)...
+const SETTLE_MIN_SIGMA: f64 = 2.0;
+/// ...and at most this far.
 const SETTLE_MAX_SIGMA: f64 = 8.0;
 
 /// What a signal's detector learned while the signal was known to be good; saved next to the
@@ -262,7 +264,10 @@ impl SignalDetector {
             }
             // Today's operating point, unless it is far off what was learned: then the saved
             // level stays and the signal is scored against it at once.
-            if ((mean.mean - self.baseline) / sigma).abs() <= SETTLE_MAX_SIGMA {
+            // Near the saved level, the saved level stands: half a minute of a cycling signal
+            // is a worse estimate than the minutes it was learned from.
+            let offset = ((mean.mean - self.baseline) / sigma).abs();
+            if offset > SETTLE_MIN_SIGMA && offset <= SETTLE_MAX_SIGMA {
                 self.baseline = mean.mean;
             }
         }
