@@ -225,10 +225,9 @@ fn tint_for(
             let model = &health.0;
             // A component without signals of its own shows the asset's state.
             let part = part.filter(|p| model.parts.contains(p));
-            let score = model.score(&prediction.config, part);
-            if score.contributions.is_empty() {
+            let Some(score) = model.score_value(&prediction.config, part) else {
                 return Some(Tint::of(0.0, Ramp::Anomaly, FLAG_NO_VALUE, body));
-            }
+            };
             let unacknowledged = model
                 .parts
                 .iter()
@@ -236,7 +235,7 @@ fn tint_for(
                 .filter(|(p, _)| part.is_none_or(|q| q == **p))
                 .any(|(_, a)| a.annunciation() == Annunciation::Unacknowledged);
             let flags = if unacknowledged { FLAG_PULSE } else { 0 };
-            Some(Tint::of(score.value, Ramp::Anomaly, flags, body))
+            Some(Tint::of(score, Ramp::Anomaly, flags, body))
         }
         ColourBy::Signal(id) => {
             let position = spec.0.signals.iter().position(|s| &s.id == id);

@@ -194,14 +194,7 @@ impl AssetModel {
     }
 
     fn part_score(&self, config: &PredictConfig, part: Part) -> f64 {
-        let worst = self
-            .detectors
-            .iter()
-            .zip(&self.part_of)
-            .filter(|(_, p)| **p == part)
-            .map(|(d, _)| d.sigma.abs())
-            .fold(0.0, f64::max);
-        config.detector.score_of(worst)
+        self.score_value(config, Some(part)).unwrap_or(0.0)
     }
 
     /// The score of one part (or the whole asset with `None`) and its contributions.
@@ -225,6 +218,18 @@ impl AssetModel {
                 .score_of(contributions.first().map_or(0.0, |c| c.sigma)),
             contributions,
         }
+    }
+
+    /// Just the score of a part (or the asset with `None`), without contributions: None while
+    /// every signal in it is still learning. Allocation-free, for per-frame use.
+    pub fn score_value(&self, config: &PredictConfig, part: Option<Part>) -> Option<f64> {
+        self.detectors
+            .iter()
+            .zip(&self.part_of)
+            .filter(|(d, p)| d.finding != Finding::Learning && part.is_none_or(|q| q == **p))
+            .map(|(d, _)| d.sigma.abs())
+            .reduce(f64::max)
+            .map(|sigma| config.detector.score_of(sigma))
     }
 
     /// Which part a signal belongs to.

@@ -6,15 +6,12 @@ use bevy::prelude::{Entity, MessageWriter};
 use bevy_egui::egui;
 
 use super::PanelWorld;
-use super::status::clock;
+use super::status::{AMBER, GREEN, RED, clock};
 use crate::predict::horizon::human_duration;
 use crate::predict::{AlarmChange, Annunciation, Finding, Part, Severity};
 use crate::prediction::{AlarmIntent, AssetHealth, part_name, reason};
 use crate::score_colour::{ColourBy, Ramp, ramp_colour, signal_scale};
 use crate::selection::{SelectAsset, SelectTarget};
-
-pub const AMBER: egui::Color32 = egui::Color32::from_rgb(245, 170, 30);
-pub const RED: egui::Color32 = egui::Color32::from_rgb(225, 50, 40);
 
 /// Shelving choices offered.
 const SHELVE_FOR: [(&str, f64); 3] = [("15 min", 900.0), ("1 h", 3600.0), ("8 h", 28_800.0)];
@@ -23,7 +20,7 @@ pub fn severity_colour(severity: Severity) -> egui::Color32 {
     match severity {
         Severity::Alarm => RED,
         Severity::Warning => AMBER,
-        Severity::Normal => egui::Color32::from_rgb(80, 200, 120),
+        Severity::Normal => GREEN,
     }
 }
 

@@ -5,6 +5,7 @@ use bevy::prelude::*;
 use bevy::window::WindowCloseRequested;
 use bevy_egui::egui;
 
+use super::status::RED;
 use super::{
     DialogPurpose, FileDialogChannel, PanelIntents, PanelWorld, UiState, open_file_dialog,
 };
@@ -12,8 +13,6 @@ use crate::clearance::Neighbour;
 use crate::sandbox::history::Placement;
 use crate::sandbox::{DropPolicy, EditIntent, EditMode, Sandbox, current_diff};
 use crate::selection::{SelectAsset, SelectTarget};
-
-const RED: egui::Color32 = egui::Color32::from_rgb(235, 80, 70);
 
 fn editing(world: &PanelWorld) -> bool {
     *world.edit_mode.get() == EditMode::Editing

@@ -27,9 +27,10 @@ pub fn duration_text(seconds: f64) -> String {
     }
 }
 
-const GREEN: egui::Color32 = egui::Color32::from_rgb(80, 200, 120);
-const AMBER: egui::Color32 = egui::Color32::from_rgb(240, 180, 40);
-const RED: egui::Color32 = egui::Color32::from_rgb(235, 80, 70);
+/// The UI's state colours: good, attention, act now.
+pub(super) const GREEN: egui::Color32 = egui::Color32::from_rgb(80, 200, 120);
+pub(super) const AMBER: egui::Color32 = egui::Color32::from_rgb(240, 180, 40);
+pub(super) const RED: egui::Color32 = egui::Color32::from_rgb(235, 80, 70);
 
 fn state_colour(status: &IngestStatus) -> egui::Color32 {
     match status.state {

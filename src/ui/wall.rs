@@ -6,8 +6,8 @@ use bevy::prelude::MessageWriter;
 use bevy_egui::egui;
 
 use super::PanelWorld;
-use super::alarms::{AMBER, RED, horizon_text, severity_colour};
-use super::status::clock;
+use super::alarms::{horizon_text, severity_colour};
+use super::status::{AMBER, RED, clock};
 use crate::live::LinkState;
 use crate::predict::{Annunciation, Severity};
 use crate::prediction::{AlarmIntent, part_name};
@@ -240,7 +240,7 @@ fn kpi_tiles_ui(
         if !stale {
             by_state[health.0.severity() as usize] += 1;
         }
-        let score = health.0.score(config, None).value;
+        let score = health.0.score_value(config, None).unwrap_or(0.0);
         if score > 0.0 {
             ranked.push((score, entity, spec, health));
         }
