@@ -30,6 +30,18 @@ pub fn companion_path(layout_path: &Path, what: &str) -> PathBuf {
     layout_path.with_file_name(format!("{stem}.{what}.ron"))
 }
 
+/// A RON syntax or type error as a located issue (every RON file of the project reports them
+/// this way: layouts, bindings, baselines, wall settings).
+pub fn ron_issue(error: &ron::error::SpannedError) -> LayoutIssue {
+    LayoutIssue {
+        position: Some(TextPosition {
+            line: error.span.start.line,
+            col: error.span.start.col,
+        }),
+        message: error.code.to_string(),
+    }
+}
+
 /// One problem found in a layout file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayoutIssue {
@@ -82,13 +94,7 @@ pub fn load_layout(path: &Path) -> Result<PlantLayout, LayoutError> {
 pub fn parse_layout(text: &str, file: &Path) -> Result<PlantLayout, LayoutError> {
     let layout: PlantLayout = ron::from_str(text).map_err(|error| LayoutError {
         file: file.to_path_buf(),
-        issues: vec![LayoutIssue {
-            position: Some(TextPosition {
-                line: error.span.start.line,
-                col: error.span.start.col,
-            }),
-            message: error.code.to_string(),
-        }],
+        issues: vec![ron_issue(&error)],
     })?;
     let source_map = SourceMap::build(text);
     let issues = validate::validate(&layout, &source_map);

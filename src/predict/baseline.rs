@@ -48,13 +48,8 @@ pub fn load_baseline(path: &Path) -> Result<BaselineFile, LayoutError> {
 /// Parses a baseline file's text.
 pub fn parse_baseline(text: &str) -> Result<BaselineFile, (Option<TextPosition>, String)> {
     let file: BaselineFile = ron::from_str(text).map_err(|error| {
-        (
-            Some(TextPosition {
-                line: error.span.start.line,
-                col: error.span.start.col,
-            }),
-            error.code.to_string(),
-        )
+        let issue = crate::layout::ron_issue(&error);
+        (issue.position, issue.message)
     })?;
     if file.schema_version != 1 {
         return Err((

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::SignalRef;
-use crate::layout::{LayoutIssue, PlantLayout, SourceMap, TextPosition};
+use crate::layout::{LayoutIssue, PlantLayout, SourceMap};
 
 /// A bindings file (RON), e.g. `plant-layouts/demo-plant.bindings.ron` next to its layout.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -124,15 +124,8 @@ pub fn load_bindings(
             message: format!("cannot read the file: {error}"),
         }])
     })?;
-    let file: BindingsFile = ron::from_str(&text).map_err(|error| {
-        fail(vec![LayoutIssue {
-            position: Some(TextPosition {
-                line: error.span.start.line,
-                col: error.span.start.col,
-            }),
-            message: error.code.to_string(),
-        }])
-    })?;
+    let file: BindingsFile =
+        ron::from_str(&text).map_err(|error| fail(vec![crate::layout::ron_issue(&error)]))?;
     let map = SourceMap::build(&text);
     let mut issues = vec![];
     if file.schema_version != 1 {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::layout::{LayoutError, LayoutIssue, TextPosition};
+use crate::layout::{LayoutError, LayoutIssue};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -62,13 +62,8 @@ pub fn load_wall_config(path: &Path) -> Result<WallConfig, LayoutError> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| fail(None, format!("cannot read the file: {error}")))?;
     let config: WallConfig = ron::from_str(&text).map_err(|error| {
-        fail(
-            Some(TextPosition {
-                line: error.span.start.line,
-                col: error.span.start.col,
-            }),
-            error.code.to_string(),
-        )
+        let issue = crate::layout::ron_issue(&error);
+        fail(issue.position, issue.message)
     })?;
     if config.schema_version != 1 {
         return Err(fail(

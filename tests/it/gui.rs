@@ -23,46 +23,10 @@ fn window_shows_the_plant_and_the_panels() {
     if !display_available() {
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let shot = dir.path().join("plant.png");
-    let output = Command::new(env!("CARGO_BIN_EXE_plant-twin"))
-        .args([
-            "--window-size",
-            "1280x720",
-            "--select",
-            "press-202",
-            "--screenshot",
-        ])
-        .arg(&shot)
-        .args(["--screenshot-after", "20"])
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "the app failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let file = std::fs::File::open(&shot).expect("screenshot written");
-    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
-        .read_info()
-        .expect("a PNG");
-    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
-    let info = reader.next_frame(&mut pixels).expect("decodes");
-    assert_eq!((info.width, info.height), (1280, 720));
-    let channels = info.line_size / info.width as usize;
-    let pixel = |x: u32, y: u32| {
-        let at = y as usize * info.line_size + x as usize * channels;
-        (pixels[at], pixels[at + 1], pixels[at + 2])
-    };
-    let distinct = |x0: u32, x1: u32, y0: u32, y1: u32| {
-        let mut colours = std::collections::HashSet::new();
-        for y in (y0..y1).step_by(3) {
-            for x in (x0..x1).step_by(3) {
-                colours.insert(pixel(x, y));
-            }
-        }
-        colours.len()
-    };
+    let shot = Shot::take(&["--window-size", "1280x720", "--select", "press-202"], 20);
+    assert_eq!((shot.width, shot.height), (1280, 720));
+    let pixel = |x, y| shot.pixel(x, y);
+    let distinct = |x0, x1, y0, y1| shot.distinct(x0, x1, y0, y1);
     // The 3D view in the middle is a lit scene (many shades), not a flat clear colour.
     let scene = distinct(400, 880, 150, 570);
     assert!(scene > 200, "the 3D view looks empty: {scene} colours");
