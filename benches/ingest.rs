@@ -235,6 +235,7 @@ fn end_to_end(layout: &PlantLayout, messages: usize) {
         config,
         Decoder::new(TopicResolver::from_layout(layout)),
         sender,
+        plant_twin::record::RecordTap::default(),
     )
     .expect("ingest");
     loop {

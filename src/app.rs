@@ -68,6 +68,12 @@ pub struct GuiOptions {
     pub colour_by: crate::score_colour::ColourBy,
     /// Run as a wall display with these settings, on this monitor.
     pub wall: Option<(crate::wall::WallConfig, usize)>,
+    /// Record the raw messages to this file from the start.
+    pub record: Option<std::path::PathBuf>,
+    /// Replay this recording instead of live data.
+    pub replay: Option<std::path::PathBuf>,
+    /// Replay speed (default 1x).
+    pub speed: Option<f64>,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -100,9 +106,18 @@ pub fn gui_app(
         TwinCorePlugin { document },
         live,
         prediction,
+        crate::recording::RecordPlugin {
+            start: options.record.clone(),
+        },
+        crate::replay::ReplayPlugin {
+            open: options.replay.clone(),
+            speed: Some(options.speed.unwrap_or(1.0)),
+            index_on_open: true,
+            ..default()
+        },
         SandboxPlugin {
-            // A wall display never edits.
-            read_only: options.read_only || options.wall.is_some(),
+            // A wall display never edits; a replay shows the recorded plant as it was.
+            read_only: options.read_only || options.wall.is_some() || options.replay.is_some(),
             save_as: options.save_as.clone(),
         },
         HighlightPlugin,

@@ -92,6 +92,20 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", requires = "headless")]
     pub events: Option<String>,
 
+    /// Record every raw message (topic, receive time, payload) to FILE (MCAP; opens in
+    /// Foxglove). Also headless.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+
+    /// Replay a recording (MCAP) instead of live data: the same decoding, prediction and alarms
+    /// on the recording's clock, with a timeline (headless: to the end, then exit).
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
+    /// Replay speed, 0.1 to 100 (default: 1 in the window, as fast as possible headless).
+    #[arg(long, value_name = "X", requires = "replay", value_parser = parse_speed)]
+    pub speed: Option<f64>,
+
     /// Points of history kept per signal for trends.
     #[arg(long, value_name = "POINTS", default_value_t = DEFAULT_HISTORY)]
     pub history: usize,
@@ -154,6 +168,15 @@ pub fn parse_colour_by(text: &str) -> Result<crate::score_colour::ColourBy, Stri
                 "{text:?}: expected anomaly, freshness, paint or signal:ID"
             )),
         },
+    }
+}
+
+/// A replay speed between 0.1x and 100x ("2", "2x").
+pub fn parse_speed(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches(['x', 'X']);
+    match number.parse::<f64>() {
+        Ok(speed) if (0.1..=100.0).contains(&speed) => Ok(speed),
+        _ => Err(format!("{text:?}: expected a speed from 0.1 to 100")),
     }
 }
 
@@ -375,11 +398,60 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Inspect, repair or make recordings (MCAP files of raw messages).
+    Recording {
+        #[command(subcommand)]
+        action: RecordingCommand,
+    },
     /// Run the prediction code on a public benchmark data set and print its published metric
     /// next to the published results. DIR is laid out like the public distribution.
     Eval {
         #[command(subcommand)]
         benchmark: Benchmark,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RecordingCommand {
+    /// Print duration, time range, topics and message counts, and any damage.
+    Info {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Topics to list (most messages first).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        topics: usize,
+    },
+    /// Rewrite everything a damaged or unfinished recording holds into a clean, indexed file.
+    Recover {
+        #[arg(value_name = "IN")]
+        input: PathBuf,
+        #[arg(value_name = "OUT")]
+        output: PathBuf,
+    },
+    /// Write a recording of the built-in simulator in simulated time (no waiting): samples,
+    /// benchmarks and tests.
+    Simulate {
+        #[arg(value_name = "OUT")]
+        output: PathBuf,
+        /// Layout (default: the built-in demo plant).
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
+        /// Simulate this many copies of the layout's assets instead (a large plant).
+        #[arg(long, value_name = "N")]
+        assets: Option<usize>,
+        /// Simulated seconds.
+        #[arg(long, value_name = "S", default_value_t = 300.0)]
+        seconds: f64,
+        #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+        scenario: String,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Samples per signal per second.
+        #[arg(long, value_name = "HZ", default_value_t = 1.0)]
+        rate: f64,
+        /// Receive time of the first message, ms since the epoch (default: now).
+        #[arg(long, value_name = "MS")]
+        start_ms: Option<i64>,
     },
 }
 

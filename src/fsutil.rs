@@ -6,15 +6,7 @@ use std::path::Path;
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
 /// readers see the old file or the new one, never a partial one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let temporary = directory.join(format!(".{name}.tmp-{}", std::process::id()));
+    let temporary = temporary_path(path);
     let result = (|| {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(bytes)?;
@@ -25,6 +17,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temporary);
     }
     result
+}
+
+/// A hidden temporary name beside `path`, for writers that stream before renaming into place.
+pub fn temporary_path(path: &Path) -> std::path::PathBuf {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    directory.join(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 #[cfg(test)]

@@ -28,6 +28,12 @@ pub struct HeadlessOptions {
     pub snapshot: Option<PathBuf>,
     /// `-` for standard output.
     pub events: Option<String>,
+    /// Record the raw messages to this file.
+    pub record: Option<PathBuf>,
+    /// Replay this recording instead of the live source; the app exits at its end.
+    pub replay: Option<PathBuf>,
+    /// Replay speed; `None` as fast as possible.
+    pub speed: Option<f64>,
 }
 
 /// The headless app: core plugins and live data on a 30 Hz loop, no window, no GPU.
@@ -38,10 +44,14 @@ pub fn headless_app(
     options: HeadlessOptions,
 ) -> App {
     let mut app = App::new();
+    // As fast as possible means no pause between frames.
+    let frame_wait = if options.replay.is_some() && options.speed.is_none() {
+        Duration::ZERO
+    } else {
+        Duration::from_secs_f64(1.0 / HEADLESS_HZ)
+    };
     app.add_plugins((
-        MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(Duration::from_secs_f64(
-            1.0 / HEADLESS_HZ,
-        ))),
+        MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(frame_wait)),
         // Warnings and errors (a source that cannot start, a snapshot that cannot be written)
         // go to standard error; `--events -` keeps standard output to itself.
         bevy::log::LogPlugin::default(),
@@ -55,8 +65,19 @@ pub fn headless_app(
         TwinCorePlugin { document },
         live,
         prediction,
-        HeadlessOutputPlugin { options },
+        crate::recording::RecordPlugin {
+            start: options.record.clone(),
+        },
     ));
+    if options.replay.is_some() {
+        app.add_plugins(crate::replay::ReplayPlugin {
+            open: options.replay.clone(),
+            speed: options.speed,
+            index_on_open: false,
+            frame_budget: Duration::from_millis(200),
+        });
+    }
+    app.add_plugins(HeadlessOutputPlugin { options });
     app
 }
 
@@ -117,10 +138,20 @@ fn exit_when_due(world: &mut World) {
     let Some(output) = world.get_resource::<HeadlessOutput>() else {
         return;
     };
-    let due = output
+    let timed_out = output
         .options
         .exit_after
         .is_some_and(|seconds| (now_ms() - output.started_ms) as f64 >= seconds * 1000.0);
+    // A replay without --exit-after ends with its recording (or when it cannot be opened).
+    let replay_done = output.options.replay.is_some()
+        && output.options.exit_after.is_none()
+        && world
+            .get_resource::<crate::replay::ReplayState>()
+            .is_some_and(|replay| {
+                replay.error.is_some()
+                    || replay.session.as_ref().is_some_and(|s| s.at_end())
+            });
+    let due = timed_out || replay_done;
     let exiting = due
         || world
             .resource::<Messages<AppExit>>()
@@ -160,7 +191,9 @@ fn exit_when_due(world: &mut World) {
 /// The world's telemetry state as JSON: per asset and signal the latest value, unit, times,
 /// quality and stale flag; the connection; per-topic counters.
 pub fn snapshot(world: &mut World) -> Value {
-    let now = now_ms();
+    let now = world
+        .get_resource::<crate::live::DataClock>()
+        .map_or_else(now_ms, |clock| clock.now_ms());
     let document = world.resource::<PlantDocument>();
     let (plant, source) = (document.layout.name.clone(), document.source.to_string());
     let mut assets = Map::new();

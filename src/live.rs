@@ -54,6 +54,11 @@ impl Plugin for LivePlugin {
             receiver,
             handle: None,
         })
+        .init_resource::<LiveTap>()
+        .init_resource::<DataClock>()
+        .init_resource::<PendingEvents>()
+        .init_resource::<BindingsInForce>()
+        .add_message::<UseSource>()
         .insert_resource(HistoryCapacity(self.history.max(2)))
         .insert_resource(HistoryEpoch(now_ms()))
         .init_resource::<IngestStatus>()
@@ -68,6 +73,7 @@ impl Plugin for LivePlugin {
         .add_systems(
             Update,
             (
+                switch_source,
                 restart_source.run_if(resource_changed::<PlantDocument>),
                 attach_live_components,
                 drain_ingest,
@@ -99,6 +105,42 @@ pub struct FrameSamples(pub Vec<crate::telemetry::Sample>);
 /// Lets tests and replays push events as if they came from a source.
 #[derive(Resource, Clone)]
 pub struct ManualFeed(pub Sender<IngestEvent>);
+
+/// Events applied at the start of the next drain, before the channel: a replay decodes on the
+/// world's thread and hands its events over here (a bounded channel filled and drained by the
+/// same thread could block forever).
+#[derive(Resource, Debug, Default)]
+pub struct PendingEvents(pub Vec<IngestEvent>);
+
+/// Where the ingest threads offer raw messages to a recorder.
+#[derive(Resource, Clone, Default)]
+pub struct LiveTap(pub crate::record::RecordTap);
+
+/// The bindings file the current decoder was built from (path and text), for recordings.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct BindingsInForce(pub Option<(PathBuf, String)>);
+
+/// "Now" for staleness, rates and ages: the wall clock live, the replay position in a replay.
+#[derive(Resource, Debug, Clone, Copy, Default, PartialEq)]
+pub enum DataClock {
+    #[default]
+    Wall,
+    /// A fixed time, ms since the epoch (a replay, or a test in simulated time).
+    At(i64),
+}
+
+impl DataClock {
+    pub fn now_ms(&self) -> i64 {
+        match self {
+            DataClock::Wall => now_ms(),
+            DataClock::At(ms) => *ms,
+        }
+    }
+}
+
+/// Replaces the data source (the old one stops; a replay switches to `Manual`).
+#[derive(Message, Debug, Clone)]
+pub struct UseSource(pub SourceConfig);
 
 #[derive(Resource)]
 struct IngestFeed {
@@ -280,11 +322,7 @@ pub fn decoder_for(
     layout_path: Option<&std::path::Path>,
     bindings: Option<&std::path::Path>,
 ) -> Result<Decoder, String> {
-    let explicit = bindings.map(std::path::Path::to_path_buf);
-    let beside = layout_path
-        .map(bindings_path_for)
-        .filter(|path| path.is_file());
-    let resolver = match explicit.or(beside) {
+    let resolver = match bindings_file_for(layout_path, bindings) {
         Some(path) => {
             let file = load_bindings(&path, layout).map_err(|e| e.to_string())?;
             TopicResolver::with_file(layout, &file)?
@@ -294,10 +332,36 @@ pub fn decoder_for(
     Ok(Decoder::new(resolver))
 }
 
+/// The bindings file in force: the explicit one, else the layout's companion file if it exists.
+fn bindings_file_for(
+    layout_path: Option<&std::path::Path>,
+    bindings: Option<&std::path::Path>,
+) -> Option<PathBuf> {
+    let explicit = bindings.map(std::path::Path::to_path_buf);
+    let beside = layout_path
+        .map(bindings_path_for)
+        .filter(|path| path.is_file());
+    explicit.or(beside)
+}
+
+fn switch_source(
+    mut requests: MessageReader<UseSource>,
+    mut feed: ResMut<IngestFeed>,
+    mut document: ResMut<PlantDocument>,
+) {
+    if let Some(UseSource(config)) = requests.read().last() {
+        feed.config = config.clone();
+        // Restarting is what a new document does; the layout itself is unchanged.
+        document.set_changed();
+    }
+}
+
 fn restart_source(
     mut feed: ResMut<IngestFeed>,
     document: Res<PlantDocument>,
     mut status: ResMut<IngestStatus>,
+    tap: Res<LiveTap>,
+    mut bindings_in_force: ResMut<BindingsInForce>,
 ) {
     // Events of the old layout would address the wrong assets: stopping drops them too.
     if let Some(mut handle) = feed.handle.take() {
@@ -309,6 +373,8 @@ fn restart_source(
         crate::plant::LayoutSource::File(path) => Some(path.as_path()),
         crate::plant::LayoutSource::BuiltInDemo => None,
     };
+    bindings_in_force.0 = bindings_file_for(layout_path, feed.bindings.as_deref())
+        .and_then(|path| Some((path.clone(), std::fs::read_to_string(path).ok()?)));
     let decoder = match decoder_for(&document.layout, layout_path, feed.bindings.as_deref()) {
         Ok(decoder) => decoder,
         Err(error) => {
@@ -321,11 +387,18 @@ fn restart_source(
         SourceConfig::Simulator { sim, rate_hz } => {
             status.source = crate::telemetry::source::SIMULATOR_SOURCE.into();
             let simulator = Simulator::new(&document.layout, sim);
-            spawn_simulator_source(simulator, decoder, rate_hz, feed.sender.clone()).map(Some)
+            spawn_simulator_source(
+                simulator,
+                decoder,
+                rate_hz,
+                feed.sender.clone(),
+                tap.0.clone(),
+            )
+            .map(Some)
         }
         SourceConfig::Mqtt(config) => {
             status.source = config.url.to_string();
-            spawn_mqtt_ingest(config, decoder, feed.sender.clone()).map(Some)
+            spawn_mqtt_ingest(config, decoder, feed.sender.clone(), tap.0.clone()).map(Some)
         }
         SourceConfig::Manual => {
             status.source = "manual".into();
@@ -375,10 +448,13 @@ fn drain_ingest(
     mut events: MessageWriter<DataEvent>,
     mut last_problem_event: Local<HashMap<(String, ProblemKind), i64>>,
     mut frame_samples: ResMut<FrameSamples>,
+    mut pending: ResMut<PendingEvents>,
+    clock: Res<DataClock>,
 ) {
-    let now = now_ms();
+    let now = clock.now_ms();
     frame_samples.0.clear();
-    for event in feed.receiver.try_iter() {
+    let pending = std::mem::take(&mut pending.0);
+    for event in pending.into_iter().chain(feed.receiver.try_iter()) {
         match event {
             IngestEvent::Samples {
                 topic,
@@ -515,8 +591,9 @@ fn drain_ingest(
 fn update_freshness(
     mut assets: Query<(&AssetSpec, &mut Freshness)>,
     mut events: MessageWriter<DataEvent>,
+    clock: Res<DataClock>,
 ) {
-    let now = now_ms();
+    let now = clock.now_ms();
     for (spec, mut freshness) in &mut assets {
         let Some(binding) = &spec.0.telemetry else {
             continue;
@@ -546,8 +623,8 @@ fn update_freshness(
     }
 }
 
-fn update_rates(mut status: ResMut<IngestStatus>) {
-    let now = now_ms();
+fn update_rates(mut status: ResMut<IngestStatus>, clock: Res<DataClock>) {
+    let now = clock.now_ms();
     if status.window_start_ms == 0 {
         status.window_start_ms = now;
         return;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use plant_twin::app::{GuiOptions, gui_app};
 use plant_twin::capture::CaptureRequest;
-use plant_twin::cli::{Benchmark, Cli, Command, SimArgs};
+use plant_twin::cli::{Benchmark, Cli, Command, RecordingCommand, SimArgs};
 use plant_twin::headless::{HeadlessOptions, headless_app};
 use plant_twin::layout::{LayoutSummary, load_layout};
 use plant_twin::live::LivePlugin;
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             csv,
         }) => diff(baseline, edited, csv),
         Some(Command::Eval { ref benchmark }) => evaluate(benchmark),
+        Some(Command::Recording { ref action }) => recording(action),
         Some(Command::Baseline {
             ref layout,
             seconds,
@@ -77,6 +78,119 @@ fn learn_baseline(
         Err(error) => {
             eprintln!("cannot write {}: {error}", target.display());
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn recording(action: &RecordingCommand) -> ExitCode {
+    use plant_twin::record::Recording;
+    match action {
+        RecordingCommand::Info { file, topics } => match Recording::open(file, None) {
+            Ok(recording) => {
+                print!("{}", recording.describe(*topics));
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        },
+        RecordingCommand::Recover { input, output } => {
+            let recording = match Recording::open(input, None) {
+                Ok(recording) => recording,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match &recording.damage {
+                Some(damage) => println!("{}: {damage}", input.display()),
+                None if !recording.indexed => {
+                    println!("{}: not finished (no index); rewriting", input.display())
+                }
+                None => println!("{}: intact; rewriting anyway", input.display()),
+            }
+            match recording.recover_into(output) {
+                Ok(messages) => {
+                    println!(
+                        "{messages} of {} messages written to {}",
+                        recording.message_count(),
+                        output.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        RecordingCommand::Simulate {
+            output,
+            layout,
+            assets,
+            seconds,
+            scenario,
+            seed,
+            rate,
+            start_ms,
+        } => {
+            let prepared = (|| -> Result<_, String> {
+                let document = load_document(layout.as_deref())?;
+                let plant = match assets {
+                    Some(n) => plant_twin::sim::scaled_layout(&document.layout, *n),
+                    None => document.layout,
+                };
+                let sim = plant_twin::cli::sim_config(scenario, *seed, plant_twin::sim::SimFormat::Json)?;
+                Ok((plant, sim))
+            })();
+            let (plant, sim) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let rate = rate.clamp(0.01, 100.0);
+            // What the detectors would know after learning the healthy plant for 20 minutes.
+            let baseline = plant_twin::predict::baseline::learn_from_simulation(
+                &plant,
+                &plant_twin::predict::PredictConfig::default(),
+                seed.wrapping_add(1000),
+                1200.0,
+                rate,
+            );
+            let context = plant_twin::record::RecordingContext {
+                layout_ron: match plant_twin::layout::layout_to_ron(&plant) {
+                    Ok(text) => text,
+                    Err(error) => {
+                        eprintln!("cannot write the layout: {error}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                bindings_ron: None,
+                baseline_ron: ron::ser::to_string_pretty(&baseline, ron::ser::PrettyConfig::default()).ok(),
+                source: format!("{} (simulated time)", plant_twin::telemetry::source::SIMULATOR_SOURCE),
+            };
+            let start = start_ms.unwrap_or_else(plant_twin::telemetry::now_ms);
+            let mut simulator = Simulator::new(&plant, sim);
+            let started = std::time::Instant::now();
+            match plant_twin::record::simulate_recording(output, &mut simulator, &context, *seconds, rate, start) {
+                Ok(finished) => {
+                    println!(
+                        "{} messages, {} bytes, written to {} in {:.1} s",
+                        finished.messages,
+                        finished.bytes,
+                        output.display(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }
@@ -270,6 +384,9 @@ fn run_app(cli: Cli) -> ExitCode {
                 exit_after: cli.exit_after,
                 snapshot: cli.snapshot,
                 events: cli.events,
+                record: cli.record.clone(),
+                replay: cli.replay.clone(),
+                speed: cli.speed,
             },
         )
     } else {
@@ -285,6 +402,9 @@ fn run_app(cli: Cli) -> ExitCode {
             save_as: cli.save_as,
             colour_by: cli.prediction.colour_by.clone(),
             wall: wall.map(|config| (config, cli.monitor.unwrap_or(0))),
+            record: cli.record.clone(),
+            replay: cli.replay.clone(),
+            speed: cli.speed,
         };
         gui_app(document, options, live, cli.prediction.plugin())
     };

@@ -59,6 +59,7 @@ impl Plugin for PredictionPlugin {
             baseline_note: String::new(),
             clock_s: f64::NEG_INFINITY,
             message: None,
+            baseline_override: None,
         })
         .init_resource::<AlarmLog>()
         .add_message::<AlarmIntent>()
@@ -99,6 +100,15 @@ pub struct Prediction {
     pub clock_s: f64,
     /// The outcome of the last user action (saving a baseline...).
     pub message: Option<String>,
+    /// A baseline given in memory (a replay's, from the recording), used instead of files.
+    pub baseline_override: Option<(BaselineFile, String)>,
+}
+
+impl Prediction {
+    /// The baseline the models started from, if any.
+    pub fn baseline(&self) -> Option<&BaselineFile> {
+        self.baseline.as_ref()
+    }
 }
 
 /// The prediction state of an asset entity.
@@ -121,7 +131,7 @@ pub struct AlarmRecord {
 }
 
 /// Every alarm change, newest last (bounded).
-#[derive(Resource, Debug, Default)]
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
 pub struct AlarmLog {
     pub records: VecDeque<AlarmRecord>,
 }
@@ -199,10 +209,15 @@ pub fn reason(
     }
 }
 
-fn baseline_file_for(
+/// The baseline the models start from for a layout: the in-memory one (a replay's), the
+/// explicit file, the file beside the layout, or the built-in demo's.
+pub fn baseline_in_force(
     prediction: &Prediction,
     source: &LayoutSource,
 ) -> Result<Option<(BaselineFile, String)>, String> {
+    if let Some((file, from)) = &prediction.baseline_override {
+        return Ok(Some((file.clone(), from.clone())));
+    }
     let explicit = prediction.baseline_path.clone();
     let path = match (&explicit, source) {
         (Some(path), _) => Some(path.clone()),
@@ -226,8 +241,12 @@ fn load_baseline_for_layout(
     document: Res<PlantDocument>,
     mut prediction: ResMut<Prediction>,
     models: Query<Entity, With<AssetHealth>>,
+    mut log: ResMut<AlarmLog>,
 ) {
-    match baseline_file_for(&prediction, &document.source) {
+    // A new plant (or a replay) starts its own source clock and alarm history.
+    prediction.clock_s = f64::NEG_INFINITY;
+    log.records.clear();
+    match baseline_in_force(&prediction, &document.source) {
         Ok(Some((file, from))) => {
             let known = document
                 .layout
@@ -333,14 +352,39 @@ fn run_detectors(
     let config = prediction.config;
     let mut clock = prediction.clock_s;
     for sample in &samples.0 {
+        let time_s = sample.time_ms as f64 / 1000.0;
+        if time_s > clock {
+            // Time passes for assets that sent nothing: delays run out, shelves expire. They
+            // tick at each whole source second, whatever the frames were, so that a replay
+            // fed in other batches (after a seek) ends in exactly the same state.
+            let second = time_s.floor();
+            if clock.is_finite() && second > clock.floor() {
+                for (entity, spec, mut health) in &mut assets {
+                    if health.0.now_s >= second {
+                        continue;
+                    }
+                    health.0.tick(&config, second, &mut changes);
+                    for change in changes.drain(..) {
+                        record(
+                            &mut log,
+                            &mut events,
+                            &prediction,
+                            entity,
+                            &spec.0,
+                            &health.0,
+                            change,
+                        );
+                    }
+                }
+            }
+            clock = time_s;
+        }
         let Some(entity) = index.at(sample.signal.asset) else {
             continue;
         };
         let Ok((entity, spec, mut health)) = assets.get_mut(entity) else {
             continue;
         };
-        let time_s = sample.time_ms as f64 / 1000.0;
-        clock = clock.max(time_s);
         health.0.update(
             &config,
             sample.signal.signal as usize,
@@ -360,27 +404,8 @@ fn run_detectors(
             );
         }
     }
-    if clock <= prediction.clock_s {
-        return;
-    }
-    prediction.clock_s = clock;
-    // Time passes for assets that sent nothing this frame: delays run out, shelves expire.
-    for (entity, spec, mut health) in &mut assets {
-        if health.0.now_s >= clock {
-            continue;
-        }
-        health.0.tick(&config, clock, &mut changes);
-        for change in changes.drain(..) {
-            record(
-                &mut log,
-                &mut events,
-                &prediction,
-                entity,
-                &spec.0,
-                &health.0,
-                change,
-            );
-        }
+    if clock > prediction.clock_s {
+        prediction.clock_s = clock;
     }
 }
 

@@ -124,9 +124,22 @@ pub fn load_bindings(
             message: format!("cannot read the file: {error}"),
         }])
     })?;
+    parse_bindings(&text, path, layout)
+}
+
+/// Parses and checks a bindings file's text (`file` names it in errors).
+pub fn parse_bindings(
+    text: &str,
+    file: &Path,
+    layout: &PlantLayout,
+) -> Result<BindingsFile, crate::layout::LayoutError> {
+    let fail = |issues: Vec<LayoutIssue>| crate::layout::LayoutError {
+        file: file.to_path_buf(),
+        issues,
+    };
     let file: BindingsFile =
-        ron::from_str(&text).map_err(|error| fail(vec![crate::layout::ron_issue(&error)]))?;
-    let map = SourceMap::build(&text);
+        ron::from_str(text).map_err(|error| fail(vec![crate::layout::ron_issue(&error)]))?;
+    let map = SourceMap::build(text);
     let mut issues = vec![];
     if file.schema_version != 1 {
         issues.push(LayoutIssue {

@@ -52,9 +52,12 @@ impl Decoded {
     }
 }
 
-/// Decodes messages for one layout; keeps the Sparkplug session state between messages.
+/// Decodes messages for one layout; keeps the Sparkplug session state between messages. Cloned
+/// into replay checkpoints.
+#[derive(Clone)]
 pub struct Decoder {
-    resolver: TopicResolver,
+    /// Shared between clones: it never changes after the layout is loaded.
+    resolver: std::sync::Arc<TopicResolver>,
     sparkplug: SparkplugState,
     max_payload: usize,
 }
@@ -62,7 +65,7 @@ pub struct Decoder {
 impl Decoder {
     pub fn new(resolver: TopicResolver) -> Decoder {
         Decoder {
-            resolver,
+            resolver: std::sync::Arc::new(resolver),
             sparkplug: SparkplugState::default(),
             max_payload: DEFAULT_MAX_PAYLOAD,
         }

@@ -255,6 +255,7 @@ pub fn spawn_mqtt_ingest(
     config: MqttConfig,
     decoder: Decoder,
     events: Sender<IngestEvent>,
+    tap: crate::record::RecordTap,
 ) -> Result<IngestHandle, String> {
     install_crypto_provider();
     let options = mqtt_options(&config)?;
@@ -262,7 +263,7 @@ pub fn spawn_mqtt_ingest(
     let thread_stop = stop.clone();
     let thread = std::thread::Builder::new()
         .name("mqtt-ingest".into())
-        .spawn(move || run_ingest(config, options, decoder, events, thread_stop))
+        .spawn(move || run_ingest(config, options, decoder, events, thread_stop, tap))
         .map_err(|e| format!("cannot start the MQTT thread: {e}"))?;
     Ok(IngestHandle::new(stop, thread))
 }
@@ -273,6 +274,7 @@ fn run_ingest(
     mut decoder: Decoder,
     events: Sender<IngestEvent>,
     stop: Arc<AtomicBool>,
+    tap: crate::record::RecordTap,
 ) {
     let source = config.url.to_string();
     let filters = decoder.subscriptions(config.sparkplug_group.as_deref());
@@ -295,6 +297,7 @@ fn run_ingest(
         match event {
             Ok(Event::Incoming(Packet::Publish(publish))) => {
                 let received_ms = now_ms();
+                tap.offer(&publish.topic, received_ms, &publish.payload);
                 decoder.decode(&publish.topic, &publish.payload, received_ms, &mut decoded);
                 if let Some((topic, payload)) = decoded.rebirth_request.take()
                     && config.commands_enabled

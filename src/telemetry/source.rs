@@ -22,6 +22,7 @@ pub fn spawn_simulator_source(
     mut decoder: Decoder,
     rate_hz: f64,
     events: Sender<IngestEvent>,
+    tap: crate::record::RecordTap,
 ) -> Result<IngestHandle, String> {
     let stop = Arc::new(AtomicBool::new(false));
     let thread_stop = stop.clone();
@@ -42,6 +43,7 @@ pub fn spawn_simulator_source(
                 let now = now_ms();
                 simulator.messages(started.elapsed().as_secs_f64(), now, &mut messages);
                 for (topic, payload) in &messages {
+                    tap.offer(topic, now, payload);
                     decoder.decode(topic, payload, now, &mut decoded);
                     decoded.drain_events(topic, now, &mut batch);
                 }
@@ -81,6 +83,7 @@ mod tests {
             Decoder::new(TopicResolver::from_layout(&layout)),
             50.0,
             sender,
+            crate::record::RecordTap::default(),
         )
         .expect("started");
         std::thread::sleep(Duration::from_millis(100));

@@ -117,14 +117,14 @@ pub fn topic(group: &str, kind: MessageType, node: &str, device: Option<&str>) -
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct DeviceSession {
     born: bool,
     aliases: HashMap<u64, String>,
     asset: Option<u32>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct NodeSession {
     born: bool,
     bd_seq: Option<u64>,
@@ -156,7 +156,7 @@ pub struct SparkplugEffects {
 }
 
 /// Host-side Sparkplug session state for every node seen.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SparkplugState {
     nodes: HashMap<(String, String), NodeSession>,
 }

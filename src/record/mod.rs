@@ -1,0 +1,311 @@
+//! Recordings without Bevy: raw MQTT (or simulator) messages as they arrived, in MCAP.
+//!
+//! The ingest threads offer every message to a [`RecordTap`]; while a recording runs, the tap
+//! hands a copy to the recorder thread (`plant-recorder`), which writes it with
+//! [`writer::RecordingWriter`]. The tap never blocks: if the recorder falls behind, messages are
+//! counted as dropped instead of slowing the ingest. [`reader::Recording`] opens a file again
+//! (indexed or damaged) for replay, `recording info` and `recording recover`.
+
+pub mod reader;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+pub use reader::{Recording, RecordingError};
+pub use writer::{RecordingContext, RecordingWriter};
+
+/// Name of the metadata record that marks a plant-twin recording.
+pub const METADATA_NAME: &str = "plant-twin";
+/// Attachment holding the layout in force when recording started (RON).
+pub const LAYOUT_ATTACHMENT: &str = "layout.ron";
+/// Attachment holding the topic bindings file in force, if there was one (RON).
+pub const BINDINGS_ATTACHMENT: &str = "bindings.ron";
+/// Attachment holding what the detectors had learned when recording started (RON).
+pub const BASELINE_ATTACHMENT: &str = "baseline.ron";
+/// How often the recorder closes a chunk: a crash loses at most this much.
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// Messages the recorder may hold before the tap drops: seconds of a large plant.
+const QUEUE_CAPACITY: usize = 1 << 18;
+
+/// One message as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawMessage {
+    pub topic: String,
+    /// Receive time, ms since the Unix epoch: the same value the decoder was given, so a replay
+    /// decodes exactly what the live run decoded.
+    pub received_ms: i64,
+    pub payload: Vec<u8>,
+}
+
+/// Where the ingest threads offer their messages. Cheap to clone; costs one atomic load per
+/// message while nothing records.
+#[derive(Clone, Default)]
+pub struct RecordTap(Arc<TapInner>);
+
+#[derive(Default)]
+struct TapInner {
+    active: AtomicBool,
+    sender: Mutex<Option<Sender<RawMessage>>>,
+    dropped: AtomicU64,
+}
+
+impl RecordTap {
+    /// Copies a message to the recorder, if one runs. Never blocks.
+    pub fn offer(&self, topic: &str, received_ms: i64, payload: &[u8]) {
+        if !self.0.active.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(guard) = self.0.sender.lock() else {
+            return;
+        };
+        let Some(sender) = guard.as_ref() else {
+            return;
+        };
+        let message = RawMessage {
+            topic: topic.to_string(),
+            received_ms,
+            payload: payload.to_vec(),
+        };
+        if let Err(TrySendError::Full(_)) = sender.try_send(message) {
+            self.0.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Is a recorder attached?
+    pub fn is_active(&self) -> bool {
+        self.0.active.load(Ordering::Relaxed)
+    }
+
+    fn attach(&self, sender: Sender<RawMessage>) {
+        if let Ok(mut guard) = self.0.sender.lock() {
+            *guard = Some(sender);
+            self.0.dropped.store(0, Ordering::Relaxed);
+            self.0.active.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn detach(&self) {
+        self.0.active.store(false, Ordering::Relaxed);
+        if let Ok(mut guard) = self.0.sender.lock() {
+            *guard = None;
+        }
+    }
+
+    /// Messages the recorder could not take (it fell behind) since it started.
+    pub fn dropped(&self) -> u64 {
+        self.0.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// Counters of a running recording, shared with its thread.
+#[derive(Debug, Default)]
+pub struct RecorderStats {
+    pub messages: AtomicU64,
+    /// Bytes written to the file so far (after compression).
+    pub bytes: AtomicU64,
+    /// Set when the thread stopped on a write error.
+    pub failed: Mutex<Option<String>>,
+}
+
+/// A running recording: a named thread writing what the tap hands it.
+pub struct Recorder {
+    pub path: PathBuf,
+    pub started: Instant,
+    pub stats: Arc<RecorderStats>,
+    tap: RecordTap,
+    sender: Option<Sender<RawMessage>>,
+    thread: Option<std::thread::JoinHandle<Result<writer::Finished, String>>>,
+}
+
+impl Recorder {
+    /// Creates the file, writes the context (layout, bindings, baseline) and starts the
+    /// `plant-recorder` thread; from now on, the tap's messages go to the file.
+    pub fn start(
+        path: &Path,
+        context: &RecordingContext,
+        tap: &RecordTap,
+    ) -> Result<Recorder, String> {
+        let writer = RecordingWriter::create(path, context)
+            .map_err(|e| format!("cannot record to {}: {e}", path.display()))?;
+        let (sender, receiver) = crossbeam_channel::bounded(QUEUE_CAPACITY);
+        let stats = Arc::new(RecorderStats::default());
+        let thread_stats = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("plant-recorder".into())
+            .spawn(move || record_loop(writer, receiver, &thread_stats))
+            .map_err(|e| format!("cannot start the recorder thread: {e}"))?;
+        tap.attach(sender.clone());
+        Ok(Recorder {
+            path: path.to_path_buf(),
+            started: Instant::now(),
+            stats,
+            tap: tap.clone(),
+            sender: Some(sender),
+            thread: Some(thread),
+        })
+    }
+
+    /// Messages written so far.
+    pub fn messages(&self) -> u64 {
+        self.stats.messages.load(Ordering::Relaxed)
+    }
+
+    /// Bytes in the file so far.
+    pub fn bytes(&self) -> u64 {
+        self.stats.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Messages lost because the recorder fell behind.
+    pub fn dropped(&self) -> u64 {
+        self.tap.dropped()
+    }
+
+    /// The write error that stopped the recording, if any.
+    pub fn failure(&self) -> Option<String> {
+        self.stats.failed.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Stops taking messages, writes what is queued, the index and the summary.
+    pub fn stop(mut self) -> Result<writer::Finished, String> {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<writer::Finished, String> {
+        self.tap.detach();
+        // The thread ends when every sender is gone and the queue is drained.
+        self.sender = None;
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .map_err(|_| "the recorder thread panicked".to_string())?,
+            None => Err("the recording was already stopped".into()),
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.finish();
+        }
+    }
+}
+
+fn record_loop(
+    mut writer: RecordingWriter,
+    receiver: Receiver<RawMessage>,
+    stats: &RecorderStats,
+) -> Result<writer::Finished, String> {
+    let fail = |error: String| {
+        if let Ok(mut failed) = stats.failed.lock() {
+            *failed = Some(error.clone());
+        }
+        error
+    };
+    let mut next_flush = Instant::now() + FLUSH_INTERVAL;
+    loop {
+        let wait = next_flush.saturating_duration_since(Instant::now());
+        match receiver.recv_timeout(wait) {
+            Ok(message) => {
+                writer
+                    .write(&message)
+                    .map_err(|e| fail(format!("recording stopped: {e}")))?;
+                stats.messages.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        }
+        if Instant::now() >= next_flush {
+            writer
+                .flush()
+                .map_err(|e| fail(format!("recording stopped: {e}")))?;
+            stats.bytes.store(writer.bytes_written(), Ordering::Relaxed);
+            next_flush = Instant::now() + FLUSH_INTERVAL;
+        }
+    }
+    let finished = writer
+        .finish()
+        .map_err(|e| fail(format!("recording not finished: {e}")))?;
+    stats.bytes.store(finished.bytes, Ordering::Relaxed);
+    Ok(finished)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> RecordingContext {
+        RecordingContext {
+            layout_ron: "(name: \"x\")".into(),
+            bindings_ron: None,
+            baseline_ron: None,
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn a_tap_without_recorder_takes_nothing() {
+        let tap = RecordTap::default();
+        tap.offer("a/b", 1, b"{}");
+        assert!(!tap.is_active());
+        assert_eq!(tap.dropped(), 0);
+    }
+
+    #[test]
+    fn the_recorder_writes_what_the_tap_offers_and_stops_cleanly() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.mcap");
+        let tap = RecordTap::default();
+        let recorder = Recorder::start(&path, &context(), &tap).expect("started");
+        for i in 0..100 {
+            tap.offer("plant/a/temp", 1_000 + i, format!("{{\"value\":{i}}}").as_bytes());
+        }
+        let finished = recorder.stop().expect("stopped");
+        assert_eq!(finished.messages, 100);
+        assert!(!tap.is_active());
+        tap.offer("plant/a/temp", 5_000, b"{}");
+        let recording = Recording::open(&path, None).expect("opened");
+        assert_eq!(recording.message_count(), 100);
+        assert!(recording.damage.is_none());
+    }
+}
+
+/// Writes `seconds` of the simulator in simulated time (no waiting) as a recording starting at
+/// `start_ms`: one chunk per simulated second, like the live recorder.
+pub fn simulate_recording(
+    path: &Path,
+    simulator: &mut crate::sim::Simulator,
+    context: &RecordingContext,
+    seconds: f64,
+    rate_hz: f64,
+    start_ms: i64,
+) -> Result<writer::Finished, String> {
+    let fail = |e: mcap::McapError| format!("{}: {e}", path.display());
+    let mut writer = RecordingWriter::create(path, context).map_err(fail)?;
+    let steps = (seconds * rate_hz).round() as u64;
+    let per_flush = rate_hz.round().max(1.0) as u64;
+    let mut messages = vec![];
+    for step in 0..steps {
+        let t = step as f64 / rate_hz;
+        let received_ms = start_ms + (t * 1000.0).round() as i64;
+        simulator.messages(t, received_ms, &mut messages);
+        for (topic, payload) in messages.drain(..) {
+            writer
+                .write(&RawMessage {
+                    topic,
+                    received_ms,
+                    payload,
+                })
+                .map_err(fail)?;
+        }
+        if (step + 1) % per_flush == 0 {
+            writer.flush().map_err(fail)?;
+        }
+    }
+    writer.finish().map_err(fail)
+}
