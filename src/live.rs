@@ -348,9 +348,12 @@ fn switch_source(
     mut requests: MessageReader<UseSource>,
     mut feed: ResMut<IngestFeed>,
     mut document: ResMut<PlantDocument>,
+    mut status: ResMut<IngestStatus>,
 ) {
     if let Some(UseSource(config)) = requests.read().last() {
         feed.config = config.clone();
+        // The counters and link state belong to the old source.
+        *status = IngestStatus::default();
         // Restarting is what a new document does; the layout itself is unchanged.
         document.set_changed();
     }

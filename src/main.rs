@@ -152,14 +152,20 @@ fn recording(action: &RecordingCommand) -> ExitCode {
                 }
             };
             let rate = rate.clamp(0.01, 100.0);
-            // What the detectors would know after learning the healthy plant for 20 minutes.
-            let baseline = plant_twin::predict::baseline::learn_from_simulation(
-                &plant,
-                &plant_twin::predict::PredictConfig::default(),
-                seed.wrapping_add(1000),
-                1200.0,
-                rate,
-            );
+            // The demo plant starts from the baseline the app ships; another plant from what
+            // the detectors learn from 20 minutes of its healthy simulation.
+            let shipped = (layout.is_none() && assets.is_none())
+                .then(|| plant_twin::predict::baseline::parse_baseline(plant_twin::prediction::DEMO_BASELINE_TEXT).ok())
+                .flatten();
+            let baseline = shipped.unwrap_or_else(|| {
+                plant_twin::predict::baseline::learn_from_simulation(
+                    &plant,
+                    &plant_twin::predict::PredictConfig::default(),
+                    seed.wrapping_add(1000),
+                    1200.0,
+                    rate,
+                )
+            });
             let context = plant_twin::record::RecordingContext {
                 layout_ron: match plant_twin::layout::layout_to_ron(&plant) {
                     Ok(text) => text,
@@ -353,7 +359,11 @@ fn simulate(args: &SimArgs) -> ExitCode {
 fn run_app(cli: Cli) -> ExitCode {
     let prepared = (|| -> Result<_, String> {
         let document = load_document(cli.layout.as_deref())?;
-        let source = cli.source.source_config()?;
+        // A replay feeds the plant itself: no live source runs next to it.
+        let source = match cli.replay {
+            Some(_) => plant_twin::live::SourceConfig::Manual,
+            None => cli.source.source_config()?,
+        };
         let wall = match (&cli.wall_config, cli.wall) {
             (Some(path), _) => {
                 Some(plant_twin::wall::load_wall_config(path).map_err(|error| error.to_string())?)

@@ -656,7 +656,7 @@ fn capture_checkpoint(
     index: Res<AssetIndex>,
     assets: Query<(&AssetSpec, &LiveSignals, &Freshness, &AssetHealth)>,
     log: Res<AlarmLog>,
-    ingest: Res<IngestStatus>,
+    mut ingest: ResMut<IngestStatus>,
     prediction: Res<Prediction>,
 ) {
     let Some(session) = state.session.as_mut() else {
@@ -684,6 +684,15 @@ fn capture_checkpoint(
             session.end_ms - session.start_ms,
         );
         session.phase = Phase::Ready;
+        // The status bar shows the file as the data source.
+        let name = session
+            .recording
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        ingest.source = format!("recording {name}");
+        ingest.state = crate::live::LinkState::Connected;
     }
     let saved = index
         .by_position

@@ -64,7 +64,10 @@ impl RecordingWriter {
             .profile("")
             .library(format!("plant-twin {}", env!("CARGO_PKG_VERSION")))
             // Chunks are closed by time (flush); the size limit only bounds bursts.
-            .chunk_size(Some(8 << 20));
+            .chunk_size(Some(8 << 20))
+            // Per-channel indexes of every one-second chunk cost more than the data at 1 Hz;
+            // readers seek by the chunk index (time range per chunk) instead.
+            .emit_message_indexes(false);
         let written = out.written.clone();
         let mut writer = options.create(out)?;
         let now_ns = now_ns();

@@ -9,7 +9,7 @@ use super::status::{clock, duration_text};
 use crate::geometry::plan_from_world;
 use crate::layout::{Footprint, Signal};
 use crate::live::{Freshness, LiveSignal, LiveSignals};
-use crate::telemetry::{Quality, now_ms};
+use crate::telemetry::Quality;
 
 pub(super) fn inspector_ui(
     ui: &mut egui::Ui,
@@ -29,7 +29,7 @@ pub(super) fn inspector_ui(
     };
     let asset = &spec.0;
     let layout = &world.document.layout;
-    let now = now_ms();
+    let now = world.clock.now_ms();
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {

@@ -8,6 +8,7 @@ mod labels;
 mod sandbox_ui;
 mod shortcuts;
 mod status;
+mod timeline;
 mod wall;
 
 use std::path::PathBuf;
@@ -140,6 +141,8 @@ pub enum DialogPurpose {
     OpenLayout,
     SaveLayout,
     ExportDiff,
+    OpenRecording,
+    RecordTo,
 }
 
 fn open_file_dialog(ui_state: &mut UiState, channel: &FileDialogChannel, purpose: DialogPurpose) {
@@ -167,6 +170,15 @@ fn open_file_dialog(ui_state: &mut UiState, channel: &FileDialogChannel, purpose
                     .add_filter("CSV", &["csv"])
                     .set_file_name("layout-changes.md")
                     .save_file(),
+                DialogPurpose::OpenRecording => dialog
+                    .set_title("Open recording")
+                    .add_filter("Recording (MCAP)", &["mcap"])
+                    .pick_file(),
+                DialogPurpose::RecordTo => dialog
+                    .set_title("Record telemetry to")
+                    .add_filter("Recording (MCAP)", &["mcap"])
+                    .set_file_name("recording.mcap")
+                    .save_file(),
             };
             // The app may have quit while the dialog was open; nothing is lost then.
             let _ = sender.send((purpose, picked));
@@ -182,6 +194,8 @@ fn forward_dialog_results(
     mut ui_state: ResMut<UiState>,
     mut load: MessageWriter<LoadLayoutRequest>,
     mut edits: MessageWriter<crate::sandbox::EditIntent>,
+    mut replay: MessageWriter<crate::replay::ReplayIntent>,
+    mut record: MessageWriter<crate::recording::RecordIntent>,
 ) {
     for (purpose, picked) in channel.receiver.try_iter() {
         ui_state.dialog_open = false;
@@ -194,6 +208,12 @@ fn forward_dialog_results(
                 edits.write(crate::sandbox::EditIntent::SaveAs { path });
             }
             DialogPurpose::ExportDiff => ui_state.export_diff_to = Some(path),
+            DialogPurpose::OpenRecording => {
+                replay.write(crate::replay::ReplayIntent::Open(path));
+            }
+            DialogPurpose::RecordTo => {
+                record.write(crate::recording::RecordIntent::Start(path));
+            }
         }
     }
 }
@@ -221,6 +241,9 @@ struct PanelWorld<'w, 's> {
     >,
     prediction: Res<'w, crate::prediction::Prediction>,
     wall: Option<Res<'w, crate::wall::WallMode>>,
+    clock: Res<'w, crate::live::DataClock>,
+    replay: Option<Res<'w, crate::replay::ReplayState>>,
+    recording: Option<Res<'w, crate::recording::RecordingState>>,
     alarm_log: Res<'w, crate::prediction::AlarmLog>,
     assets: Query<
         'w,
@@ -245,6 +268,8 @@ struct PanelIntents<'w> {
     alarms: MessageWriter<'w, crate::prediction::AlarmIntent>,
     colour_by: ResMut<'w, crate::score_colour::ColourBy>,
     next_mode: ResMut<'w, NextState<crate::sandbox::EditMode>>,
+    replay: MessageWriter<'w, crate::replay::ReplayIntent>,
+    record: MessageWriter<'w, crate::recording::RecordIntent>,
 }
 
 fn panels_ui(
@@ -279,12 +304,27 @@ fn panels_ui(
         return Ok(());
     }
 
+    let replaying = world.replay.as_ref().is_some_and(|r| r.active());
     egui::Panel::top("menu_bar").show(&mut root, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 if ui.button("Open layout…  (Ctrl+O)").clicked() {
                     open_file_dialog(&mut ui_state, &dialogs, DialogPurpose::OpenLayout);
                 }
+                if ui.button("Open recording…").clicked() {
+                    open_file_dialog(&mut ui_state, &dialogs, DialogPurpose::OpenRecording);
+                }
+                let recording = world
+                    .recording
+                    .as_ref()
+                    .is_some_and(|r| r.recorder.is_some());
+                if ui
+                    .add_enabled(!recording && !replaying, egui::Button::new("Record to…"))
+                    .clicked()
+                {
+                    open_file_dialog(&mut ui_state, &dialogs, DialogPurpose::RecordTo);
+                }
+                ui.separator();
                 sandbox_ui::file_menu_ui(ui, &world, &mut intents, &mut ui_state, &dialogs);
                 if let crate::plant::LayoutSource::File(path) = &world.document.source
                     && ui.button("Reload layout").clicked()
@@ -360,6 +400,10 @@ fn panels_ui(
             ui.strong(&world.document.layout.name);
             ui.separator();
             sandbox_ui::toolbar_ui(ui, &world, &mut intents, &mut ui_state);
+            if let Some(recording) = &world.recording {
+                ui.separator();
+                timeline::record_ui(ui, recording, replaying, &mut intents.record);
+            }
         });
     });
 
@@ -385,6 +429,12 @@ fn panels_ui(
             });
         });
     });
+
+    if let Some(replay) = world.replay.as_ref().filter(|r| r.active() || r.error.is_some()) {
+        egui::Panel::bottom("timeline").show(&mut root, |ui| {
+            timeline::timeline_ui(ui, replay, &mut intents.replay);
+        });
+    }
 
     if !ui_state.hide_alarms {
         egui::Panel::bottom("alarm_list")
@@ -436,7 +486,9 @@ fn panels_ui(
     if ui_state.show_labels {
         labels::labels_ui(&scene_painter, &world);
     }
-    status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest);
+    if !replaying {
+        status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest);
+    }
     alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
     alarms::hover_card_ui(ctx, &world, scene_rect);
     sandbox_ui::violation_labels_ui(&scene_painter, &world);

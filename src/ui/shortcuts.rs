@@ -24,6 +24,9 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("F2", "Show or hide data diagnostics"),
     ("F3", "Show or hide the alarm list"),
     ("Ctrl + O", "Open a layout file"),
+    ("Replay: Space", "Play / pause"),
+    ("Replay: , / .", "Step back / forward 10 s"),
+    ("Replay: [ / ]", "Previous / next alarm"),
     ("Ctrl + E", "Edit mode on or off (the layout sandbox)"),
     (
         "Edit mode: drag an asset",
@@ -68,9 +71,26 @@ pub(super) fn keyboard_shortcuts(
     dialogs: Res<FileDialogChannel>,
     mut select: MessageWriter<SelectAsset>,
     mut camera: MessageWriter<CameraCommand>,
+    replay: Option<Res<crate::replay::ReplayState>>,
+    mut replay_intents: MessageWriter<crate::replay::ReplayIntent>,
 ) {
     if egui_input.is_some_and(|input| input.wants_any_keyboard_input()) {
         return;
+    }
+    if replay.is_some_and(|r| r.session.is_some()) {
+        use crate::replay::ReplayIntent;
+        let step = 10_000;
+        for (key, intent) in [
+            (KeyCode::Space, ReplayIntent::TogglePlay),
+            (KeyCode::Comma, ReplayIntent::Step(-step)),
+            (KeyCode::Period, ReplayIntent::Step(step)),
+            (KeyCode::BracketLeft, ReplayIntent::PreviousAlarm),
+            (KeyCode::BracketRight, ReplayIntent::NextAlarm),
+        ] {
+            if keys.just_pressed(key) {
+                replay_intents.write(intent);
+            }
+        }
     }
     let ctrl = keys.any_pressed([KeyCode::ControlLeft, KeyCode::ControlRight]);
     let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);

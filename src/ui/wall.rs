@@ -11,7 +11,6 @@ use super::status::{AMBER, RED, clock};
 use crate::live::LinkState;
 use crate::predict::{Annunciation, Severity};
 use crate::prediction::{AlarmIntent, part_name};
-use crate::telemetry::now_ms;
 use crate::wall::{WallMode, WallTheme};
 
 const BANNER_BACKGROUND: egui::Color32 = egui::Color32::from_rgb(16, 22, 34);
@@ -61,7 +60,7 @@ pub(super) fn wall_ui(
         WallTheme::Dark => egui::Visuals::dark(),
         WallTheme::Light => egui::Visuals::light(),
     });
-    let now = now_ms();
+    let now = world.clock.now_ms();
     let config = &world.prediction.config;
 
     if wall.config.banner {

@@ -297,3 +297,105 @@ mod eval {
         }
     }
 }
+
+#[test]
+fn recording_simulate_info_recover_and_headless_replay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shift.mcap");
+    let output = plant_twin()
+        .args(["recording", "simulate"])
+        .arg(&file)
+        .args(["--seconds", "120", "--start-ms", "1790000000000"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let output = plant_twin()
+        .args(["recording", "info"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("duration:   119.0 s"), "{stdout}");
+    assert!(stdout.contains("messages:   21000"), "{stdout}");
+    assert!(stdout.contains("topics:     175"), "{stdout}");
+    assert!(stdout.contains("2026-09-21 14:13:20.000"), "{stdout}");
+
+    // Cut like a killed recorder: info says so, recover rewrites what is left.
+    let bytes = std::fs::read(&file).expect("read");
+    let cut = dir.path().join("cut.mcap");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).expect("write");
+    let output = plant_twin()
+        .args(["recording", "info"])
+        .arg(&cut)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("damage:") && stdout.contains("index:      missing"), "{stdout}");
+    let fixed = dir.path().join("fixed.mcap");
+    let output = plant_twin()
+        .args(["recording", "recover"])
+        .arg(&cut)
+        .arg(&fixed)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("messages written to"), "{stdout}");
+
+    // Headless replay as fast as possible: exits by itself at the end with a snapshot.
+    let snapshot = dir.path().join("snapshot.json");
+    let events = dir.path().join("events.jsonl");
+    let output = plant_twin()
+        .arg("--headless")
+        .arg("--replay")
+        .arg(&file)
+        .arg("--snapshot")
+        .arg(&snapshot)
+        .arg("--events")
+        .arg(&events)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).expect("snapshot")).expect("json");
+    assert_eq!(snapshot["written_ms"], 1_790_000_119_000i64);
+    assert_eq!(snapshot["connection"]["messages"], 21000);
+    let pump = &snapshot["assets"]["pump-02"];
+    assert_eq!(pump["stale"], false);
+    assert!(pump["signals"]["bearing_temp"]["value"].is_number(), "{pump}");
+    let events = std::fs::read_to_string(&events).expect("events");
+    assert!(
+        events.lines().any(|l| l.contains("\"asset\":\"pump-02\"") && l.contains("raised")),
+        "no pump alarm in the replay's events"
+    );
+
+    // Not a recording: a clear error, exit 1.
+    let output = plant_twin()
+        .args(["recording", "info"])
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not an MCAP file"));
+}
+
+#[test]
+fn headless_record_writes_a_recording_that_replays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("live.mcap");
+    // The built-in simulator in real time for 3 s, recorded.
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "3", "--record"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let recording = plant_twin::record::Recording::open(&file, None).expect("opens");
+    assert!(recording.indexed, "finished at exit");
+    assert!(recording.message_count() >= 175, "{}", recording.message_count());
+    assert!(!recording.context.layout_ron.is_empty());
+    assert!(recording.context.baseline_ron.is_some());
+}

@@ -9,6 +9,7 @@ mod headless_app;
 mod layout_files;
 mod live_mqtt;
 mod prediction;
+mod replay;
 mod sandbox;
 mod wall;
 
