@@ -544,3 +544,24 @@ fn a_recording_written_by_the_python_mcap_writer_replays() {
     assert_eq!(live.0[0].value, Some(40.29));
     assert_eq!(live.0[0].history.len(), 30);
 }
+
+#[test]
+fn the_sample_recording_replays_a_developing_bearing_fault() {
+    let path = crate::repo_file("assets/recordings/demo-bearing-wear.mcap");
+    let recording = Recording::open(&path, None).expect("the sample opens");
+    assert!(recording.indexed && recording.damage.is_none());
+    assert!(!recording.context.layout_ron.is_empty());
+    let (start, end) = recording.time_range_ns().expect("messages");
+    assert!((end - start) / 1_000_000_000 >= 180, "a few minutes");
+    let mut app = replay_app(&path);
+    let end_ms = (end / 1_000_000) as i64;
+    seek(&mut app, end_ms);
+    let session = app.world().resource::<ReplayState>();
+    let markers: Vec<_> = session
+        .session
+        .as_ref()
+        .map(|s| s.markers.iter().map(|m| m.asset.clone()).collect())
+        .unwrap_or_default();
+    assert!(markers.iter().any(|a| a == "pump-02"), "{markers:?}");
+    assert!(markers.iter().all(|a| a == "pump-02"), "false alarms: {markers:?}");
+}
