@@ -8,10 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto/sparkplug_b.proto");
     let descriptors = protox::compile(["proto/sparkplug_b.proto"], ["proto"])?;
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(
-        out_dir.join("sparkplug_b.fds"),
-        descriptors.encode_to_vec(),
-    )?;
+    std::fs::write(out_dir.join("sparkplug_b.fds"), descriptors.encode_to_vec())?;
     prost_build::Config::new().compile_fds(descriptors)?;
     Ok(())
 }

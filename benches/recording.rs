@@ -23,7 +23,9 @@ use plant_twin::layout::{DEMO_LAYOUT_PATH, DEMO_LAYOUT_TEXT, PlantLayout, parse_
 use plant_twin::live::{LivePlugin, SourceConfig};
 use plant_twin::plant::PlantDocument;
 use plant_twin::prediction::PredictionPlugin;
-use plant_twin::record::{RawMessage, RecordTap, Recorder, Recording, RecordingContext, RecordingWriter};
+use plant_twin::record::{
+    RawMessage, RecordTap, Recorder, Recording, RecordingContext, RecordingWriter,
+};
 use plant_twin::replay::{ReplayIntent, ReplayPlugin, ReplayState};
 use plant_twin::sim::{SimConfig, Simulator, scaled_layout};
 
@@ -83,7 +85,11 @@ fn main() {
         samples_per_s as u64 * seconds
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = match args.iter().position(|a| a == "--keep").and_then(|i| args.get(i + 1)) {
+    let path = match args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+    {
         Some(keep) => std::path::PathBuf::from(keep),
         None => dir.path().join("bench.mcap"),
     };
@@ -145,7 +151,11 @@ fn main() {
     let offers = 200_000u32;
     let started = Instant::now();
     for i in 0..offers {
-        tap.offer("acme/plant1/line1/cnc-101/spindle_power", start_ms + i64::from(i), payload);
+        tap.offer(
+            "acme/plant1/line1/cnc-101/spindle_power",
+            start_ms + i64::from(i),
+            payload,
+        );
     }
     let offer_ns = started.elapsed().as_nanos() as f64 / f64::from(offers);
     let dropped = recorder.dropped();

@@ -148,8 +148,7 @@ fn exit_when_due(world: &mut World) {
         && world
             .get_resource::<crate::replay::ReplayState>()
             .is_some_and(|replay| {
-                replay.error.is_some()
-                    || replay.session.as_ref().is_some_and(|s| s.at_end())
+                replay.error.is_some() || replay.session.as_ref().is_some_and(|s| s.at_end())
             });
     let due = timed_out || replay_done;
     let exiting = due

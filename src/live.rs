@@ -151,8 +151,9 @@ struct IngestFeed {
     handle: Option<IngestHandle>,
 }
 
-#[derive(Resource)]
-struct HistoryCapacity(usize);
+/// Points of trend history kept per signal.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct HistoryCapacity(pub usize);
 
 /// Time zero of the trend histories, ms since the Unix epoch (when the app started).
 #[derive(Resource, Debug, Clone, Copy)]
@@ -177,6 +178,22 @@ pub struct LiveSignal {
     /// Recent values, oldest first: (received, in ms after [`HistoryEpoch`], value). Eight
     /// bytes a point, allocated at the first value: 600 points of 40,000 signals are 190 MB.
     pub history: VecDeque<(u32, f32)>,
+    /// Points ever pushed to `history` (replay checkpoints store only what is new).
+    pub pushed: u64,
+}
+
+impl LiveSignal {
+    /// The latest value and counters, without the trend history.
+    pub fn clone_without_history(&self) -> LiveSignal {
+        LiveSignal {
+            value: self.value,
+            quality: self.quality,
+            time_ms: self.time_ms,
+            received_ms: self.received_ms,
+            history: VecDeque::new(),
+            pushed: self.pushed,
+        }
+    }
 }
 
 /// The live values of an asset's signals, in the layout's signal order.
@@ -496,6 +513,7 @@ fn drain_ingest(
                     }
                     let offset = (received_ms - epoch.0).clamp(0, u32::MAX as i64) as u32;
                     signal.history.push_back((offset, sample.value as f32));
+                    signal.pushed += 1;
                     if freshness.last_received_ms.is_none_or(|t| t < received_ms) {
                         freshness.last_received_ms = Some(received_ms);
                     }

@@ -141,7 +141,8 @@ fn recording(action: &RecordingCommand) -> ExitCode {
                     Some(n) => plant_twin::sim::scaled_layout(&document.layout, *n),
                     None => document.layout,
                 };
-                let sim = plant_twin::cli::sim_config(scenario, *seed, plant_twin::sim::SimFormat::Json)?;
+                let sim =
+                    plant_twin::cli::sim_config(scenario, *seed, plant_twin::sim::SimFormat::Json)?;
                 Ok((plant, sim))
             })();
             let (plant, sim) = match prepared {
@@ -155,7 +156,12 @@ fn recording(action: &RecordingCommand) -> ExitCode {
             // The demo plant starts from the baseline the app ships; another plant from what
             // the detectors learn from 20 minutes of its healthy simulation.
             let shipped = (layout.is_none() && assets.is_none())
-                .then(|| plant_twin::predict::baseline::parse_baseline(plant_twin::prediction::DEMO_BASELINE_TEXT).ok())
+                .then(|| {
+                    plant_twin::predict::baseline::parse_baseline(
+                        plant_twin::prediction::DEMO_BASELINE_TEXT,
+                    )
+                    .ok()
+                })
                 .flatten();
             let baseline = shipped.unwrap_or_else(|| {
                 plant_twin::predict::baseline::learn_from_simulation(
@@ -175,13 +181,27 @@ fn recording(action: &RecordingCommand) -> ExitCode {
                     }
                 },
                 bindings_ron: None,
-                baseline_ron: ron::ser::to_string_pretty(&baseline, ron::ser::PrettyConfig::default()).ok(),
-                source: format!("{} (simulated time)", plant_twin::telemetry::source::SIMULATOR_SOURCE),
+                baseline_ron: ron::ser::to_string_pretty(
+                    &baseline,
+                    ron::ser::PrettyConfig::default(),
+                )
+                .ok(),
+                source: format!(
+                    "{} (simulated time)",
+                    plant_twin::telemetry::source::SIMULATOR_SOURCE
+                ),
             };
             let start = start_ms.unwrap_or_else(plant_twin::telemetry::now_ms);
             let mut simulator = Simulator::new(&plant, sim);
             let started = std::time::Instant::now();
-            match plant_twin::record::simulate_recording(output, &mut simulator, &context, *seconds, rate, start) {
+            match plant_twin::record::simulate_recording(
+                output,
+                &mut simulator,
+                &context,
+                *seconds,
+                rate,
+                start,
+            ) {
                 Ok(finished) => {
                     println!(
                         "{} messages, {} bytes, written to {} in {:.1} s",

@@ -227,8 +227,12 @@ struct Checkpoint {
     position_ms: i64,
     cursor: Cursor,
     decoder: Decoder,
-    /// Per asset position in the layout.
+    /// Per asset position in the layout; the signals without their trend histories.
     assets: Vec<Option<(LiveSignals, Freshness, AssetHealth)>>,
+    /// Per asset and signal: the trend points pushed since the previous checkpoint. Histories
+    /// are most of the state (600 points a signal), and consecutive checkpoints share most of
+    /// them, so each point is kept once and a restore collects them backwards.
+    new_points: Vec<Vec<Vec<(u32, f32)>>>,
     alarm_log: AlarmLog,
     ingest: IngestStatus,
     prediction_clock_s: f64,
@@ -519,6 +523,7 @@ fn restore_checkpoint(
     mut ingest: ResMut<IngestStatus>,
     mut prediction: ResMut<Prediction>,
     mut clock: ResMut<DataClock>,
+    history_capacity: Res<crate::live::HistoryCapacity>,
 ) {
     let Some(session) = state.session.as_mut() else {
         return;
@@ -535,7 +540,18 @@ fn restore_checkpoint(
             continue;
         };
         if let Ok((mut live_now, mut freshness_now, mut health_now)) = assets.get_mut(entity) {
-            live_now.clone_from(live);
+            for (signal, (now, saved)) in live_now.0.iter_mut().zip(&live.0).enumerate() {
+                let mut history = std::mem::take(&mut now.history);
+                now.clone_from(saved);
+                rebuild_history(
+                    &session.checkpoints[..=at],
+                    position,
+                    signal,
+                    history_capacity.0,
+                    &mut history,
+                );
+                now.history = history;
+            }
             freshness_now.clone_from(freshness);
             health_now.clone_from(health);
         }
@@ -580,7 +596,10 @@ fn feed(
     goal = goal.min(session.end_ms);
     // Stop on the next checkpoint boundary beyond the last checkpoint, so that the state at
     // the end of this frame can be kept.
-    let furthest = session.checkpoints.last().map_or(i64::MIN, |c| c.position_ms);
+    let furthest = session
+        .checkpoints
+        .last()
+        .map_or(i64::MIN, |c| c.position_ms);
     let boundary = furthest.max(session.start_ms) + session.checkpoint_interval_ms;
     if session.position_ms < boundary && goal >= boundary && boundary < session.end_ms {
         goal = boundary;
@@ -679,10 +698,8 @@ fn capture_checkpoint(
             return;
         }
         let signals: usize = document.layout.assets.iter().map(|a| a.signals.len()).sum();
-        session.checkpoint_interval_ms = checkpoint_interval_ms(
-            signals,
-            session.end_ms - session.start_ms,
-        );
+        session.checkpoint_interval_ms =
+            checkpoint_interval_ms(signals, session.end_ms - session.start_ms);
         session.phase = Phase::Ready;
         // The status bar shows the file as the data source.
         let name = session
@@ -694,39 +711,87 @@ fn capture_checkpoint(
         ingest.source = format!("recording {name}");
         ingest.state = crate::live::LinkState::Connected;
     }
-    let saved = index
-        .by_position
-        .iter()
-        .map(|entity| {
-            assets
-                .get(*entity)
-                .ok()
-                .map(|(_, live, freshness, health)| (live.clone(), freshness.clone(), health.clone()))
-        })
-        .collect();
+    let previous = session.checkpoints.last();
+    let mut saved = Vec::with_capacity(index.by_position.len());
+    let mut new_points = Vec::with_capacity(index.by_position.len());
+    for (position, entity) in index.by_position.iter().enumerate() {
+        let Ok((_, live, freshness, health)) = assets.get(*entity) else {
+            saved.push(None);
+            new_points.push(vec![]);
+            continue;
+        };
+        let before = previous
+            .and_then(|c| c.assets.get(position))
+            .and_then(Option::as_ref)
+            .map(|(live, _, _)| &live.0);
+        let mut signals = Vec::with_capacity(live.0.len());
+        let mut points = Vec::with_capacity(live.0.len());
+        for (i, signal) in live.0.iter().enumerate() {
+            let pushed_before = before.and_then(|b| b.get(i)).map_or(0, |s| s.pushed);
+            let new =
+                (signal.pushed.saturating_sub(pushed_before) as usize).min(signal.history.len());
+            points.push(
+                signal
+                    .history
+                    .range(signal.history.len() - new..)
+                    .copied()
+                    .collect(),
+            );
+            signals.push(signal.clone_without_history());
+        }
+        saved.push(Some((
+            LiveSignals(signals),
+            freshness.clone(),
+            health.clone(),
+        )));
+        new_points.push(points);
+    }
     let checkpoint = Checkpoint {
         position_ms: session.position_ms,
         cursor: session.cursor,
         decoder: session.decoder.clone(),
         assets: saved,
+        new_points,
         alarm_log: log.clone(),
         ingest: ingest.clone(),
         prediction_clock_s: prediction.clock_s,
     };
-    let at = session
-        .checkpoints
-        .partition_point(|c| c.position_ms < checkpoint.position_ms);
-    if session.checkpoints.get(at).map(|c| c.position_ms) != Some(checkpoint.position_ms) {
-        session.checkpoints.insert(at, checkpoint);
+    // Checkpoints are only taken beyond the last one, so each one's new points follow the
+    // previous one's.
+    if previous.is_none_or(|p| p.position_ms < checkpoint.position_ms) {
+        session.checkpoints.push(checkpoint);
+    }
+}
+
+/// A signal's trend history at the last of `checkpoints`: its newest `capacity` points,
+/// collected backwards through the checkpoints' new points.
+fn rebuild_history(
+    checkpoints: &[Checkpoint],
+    asset: usize,
+    signal: usize,
+    capacity: usize,
+    history: &mut std::collections::VecDeque<(u32, f32)>,
+) {
+    history.clear();
+    for checkpoint in checkpoints.iter().rev() {
+        let Some(points) = checkpoint.new_points.get(asset).and_then(|a| a.get(signal)) else {
+            break;
+        };
+        for point in points.iter().rev() {
+            if history.len() >= capacity {
+                return;
+            }
+            history.push_front(*point);
+        }
     }
 }
 
 /// Checkpoints every 10 s of recording, or further apart when the plant is so large that all
 /// of them would take more than [`CHECKPOINT_BUDGET_BYTES`].
 fn checkpoint_interval_ms(signals: usize, duration_ms: i64) -> i64 {
-    // A signal's state in a checkpoint: a full trend history (8 bytes a point) and its
-    // detector, trend and alarm share of the model.
-    let per_signal = (crate::live::DEFAULT_HISTORY * 8 + 512) as u64;
+    // A signal's state in a checkpoint: its detector, trend and alarm share of the model, and
+    // its latest value (the trend points are kept once across checkpoints).
+    let per_signal = 512u64;
     let per_checkpoint = (signals as u64 * per_signal).max(1);
     let affordable = (CHECKPOINT_BUDGET_BYTES / per_checkpoint).max(2) as i64;
     (duration_ms / affordable).max(MIN_CHECKPOINT_INTERVAL_MS)
@@ -738,9 +803,15 @@ mod tests {
 
     #[test]
     fn checkpoints_spread_out_for_large_plants() {
-        assert_eq!(checkpoint_interval_ms(200, 300_000), MIN_CHECKPOINT_INTERVAL_MS);
+        assert_eq!(
+            checkpoint_interval_ms(200, 300_000),
+            MIN_CHECKPOINT_INTERVAL_MS
+        );
         let hour = 3_600_000;
         let large = checkpoint_interval_ms(10_000, hour);
-        assert!(large > MIN_CHECKPOINT_INTERVAL_MS && large < hour / 4, "{large}");
+        assert!(
+            large > MIN_CHECKPOINT_INTERVAL_MS && large < hour / 4,
+            "{large}"
+        );
     }
 }

@@ -263,7 +263,11 @@ mod tests {
         let tap = RecordTap::default();
         let recorder = Recorder::start(&path, &context(), &tap).expect("started");
         for i in 0..100 {
-            tap.offer("plant/a/temp", 1_000 + i, format!("{{\"value\":{i}}}").as_bytes());
+            tap.offer(
+                "plant/a/temp",
+                1_000 + i,
+                format!("{{\"value\":{i}}}").as_bytes(),
+            );
         }
         let finished = recorder.stop().expect("stopped");
         assert_eq!(finished.messages, 100);

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use mcap::records::{ChunkHeader, Record};
 
 use super::writer::{RecordingContext, RecordingWriter};
-use super::{BASELINE_ATTACHMENT, BINDINGS_ATTACHMENT, LAYOUT_ATTACHMENT, METADATA_NAME, RawMessage};
+use super::{
+    BASELINE_ATTACHMENT, BINDINGS_ATTACHMENT, LAYOUT_ATTACHMENT, METADATA_NAME, RawMessage,
+};
 
 const MAGIC: &[u8] = b"\x89MCAP0\r\n";
 const OP_CHUNK: u8 = 0x06;
@@ -193,7 +195,9 @@ impl Recording {
             if length > available {
                 self.damage = Some(damage(
                     offset,
-                    format!("the file ends inside a record ({length} bytes announced, {available} there)"),
+                    format!(
+                        "the file ends inside a record ({length} bytes announced, {available} there)"
+                    ),
                 ));
                 return;
             }
@@ -217,7 +221,8 @@ impl Recording {
                     }
                 }
                 Ok(Record::Metadata(metadata)) if metadata.name == METADATA_NAME => {
-                    self.context.source = metadata.metadata.get("source").cloned().unwrap_or_default();
+                    self.context.source =
+                        metadata.metadata.get("source").cloned().unwrap_or_default();
                     self.metadata = metadata.metadata;
                 }
                 Ok(Record::Channel(channel)) => {
@@ -248,7 +253,10 @@ impl Recording {
         let mut usable = self.chunks.len();
         for (i, chunk) in self.chunks.iter().enumerate() {
             if let Some(progress) = progress {
-                progress.store((chunk.body.start as u64 * 1000 / total) as u32, Ordering::Relaxed);
+                progress.store(
+                    (chunk.body.start as u64 * 1000 / total) as u32,
+                    Ordering::Relaxed,
+                );
             }
             let result = read_chunk(bytes, chunk, |record| match record {
                 Record::Channel(channel) => {
@@ -348,11 +356,7 @@ impl Recording {
                     utc_text(start),
                     utc_text(end)
                 );
-                let _ = writeln!(
-                    out,
-                    "duration:   {:.1} s",
-                    (end - start) as f64 / 1e9
-                );
+                let _ = writeln!(out, "duration:   {:.1} s", (end - start) as f64 / 1e9);
             }
             None => {
                 let _ = writeln!(out, "time:       (no messages)");
@@ -386,7 +390,11 @@ impl Recording {
             let _ = writeln!(out, "damage:     {damage}");
         }
         if self.loose_messages > 0 {
-            let _ = writeln!(out, "ignored:    {} messages outside chunks", self.loose_messages);
+            let _ = writeln!(
+                out,
+                "ignored:    {} messages outside chunks",
+                self.loose_messages
+            );
         }
         let mut channels: Vec<_> = self.channels.values().collect();
         channels.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.topic.cmp(&b.topic)));
@@ -398,7 +406,11 @@ impl Recording {
             );
         }
         if channels.len() > topics_shown {
-            let _ = writeln!(out, "  ... and {} more topics", channels.len() - topics_shown);
+            let _ = writeln!(
+                out,
+                "  ... and {} more topics",
+                channels.len() - topics_shown
+            );
         }
         out
     }
@@ -496,7 +508,10 @@ mod tests {
     #[test]
     fn dates_are_gregorian() {
         assert_eq!(utc_text(0), "1970-01-01 00:00:00.000");
-        assert_eq!(utc_text(1_790_000_000_123_000_000), "2026-09-21 14:13:20.123");
+        assert_eq!(
+            utc_text(1_790_000_000_123_000_000),
+            "2026-09-21 14:13:20.123"
+        );
     }
 
     #[test]

@@ -11,10 +11,13 @@ use std::path::Path;
 use mcap::records::{MessageHeader, Metadata};
 use mcap::{Attachment, WriteOptions, Writer};
 
-use super::{BASELINE_ATTACHMENT, BINDINGS_ATTACHMENT, LAYOUT_ATTACHMENT, METADATA_NAME, RawMessage};
+use super::{
+    BASELINE_ATTACHMENT, BINDINGS_ATTACHMENT, LAYOUT_ATTACHMENT, METADATA_NAME, RawMessage,
+};
 
 /// Sparkplug B's protobuf schema as an encoded FileDescriptorSet (built by build.rs).
-pub const SPARKPLUG_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sparkplug_b.fds"));
+pub const SPARKPLUG_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/sparkplug_b.fds"));
 /// The message type of every Sparkplug payload.
 pub const SPARKPLUG_SCHEMA_NAME: &str = "org.eclipse.tahu.protobuf.Payload";
 /// Value of the `format` metadata key; bumped if the meaning of the file changes.

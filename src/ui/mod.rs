@@ -430,7 +430,11 @@ fn panels_ui(
         });
     });
 
-    if let Some(replay) = world.replay.as_ref().filter(|r| r.active() || r.error.is_some()) {
+    if let Some(replay) = world
+        .replay
+        .as_ref()
+        .filter(|r| r.active() || r.error.is_some())
+    {
         egui::Panel::bottom("timeline").show(&mut root, |ui| {
             timeline::timeline_ui(ui, replay, &mut intents.replay);
         });

@@ -53,18 +53,22 @@ fn controls_ui(
     ui.strong("REPLAY");
     let busy = !session.ready() || session.indexing;
     ui.add_enabled_ui(!busy, |ui| {
-        if ui
-            .button("⏮")
-            .on_hover_text("Previous alarm")
-            .clicked()
-        {
+        if ui.button("⏮").on_hover_text("Previous alarm").clicked() {
             intents.write(ReplayIntent::PreviousAlarm);
         }
         if ui.button("◀ 10 s").on_hover_text("Step back").clicked() {
             intents.write(ReplayIntent::Step(-STEP_MS));
         }
-        let play = if session.playing { "⏸ Pause" } else { "▶ Play" };
-        if ui.button(play).on_hover_text("Play / pause (Space)").clicked() {
+        let play = if session.playing {
+            "⏸ Pause"
+        } else {
+            "▶ Play"
+        };
+        if ui
+            .button(play)
+            .on_hover_text("Play / pause (Space)")
+            .clicked()
+        {
             intents.write(ReplayIntent::TogglePlay);
         }
         if ui.button("10 s ▶").on_hover_text("Step forward").clicked() {
@@ -150,10 +154,8 @@ fn timeline_bar_ui(
     let x_of = |time_ms: i64| {
         rect.left() + rect.width() * ((time_ms - session.start_ms) as f32 / span).clamp(0.0, 1.0)
     };
-    let played = egui::Rect::from_min_max(
-        rect.min,
-        egui::pos2(x_of(session.position_ms), rect.max.y),
-    );
+    let played =
+        egui::Rect::from_min_max(rect.min, egui::pos2(x_of(session.position_ms), rect.max.y));
     painter.rect_filled(played, 3.0, visuals.selection.bg_fill.gamma_multiply(0.5));
     for marker in &session.markers {
         let colour = match marker.severity {
@@ -163,13 +165,19 @@ fn timeline_bar_ui(
         };
         let x = x_of(marker.time_ms);
         painter.line_segment(
-            [egui::pos2(x, rect.top() + 2.0), egui::pos2(x, rect.bottom() - 2.0)],
+            [
+                egui::pos2(x, rect.top() + 2.0),
+                egui::pos2(x, rect.bottom() - 2.0),
+            ],
             egui::Stroke::new(2.0, colour),
         );
     }
     let head = x_of(session.position_ms);
     painter.line_segment(
-        [egui::pos2(head, rect.top()), egui::pos2(head, rect.bottom())],
+        [
+            egui::pos2(head, rect.top()),
+            egui::pos2(head, rect.bottom()),
+        ],
         egui::Stroke::new(3.0, visuals.strong_text_color()),
     );
     let time_at = |x: f32| {

@@ -179,6 +179,15 @@ fn banner_ui(
                     .monospace()
                     .color(egui::Color32::WHITE),
             );
+            // A replay on the wall must never pass for live data.
+            if world.replay.as_ref().is_some_and(|r| r.active()) {
+                ui.label(
+                    egui::RichText::new("REPLAY")
+                        .size(32.0 * s)
+                        .strong()
+                        .color(egui::Color32::from_rgb(240, 180, 40)),
+                );
+            }
             if wall.config.allow_acknowledge
                 && !newest.is_empty()
                 && ui

@@ -308,7 +308,11 @@ fn recording_simulate_info_recover_and_headless_replay() {
         .args(["--seconds", "120", "--start-ms", "1790000000000"])
         .output()
         .expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let output = plant_twin()
         .args(["recording", "info"])
@@ -333,7 +337,10 @@ fn recording_simulate_info_recover_and_headless_replay() {
         .expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("damage:") && stdout.contains("index:      missing"), "{stdout}");
+    assert!(
+        stdout.contains("damage:") && stdout.contains("index:      missing"),
+        "{stdout}"
+    );
     let fixed = dir.path().join("fixed.mcap");
     let output = plant_twin()
         .args(["recording", "recover"])
@@ -358,17 +365,26 @@ fn recording_simulate_info_recover_and_headless_replay() {
         .arg(&events)
         .output()
         .expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let snapshot: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&snapshot).expect("snapshot")).expect("json");
     assert_eq!(snapshot["written_ms"], 1_790_000_119_000i64);
     assert_eq!(snapshot["connection"]["messages"], 21000);
     let pump = &snapshot["assets"]["pump-02"];
     assert_eq!(pump["stale"], false);
-    assert!(pump["signals"]["bearing_temp"]["value"].is_number(), "{pump}");
+    assert!(
+        pump["signals"]["bearing_temp"]["value"].is_number(),
+        "{pump}"
+    );
     let events = std::fs::read_to_string(&events).expect("events");
     assert!(
-        events.lines().any(|l| l.contains("\"asset\":\"pump-02\"") && l.contains("raised")),
+        events
+            .lines()
+            .any(|l| l.contains("\"asset\":\"pump-02\"") && l.contains("raised")),
         "no pump alarm in the replay's events"
     );
 
@@ -392,10 +408,18 @@ fn headless_record_writes_a_recording_that_replays() {
         .arg(&file)
         .output()
         .expect("runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let recording = plant_twin::record::Recording::open(&file, None).expect("opens");
     assert!(recording.indexed, "finished at exit");
-    assert!(recording.message_count() >= 175, "{}", recording.message_count());
+    assert!(
+        recording.message_count() >= 175,
+        "{}",
+        recording.message_count()
+    );
     assert!(!recording.context.layout_ron.is_empty());
     assert!(recording.context.baseline_ron.is_some());
 }

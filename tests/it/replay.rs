@@ -61,7 +61,13 @@ fn state(world: &mut World) -> (Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<
         snap.as_object_mut().expect("object").remove(field);
     }
     let connection = snap["connection"].as_object_mut().expect("connection");
-    for field in ["since_ms", "state", "last_error", "reconnect_attempt", "source"] {
+    for field in [
+        "since_ms",
+        "state",
+        "last_error",
+        "reconnect_attempt",
+        "source",
+    ] {
         connection.remove(field);
     }
     let mut histories: Vec<_> = world
@@ -94,7 +100,9 @@ fn state(world: &mut World) -> (Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<
 
 /// Runs the simulator in simulated time through the live plugin (as the ingest thread would)
 /// and records the same messages; returns the state at each of [`MOMENTS`].
-fn live_run_recorded(path: &Path) -> Vec<(Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<String>)> {
+fn live_run_recorded(
+    path: &Path,
+) -> Vec<(Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<String>)> {
     let document = PlantDocument::demo().expect("demo");
     let layout = document.layout.clone();
     let mut app = core_app();
@@ -166,8 +174,7 @@ fn replay_app(path: &Path) -> App {
         assert!(error.is_none(), "{error:?}");
         assert!(std::time::Instant::now() < deadline, "replay never ready");
     }
-    app.world_mut()
-        .write_message(ReplayIntent::Pause);
+    app.world_mut().write_message(ReplayIntent::Pause);
     app.update();
     app
 }
@@ -242,8 +249,7 @@ fn a_replay_reaches_exactly_the_live_state_after_seeks_in_any_order() {
     // Playing on from a seek (as fast as possible) ends at the recording's end, in the same
     // state as seeking there.
     seek(&mut app, moment(0));
-    app.world_mut()
-        .write_message(ReplayIntent::SetSpeed(None));
+    app.world_mut().write_message(ReplayIntent::SetSpeed(None));
     app.world_mut().write_message(ReplayIntent::Play);
     for _ in 0..10_000 {
         app.update();
@@ -335,7 +341,10 @@ fn truncated_recordings_replay_what_they_hold_and_recover() {
         std::fs::write(&cut_path, &bytes[..cut]).expect("write");
         let recording = Recording::open(&cut_path, None).expect("a cut file still opens");
         let held = recording.message_count();
-        assert!(held <= total && held >= previous, "{held} of {total} at {cut}");
+        assert!(
+            held <= total && held >= previous,
+            "{held} of {total} at {cut}"
+        );
         assert!(!recording.indexed, "a cut file has no index");
         if fraction >= 0.6 {
             assert!(held > 0, "nothing recovered from {cut} bytes");
@@ -370,9 +379,7 @@ fn truncated_recordings_replay_what_they_hold_and_recover() {
             }
             assert!(done, "the replay of {cut} bytes did not end");
             let world = app.world_mut();
-            let fed = world
-                .resource::<plant_twin::live::IngestStatus>()
-                .messages;
+            let fed = world.resource::<plant_twin::live::IngestStatus>().messages;
             assert_eq!(fed, held, "messages replayed from {cut} bytes");
         }
     }
@@ -502,7 +509,10 @@ fn our_recordings_open_in_the_python_mcap_reader() {
     assert!(read["first"]["value"].is_number(), "{read}");
     let attachments = read["attachments"].to_string();
     assert!(attachments.contains("layout.ron") && attachments.contains("baseline.ron"));
-    assert_eq!(read["metadata"]["plant-twin"]["format"], "plant-twin-recording/1");
+    assert_eq!(
+        read["metadata"]["plant-twin"]["format"],
+        "plant-twin-recording/1"
+    );
 }
 
 #[test]
@@ -534,7 +544,10 @@ fn a_recording_written_by_the_python_mcap_writer_replays() {
     assert!(status.success());
     let recording = Recording::open(&path, None).expect("opens");
     assert_eq!(recording.message_count(), 30 * topics.len() as u64);
-    assert!(recording.context.layout_ron.is_empty(), "no layout in a foreign file");
+    assert!(
+        recording.context.layout_ron.is_empty(),
+        "no layout in a foreign file"
+    );
     // Without a stored layout it replays on the current plant (the demo).
     let mut app = replay_app(&path);
     seek(&mut app, EPOCH_MS + 29_000);
@@ -563,5 +576,8 @@ fn the_sample_recording_replays_a_developing_bearing_fault() {
         .map(|s| s.markers.iter().map(|m| m.asset.clone()).collect())
         .unwrap_or_default();
     assert!(markers.iter().any(|a| a == "pump-02"), "{markers:?}");
-    assert!(markers.iter().all(|a| a == "pump-02"), "false alarms: {markers:?}");
+    assert!(
+        markers.iter().all(|a| a == "pump-02"),
+        "false alarms: {markers:?}"
+    );
 }
