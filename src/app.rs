@@ -126,11 +126,17 @@ pub fn gui_app(
         UiPlugin,
     ));
     if let Some(id) = options.select {
-        app.world_mut().write_message(SelectAsset {
-            target: SelectTarget::Id(id),
-            frame: true,
-            additive: false,
-        });
+        if options.replay.is_some() {
+            // The recording's plant replaces this one first: select in it once it is there.
+            app.insert_resource(SelectWhenReplayReady(Some(id)))
+                .add_systems(Update, select_when_replay_ready.in_set(AppSystems::Input));
+        } else {
+            app.world_mut().write_message(SelectAsset {
+                target: SelectTarget::Id(id),
+                frame: true,
+                additive: false,
+            });
+        }
     }
     if options.edit && !options.read_only {
         app.insert_state(EditMode::Editing);
@@ -143,4 +149,23 @@ pub fn gui_app(
         app.add_plugins(CapturePlugin { request: capture });
     }
     app
+}
+
+/// `--select` with `--replay`: the asset to select once the recording's plant is spawned.
+#[derive(Resource)]
+struct SelectWhenReplayReady(Option<String>);
+
+fn select_when_replay_ready(
+    mut pending: ResMut<SelectWhenReplayReady>,
+    replay: Res<crate::replay::ReplayState>,
+    mut select: MessageWriter<SelectAsset>,
+) {
+    let ready = replay.session.as_ref().is_some_and(|s| s.ready());
+    if ready && let Some(id) = pending.0.take() {
+        select.write(SelectAsset {
+            target: SelectTarget::Id(id),
+            frame: true,
+            additive: false,
+        });
+    }
 }

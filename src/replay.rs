@@ -38,8 +38,9 @@ use crate::telemetry::decoder::{Decoded, Decoder};
 
 /// Speeds offered by the timeline; `None` (as fast as possible) is headless only.
 pub const SPEEDS: [f64; 9] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0];
-/// Rough memory all checkpoints of a replay may take; the interval widens to stay inside it.
-const CHECKPOINT_BUDGET_BYTES: u64 = 1 << 30;
+/// Rough memory all checkpoints of a replay may take (the trend points come on top, 8 bytes
+/// each); the interval widens to stay inside it.
+const CHECKPOINT_BUDGET_BYTES: u64 = 2 << 30;
 const MIN_CHECKPOINT_INTERVAL_MS: i64 = 10_000;
 
 pub struct ReplayPlugin {
@@ -514,7 +515,7 @@ fn apply_intents(mut intents: MessageReader<ReplayIntent>, mut state: ResMut<Rep
 }
 
 /// Puts the world back to a checkpoint's state (a seek).
-#[allow(clippy::type_complexity)]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn restore_checkpoint(
     mut state: ResMut<ReplayState>,
     index: Res<AssetIndex>,
@@ -615,7 +616,11 @@ fn feed(
         }
         // Out of time: stop between two receive times, never inside one, so the position
         // stays exact.
-        if fast && fed % 64 == 0 && next_ms > session.position_ms && started.elapsed() > budget {
+        if fast
+            && fed.is_multiple_of(64)
+            && next_ms > session.position_ms
+            && started.elapsed() > budget
+        {
             reached = false;
             break;
         }

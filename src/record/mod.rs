@@ -235,6 +235,41 @@ fn record_loop(
     Ok(finished)
 }
 
+/// Writes `seconds` of the simulator in simulated time (no waiting) as a recording starting at
+/// `start_ms`: one chunk per simulated second, like the live recorder.
+pub fn simulate_recording(
+    path: &Path,
+    simulator: &mut crate::sim::Simulator,
+    context: &RecordingContext,
+    seconds: f64,
+    rate_hz: f64,
+    start_ms: i64,
+) -> Result<writer::Finished, String> {
+    let fail = |e: mcap::McapError| format!("{}: {e}", path.display());
+    let mut writer = RecordingWriter::create(path, context).map_err(fail)?;
+    let steps = (seconds * rate_hz).round() as u64;
+    let per_flush = rate_hz.round().max(1.0) as u64;
+    let mut messages = vec![];
+    for step in 0..steps {
+        let t = step as f64 / rate_hz;
+        let received_ms = start_ms + (t * 1000.0).round() as i64;
+        simulator.messages(t, received_ms, &mut messages);
+        for (topic, payload) in messages.drain(..) {
+            writer
+                .write(&RawMessage {
+                    topic,
+                    received_ms,
+                    payload,
+                })
+                .map_err(fail)?;
+        }
+        if (step + 1) % per_flush == 0 {
+            writer.flush().map_err(fail)?;
+        }
+    }
+    writer.finish().map_err(fail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,39 +312,4 @@ mod tests {
         assert_eq!(recording.message_count(), 100);
         assert!(recording.damage.is_none());
     }
-}
-
-/// Writes `seconds` of the simulator in simulated time (no waiting) as a recording starting at
-/// `start_ms`: one chunk per simulated second, like the live recorder.
-pub fn simulate_recording(
-    path: &Path,
-    simulator: &mut crate::sim::Simulator,
-    context: &RecordingContext,
-    seconds: f64,
-    rate_hz: f64,
-    start_ms: i64,
-) -> Result<writer::Finished, String> {
-    let fail = |e: mcap::McapError| format!("{}: {e}", path.display());
-    let mut writer = RecordingWriter::create(path, context).map_err(fail)?;
-    let steps = (seconds * rate_hz).round() as u64;
-    let per_flush = rate_hz.round().max(1.0) as u64;
-    let mut messages = vec![];
-    for step in 0..steps {
-        let t = step as f64 / rate_hz;
-        let received_ms = start_ms + (t * 1000.0).round() as i64;
-        simulator.messages(t, received_ms, &mut messages);
-        for (topic, payload) in messages.drain(..) {
-            writer
-                .write(&RawMessage {
-                    topic,
-                    received_ms,
-                    payload,
-                })
-                .map_err(fail)?;
-        }
-        if (step + 1) % per_flush == 0 {
-            writer.flush().map_err(fail)?;
-        }
-    }
-    writer.finish().map_err(fail)
 }

@@ -34,7 +34,8 @@ pub(super) fn inspector_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.label(egui::RichText::new(&asset.name).strong().size(16.0));
-            freshness_ui(ui, asset.telemetry.is_some(), freshness, now);
+            let replaying = matches!(*world.clock, crate::live::DataClock::At(_));
+            freshness_ui(ui, asset.telemetry.is_some(), freshness, now, replaying);
             super::alarms::health_ui(ui, world, entity, alarms);
             if *world.edit_mode.get() == crate::sandbox::EditMode::Editing
                 && !world.sandbox.read_only
@@ -168,7 +169,13 @@ pub(super) fn inspector_ui(
         });
 }
 
-fn freshness_ui(ui: &mut egui::Ui, bound: bool, freshness: Option<&Freshness>, now: i64) {
+fn freshness_ui(
+    ui: &mut egui::Ui,
+    bound: bool,
+    freshness: Option<&Freshness>,
+    now: i64,
+    replaying: bool,
+) {
     let Some(freshness) = freshness.filter(|_| bound) else {
         return;
     };
@@ -190,7 +197,8 @@ fn freshness_ui(ui: &mut egui::Ui, bound: bool, freshness: Option<&Freshness>, n
         }
         (Some(last), false) => {
             ui.weak(format!(
-                "Live · last data {} ago",
+                "{} · last data {} ago",
+                if replaying { "Replay" } else { "Live" },
                 duration_text((now - last) as f64 / 1000.0)
             ));
         }

@@ -53,9 +53,14 @@ fn core_app() -> App {
     app
 }
 
+/// Every signal's trend points, per asset id.
+type Histories = Vec<(String, Vec<Vec<(u32, f32)>>)>;
+
 /// The state a replay must reproduce: the snapshot (values, staleness, scores, alarm states,
 /// horizons, counters) without wall-clock fields, every trend history, and the alarm history.
-fn state(world: &mut World) -> (Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<String>) {
+type State = (Value, Histories, Vec<String>);
+
+fn state(world: &mut World) -> State {
     let mut snap = snapshot(world);
     for field in ["written_ms", "layout"] {
         snap.as_object_mut().expect("object").remove(field);
@@ -100,9 +105,7 @@ fn state(world: &mut World) -> (Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<
 
 /// Runs the simulator in simulated time through the live plugin (as the ingest thread would)
 /// and records the same messages; returns the state at each of [`MOMENTS`].
-fn live_run_recorded(
-    path: &Path,
-) -> Vec<(Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<String>)> {
+fn live_run_recorded(path: &Path) -> Vec<State> {
     let document = PlantDocument::demo().expect("demo");
     let layout = document.layout.clone();
     let mut app = core_app();
@@ -198,11 +201,7 @@ fn seek(app: &mut App, time_ms: i64) {
     panic!("seek to {time_ms} never finished");
 }
 
-fn assert_same(
-    what: &str,
-    replayed: &(Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<String>),
-    live: &(Value, Vec<(String, Vec<Vec<(u32, f32)>>)>, Vec<String>),
-) {
+fn assert_same(what: &str, replayed: &State, live: &State) {
     if replayed.0 != live.0 {
         // Name the first asset that differs: the whole snapshot is long.
         let (r, l) = (&replayed.0["assets"], &live.0["assets"]);
