@@ -813,10 +813,15 @@ mod tests {
             MIN_CHECKPOINT_INTERVAL_MS
         );
         let hour = 3_600_000;
-        let large = checkpoint_interval_ms(10_000, hour);
+        // An hour of 10,000 signals still fits every 10 s; an 8-hour shift does not.
+        assert_eq!(
+            checkpoint_interval_ms(10_000, hour),
+            MIN_CHECKPOINT_INTERVAL_MS
+        );
+        let shift = checkpoint_interval_ms(10_000, 8 * hour);
         assert!(
-            large > MIN_CHECKPOINT_INTERVAL_MS && large < hour / 4,
-            "{large}"
+            shift > MIN_CHECKPOINT_INTERVAL_MS && shift < hour / 4,
+            "{shift}"
         );
     }
 }
