@@ -284,6 +284,62 @@ mod tests {
     }
 
     #[test]
+    fn sparkplug_topics_get_protobuf_channels_with_the_schema_and_json_topics_json() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("mixed.mcap");
+        let mut writer = RecordingWriter::create(&path, &context()).expect("writer");
+        let (topic, payload) = crate::telemetry::sparkplug::rebirth_request("g1", "edge-1", 5);
+        for message in [
+            RawMessage {
+                topic: "acme/plant1/line1/cnc-101/spindle_power".into(),
+                received_ms: 1,
+                payload: b"{\"value\":1.5}".to_vec(),
+            },
+            RawMessage {
+                topic,
+                received_ms: 2,
+                payload,
+            },
+        ] {
+            writer.write(&message).expect("written");
+        }
+        writer.finish().expect("finished");
+        let bytes = std::fs::read(&path).expect("read");
+        let summary = mcap::Summary::read(&bytes)
+            .expect("summary")
+            .expect("present");
+        let mut encodings: Vec<_> = summary
+            .channels
+            .values()
+            .map(|c| {
+                (
+                    c.message_encoding.clone(),
+                    c.schema.as_ref().map(|s| (s.name.clone(), s.encoding.clone())),
+                )
+            })
+            .collect();
+        encodings.sort();
+        assert_eq!(
+            encodings,
+            vec![
+                ("json".to_string(), None),
+                (
+                    "protobuf".to_string(),
+                    Some((
+                        writer::SPARKPLUG_SCHEMA_NAME.to_string(),
+                        "protobuf".to_string()
+                    ))
+                ),
+            ]
+        );
+        // The schema is the compiled Sparkplug FileDescriptorSet, which names its package.
+        let schema = summary.schemas.values().next().expect("one schema");
+        assert_eq!(&schema.data[..], writer::SPARKPLUG_DESCRIPTOR_SET);
+        let package = b"org.eclipse.tahu.protobuf";
+        assert!(schema.data.windows(package.len()).any(|w| w == package));
+    }
+
+    #[test]
     fn a_tap_without_recorder_takes_nothing() {
         let tap = RecordTap::default();
         tap.offer("a/b", 1, b"{}");
