@@ -314,7 +314,9 @@ mod tests {
             .map(|c| {
                 (
                     c.message_encoding.clone(),
-                    c.schema.as_ref().map(|s| (s.name.clone(), s.encoding.clone())),
+                    c.schema
+                        .as_ref()
+                        .map(|s| (s.name.clone(), s.encoding.clone())),
                 )
             })
             .collect();

@@ -41,6 +41,63 @@ fn window_shows_the_plant_and_the_panels() {
     assert!(panel > 5, "the asset list has no text: {panel} colours");
 }
 
+#[test]
+fn replaying_the_sample_shows_the_timeline_played_through() {
+    if !display_available() {
+        return;
+    }
+    let sample = crate::repo_file("assets/recordings/demo-bearing-wear.mcap");
+    let sample = sample.to_string_lossy();
+    let shot = Shot::take(
+        &[
+            "--window-size",
+            "1280x720",
+            "--replay",
+            &sample,
+            "--speed",
+            "100",
+        ],
+        60,
+    );
+    // The timeline bar just above the status bar: once played through, one colour (the played
+    // part) spans it from end to end, broken only by the alarm markers and the playhead.
+    let (left, right) = (40, shot.width - 40);
+    let row_filled = |y: u32| {
+        let first = shot.pixel(left, y);
+        let same = (left..right)
+            .filter(|&x| {
+                let p = shot.pixel(x, y);
+                p.0.abs_diff(first.0) <= 6
+                    && p.1.abs_diff(first.1) <= 6
+                    && p.2.abs_diff(first.2) <= 6
+            })
+            .count();
+        // Bluish (egui's selection colour), not the dark panel, and nearly the whole width.
+        u16::from(first.2) > u16::from(first.0) + 20 && same as f64 > 0.95 * f64::from(right - left)
+    };
+    let band = (shot.height - 90..shot.height)
+        .filter(|&y| row_filled(y))
+        .count();
+    assert!(
+        band >= 8,
+        "no played-through timeline bar near the bottom ({band} rows)"
+    );
+    // The sample's bearing alarm is marked on it in the alarm red.
+    let red = (shot.height - 90..shot.height)
+        .flat_map(|y| (left..right).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = shot.pixel(x, y);
+            p.0.abs_diff(STALE_RED.0) <= 12
+                && p.1.abs_diff(STALE_RED.1) <= 12
+                && p.2.abs_diff(STALE_RED.2) <= 12
+        })
+        .count();
+    assert!(
+        red > 10,
+        "no alarm marker on the timeline ({red} red pixels)"
+    );
+}
+
 /// A finished screenshot of the app run with `args`.
 struct Shot {
     width: u32,
