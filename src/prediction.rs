@@ -63,6 +63,7 @@ impl Plugin for PredictionPlugin {
         })
         .init_resource::<AlarmLog>()
         .add_message::<AlarmIntent>()
+        .add_message::<TimedAlarmIntent>()
         .configure_sets(
             Update,
             PredictionSystems
@@ -160,6 +161,27 @@ pub enum AlarmIntent {
     },
     /// Save what every asset learned as the layout's baseline file.
     SaveBaseline,
+}
+
+/// An alarm action at a given time by a given operator: a replay re-applying what an operator
+/// did in the recorded run.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct TimedAlarmIntent {
+    pub intent: AlarmIntent,
+    pub time_s: f64,
+    pub operator: String,
+}
+
+/// The part of an asset with this component id (None: the asset itself).
+pub fn part_of(asset: &Asset, component: Option<&str>) -> Option<Part> {
+    match component {
+        None => Some(Part::Asset),
+        Some(id) => asset
+            .components
+            .iter()
+            .position(|c| c.id == id)
+            .map(|i| Part::Component(i as u16)),
+    }
 }
 
 /// The id of a part's component (None for the asset itself).
@@ -434,8 +456,10 @@ fn change_alarm(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_alarm_intents(
     mut intents: MessageReader<AlarmIntent>,
+    mut timed: MessageReader<TimedAlarmIntent>,
     document: Res<PlantDocument>,
     mut prediction: ResMut<Prediction>,
     mut assets: Query<(Entity, &AssetSpec, &mut AssetHealth)>,
@@ -448,8 +472,18 @@ fn apply_alarm_intents(
     } else {
         crate::telemetry::now_ms() as f64 / 1000.0
     };
-    let operator = prediction.operator.clone();
-    for intent in intents.read() {
+    let local = prediction.operator.clone();
+    let all: Vec<(AlarmIntent, f64, String)> = intents
+        .read()
+        .map(|intent| (intent.clone(), now, local.clone()))
+        .chain(
+            timed
+                .read()
+                .map(|t| (t.intent.clone(), t.time_s, t.operator.clone())),
+        )
+        .collect();
+    for (intent, now, operator) in &all {
+        let (now, operator) = (*now, operator.as_str());
         match intent {
             AlarmIntent::Acknowledge { asset, part } => {
                 if let Ok((entity, spec, mut health)) = assets.get_mut(*asset) {
@@ -462,7 +496,7 @@ fn apply_alarm_intents(
                         &mut health,
                         *part,
                         now,
-                        &|a| a.acknowledge(now, &operator),
+                        &|a| a.acknowledge(now, operator),
                     );
                 }
             }
@@ -478,7 +512,7 @@ fn apply_alarm_intents(
                             &mut health,
                             part,
                             now,
-                            &|a| a.acknowledge(now, &operator),
+                            &|a| a.acknowledge(now, operator),
                         );
                     }
                 }
@@ -498,7 +532,7 @@ fn apply_alarm_intents(
                         &mut health,
                         *part,
                         now,
-                        &|a| Some(a.shelve(now, *duration_s, &operator)),
+                        &|a| Some(a.shelve(now, *duration_s, operator)),
                     );
                 }
             }

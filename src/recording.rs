@@ -30,6 +30,12 @@ impl Plugin for RecordPlugin {
                     .before(LiveSystems),
             )
             .add_systems(Update, apply_record_intents.in_set(RecordSystems))
+            .add_systems(
+                Update,
+                record_operator_actions
+                    .in_set(AppSystems::ApplyIntents)
+                    .after(crate::prediction::PredictionSystems),
+            )
             .add_systems(Last, finish_on_exit);
         if let Some(path) = &self.start {
             app.world_mut()
@@ -159,6 +165,78 @@ fn recording_context(
             ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default()).ok()
         }),
         source: ingest.source.clone(),
+    }
+}
+
+/// The operators' alarm actions go into the recording next to the data, so that a replay shows
+/// who acknowledged or shelved what, when.
+fn record_operator_actions(
+    mut intents: MessageReader<crate::prediction::AlarmIntent>,
+    tap: Res<LiveTap>,
+    prediction: Res<Prediction>,
+    specs: Query<&AssetSpec>,
+    clock: Res<crate::live::DataClock>,
+) {
+    use crate::prediction::{AlarmIntent, component_id};
+    use crate::record::{OPERATOR_TOPIC, OperatorAction, OperatorActionKind};
+    if !tap.0.is_active() {
+        intents.clear();
+        return;
+    }
+    // Stamped like the data around it (receive time: the wall clock live).
+    let now_ms = clock.now_ms();
+    // The time apply_alarm_intents used: the alarms' source clock, else the wall clock.
+    let time_s = if prediction.clock_s.is_finite() {
+        prediction.clock_s
+    } else {
+        now_ms as f64 / 1000.0
+    };
+    let id = |entity: Entity| specs.get(entity).ok().map(|spec| spec.0.id.clone());
+    let component = |entity: Entity, part| {
+        specs
+            .get(entity)
+            .ok()
+            .and_then(|spec| component_id(&spec.0, part))
+    };
+    for intent in intents.read() {
+        let action = match intent {
+            AlarmIntent::Acknowledge { asset, part } => {
+                id(*asset).map(|asset_id| OperatorActionKind::Acknowledge {
+                    asset: asset_id,
+                    component: component(*asset, *part),
+                })
+            }
+            AlarmIntent::AcknowledgeAll => Some(OperatorActionKind::AcknowledgeAll),
+            AlarmIntent::Shelve {
+                asset,
+                part,
+                duration_s,
+            } => id(*asset).map(|asset_id| OperatorActionKind::Shelve {
+                asset: asset_id,
+                component: component(*asset, *part),
+                duration_s: *duration_s,
+            }),
+            AlarmIntent::Unshelve { asset, part } => {
+                id(*asset).map(|asset_id| OperatorActionKind::Unshelve {
+                    asset: asset_id,
+                    component: component(*asset, *part),
+                })
+            }
+            AlarmIntent::Relearn { asset } => Some(OperatorActionKind::Relearn {
+                asset: asset.and_then(id),
+            }),
+            AlarmIntent::SaveBaseline => None,
+        };
+        let Some(action) = action else { continue };
+        let recorded = OperatorAction {
+            time_s,
+            operator: prediction.operator.clone(),
+            action,
+        };
+        match serde_json::to_vec(&recorded) {
+            Ok(payload) => tap.0.offer(OPERATOR_TOPIC, now_ms, &payload),
+            Err(error) => error!("operator action not recorded: {error}"),
+        }
     }
 }
 

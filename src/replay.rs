@@ -93,7 +93,13 @@ impl Plugin for ReplayPlugin {
         )
         .add_systems(
             Update,
-            (finish_loading, apply_intents, restore_checkpoint, feed)
+            (
+                finish_loading,
+                apply_intents,
+                restore_checkpoint,
+                feed,
+                apply_operator_actions,
+            )
                 .chain()
                 .in_set(ReplaySystems::Feed),
         )
@@ -221,6 +227,8 @@ pub struct ReplaySession {
     pub read_errors: u64,
     decoded: Decoded,
     batch: Vec<IngestEvent>,
+    /// Operator actions read this frame, applied after its data (as in the recorded run).
+    actions: Vec<crate::record::OperatorAction>,
 }
 
 /// Everything the data drives, at one position of the recording.
@@ -316,20 +324,34 @@ impl ReplaySession {
         }
     }
 
-    /// Decodes the next message into `out`.
-    fn feed_next(&mut self, out: &mut Vec<IngestEvent>) {
+    /// Decodes the next message into `out`; an operator's action goes to `actions` instead
+    /// (and returns true).
+    fn feed_next(&mut self, out: &mut Vec<IngestEvent>) -> bool {
         let Some(message) = self.chunk.get(self.cursor.index) else {
-            return;
+            return false;
         };
         self.cursor.index += 1;
         self.messages_fed += 1;
         let received_ms = message.received_ms();
         let Some(topic) = self.recording.topic(message.channel) else {
-            return;
+            return false;
         };
+        if topic == crate::record::OPERATOR_TOPIC {
+            match serde_json::from_slice(&message.payload) {
+                Ok(action) => {
+                    self.actions.push(action);
+                    return true;
+                }
+                Err(error) => {
+                    warn!("recorded operator action not understood: {error}");
+                    return false;
+                }
+            }
+        }
         self.decoder
             .decode(topic, &message.payload, received_ms, &mut self.decoded);
         self.decoded.drain_events(topic, received_ms, out);
+        false
     }
 }
 
@@ -455,6 +477,7 @@ fn finish_loading(
         read_errors: 0,
         decoded: Decoded::default(),
         batch: vec![],
+        actions: vec![],
     };
     session.load_chunk();
     if session.indexing {
@@ -624,9 +647,15 @@ fn feed(
             reached = false;
             break;
         }
-        session.feed_next(&mut out);
+        let action = session.feed_next(&mut out);
         session.position_ms = session.position_ms.max(next_ms);
         fed += 1;
+        if action {
+            // Applied after exactly the data that came before it, like in the recorded run;
+            // the rest follows next frame.
+            reached = session.next_time_ms().is_none_or(|next| next > goal);
+            break;
+        }
     }
     if reached {
         session.position_ms = goal;
@@ -648,6 +677,62 @@ fn feed(
     pending.0.append(&mut out);
     session.batch = out;
     *clock = DataClock::At(session.position_ms.max(session.start_ms));
+}
+
+/// The recorded operators' actions of this frame, as alarm intents at their recorded time.
+fn apply_operator_actions(
+    mut state: ResMut<ReplayState>,
+    index: Res<AssetIndex>,
+    specs: Query<&AssetSpec>,
+    mut intents: MessageWriter<crate::prediction::TimedAlarmIntent>,
+) {
+    use crate::prediction::{AlarmIntent, TimedAlarmIntent, part_of};
+    use crate::record::OperatorActionKind;
+    let Some(session) = state.session.as_mut() else {
+        return;
+    };
+    for recorded in session.actions.drain(..) {
+        let target = |asset: &str, component: &Option<String>| {
+            let entity = index.get(asset)?;
+            let part = part_of(&specs.get(entity).ok()?.0, component.as_deref())?;
+            Some((entity, part))
+        };
+        let intent = match &recorded.action {
+            OperatorActionKind::Acknowledge { asset, component } => target(asset, component)
+                .map(|(asset, part)| AlarmIntent::Acknowledge { asset, part }),
+            OperatorActionKind::AcknowledgeAll => Some(AlarmIntent::AcknowledgeAll),
+            OperatorActionKind::Shelve {
+                asset,
+                component,
+                duration_s,
+            } => target(asset, component).map(|(asset, part)| AlarmIntent::Shelve {
+                asset,
+                part,
+                duration_s: *duration_s,
+            }),
+            OperatorActionKind::Unshelve { asset, component } => {
+                target(asset, component).map(|(asset, part)| AlarmIntent::Unshelve { asset, part })
+            }
+            OperatorActionKind::Relearn { asset: None } => {
+                Some(AlarmIntent::Relearn { asset: None })
+            }
+            OperatorActionKind::Relearn { asset: Some(id) } => {
+                index.get(id).map(|entity| AlarmIntent::Relearn {
+                    asset: Some(entity),
+                })
+            }
+        };
+        match intent {
+            Some(intent) => {
+                intents.write(TimedAlarmIntent {
+                    intent,
+                    time_s: recorded.time_s,
+                    operator: recorded.operator,
+                });
+            }
+            None => warn!("recorded operator action for an unknown alarm: {recorded:?}"),
+        }
+    }
 }
 
 fn collect_markers(mut events: MessageReader<DataEvent>, mut state: ResMut<ReplayState>) {

@@ -27,10 +27,46 @@ pub const LAYOUT_ATTACHMENT: &str = "layout.ron";
 pub const BINDINGS_ATTACHMENT: &str = "bindings.ron";
 /// Attachment holding what the detectors had learned when recording started (RON).
 pub const BASELINE_ATTACHMENT: &str = "baseline.ron";
+/// Topic of the operators' alarm actions (acknowledge, shelve...) in a recording: they change
+/// alarm states, so a replay applies them where they happened.
+pub const OPERATOR_TOPIC: &str = "plant-twin/operator/alarm";
 /// How often the recorder closes a chunk: a crash loses at most this much.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Messages the recorder may hold before the tap drops: seconds of a large plant.
 const QUEUE_CAPACITY: usize = 1 << 18;
+
+/// An operator's alarm action as recorded (JSON on [`OPERATOR_TOPIC`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorAction {
+    /// The alarms' (source) clock when it was applied, seconds since the epoch.
+    pub time_s: f64,
+    pub operator: String,
+    #[serde(flatten)]
+    pub action: OperatorActionKind,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum OperatorActionKind {
+    Acknowledge {
+        asset: String,
+        component: Option<String>,
+    },
+    AcknowledgeAll,
+    Shelve {
+        asset: String,
+        component: Option<String>,
+        duration_s: f64,
+    },
+    Unshelve {
+        asset: String,
+        component: Option<String>,
+    },
+    /// Learn normal again: one asset, or all.
+    Relearn {
+        asset: Option<String>,
+    },
+}
 
 /// One message as it arrived.
 #[derive(Debug, Clone, PartialEq)]

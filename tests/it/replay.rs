@@ -8,11 +8,15 @@ use plant_twin::TwinCorePlugin;
 use plant_twin::headless::snapshot;
 use plant_twin::layout::layout_to_ron;
 use plant_twin::live::{
-    DataClock, HistoryEpoch, LivePlugin, LiveSignals, ManualFeed, SourceConfig, decoder_for,
+    DataClock, HistoryEpoch, LivePlugin, LiveSignals, LiveTap, ManualFeed, SourceConfig,
+    decoder_for,
 };
 use plant_twin::plant::{AssetIndex, AssetSpec, PlantDocument};
-use plant_twin::prediction::{AlarmLog, DEMO_BASELINE_TEXT, PredictionPlugin};
-use plant_twin::record::{RawMessage, Recording, RecordingContext, RecordingWriter};
+use plant_twin::prediction::{
+    AlarmIntent, AlarmLog, DEMO_BASELINE_TEXT, PredictionPlugin, part_of,
+};
+use plant_twin::record::{Recording, RecordingContext};
+use plant_twin::recording::{RecordIntent, RecordPlugin, RecordingState};
 use plant_twin::replay::{ReplayIntent, ReplayPlugin, ReplayState};
 use plant_twin::sim::scenario::scenario;
 use plant_twin::sim::{SimConfig, Simulator};
@@ -103,17 +107,32 @@ fn state(world: &mut World) -> State {
     (snap, histories, alarms)
 }
 
-/// Runs the simulator in simulated time through the live plugin (as the ingest thread would)
-/// and records the same messages; returns the state at each of [`MOMENTS`].
+/// Runs the simulator in simulated time through the live plugin (as the ingest thread would:
+/// each message offered to the recorder's tap, then decoded), records the run with the record
+/// plugin, has an operator acknowledge and shelve the pump's alarm, and returns the state at each
+/// of [`MOMENTS`].
+/// The pump's bearing alarm: (asset entity, part).
+fn pump_bearing(app: &App) -> (Entity, plant_twin::predict::Part) {
+    let world = app.world();
+    let entity = world.resource::<AssetIndex>().get("pump-02").expect("pump");
+    let spec = world.get::<AssetSpec>(entity).expect("spec");
+    (entity, part_of(&spec.0, Some("bearing")).expect("bearing"))
+}
+
 fn live_run_recorded(path: &Path) -> Vec<State> {
     let document = PlantDocument::demo().expect("demo");
     let layout = document.layout.clone();
     let mut app = core_app();
+    app.add_plugins(RecordPlugin {
+        start: Some(path.to_path_buf()),
+    });
     app.insert_resource(HistoryEpoch(EPOCH_MS));
     app.insert_resource(DataClock::At(EPOCH_MS));
     app.update();
     app.update();
     let feed = app.world().resource::<ManualFeed>().clone();
+    let tap = app.world().resource::<LiveTap>().0.clone();
+    assert!(tap.is_active(), "not recording");
     let mut simulator = Simulator::new(
         &layout,
         SimConfig {
@@ -122,26 +141,33 @@ fn live_run_recorded(path: &Path) -> Vec<State> {
         },
     );
     let mut decoder = decoder_for(&layout, None, None).expect("decoder");
-    let mut writer = RecordingWriter::create(path, &context(&layout)).expect("writer");
     let (mut messages, mut decoded, mut batch) = (vec![], Decoded::default(), vec![]);
     let mut states = vec![];
     for second in 0..=SECONDS {
         let now = EPOCH_MS + i64::from(second) * 1000;
         simulator.messages(f64::from(second), now, &mut messages);
         for (topic, payload) in &messages {
+            tap.offer(topic, now, payload);
             decoder.decode(topic, payload, now, &mut decoded);
             decoded.drain_events(topic, now, &mut batch);
-            writer
-                .write(&RawMessage {
-                    topic: topic.clone(),
-                    received_ms: now,
-                    payload: payload.clone(),
-                })
-                .expect("written");
         }
-        writer.flush().expect("flushed");
         for event in batch.drain(..) {
             feed.0.send(event).expect("sent");
+        }
+        // The bearing alarm is up by second 100 (raised at 68 s): an operator acknowledges it,
+        // and later shelves it for 20 s.
+        if second == 100 {
+            let (asset, part) = pump_bearing(&app);
+            app.world_mut()
+                .write_message(AlarmIntent::Acknowledge { asset, part });
+        }
+        if second == 150 {
+            let (asset, part) = pump_bearing(&app);
+            app.world_mut().write_message(AlarmIntent::Shelve {
+                asset,
+                part,
+                duration_s: 20.0,
+            });
         }
         app.insert_resource(DataClock::At(now));
         app.update();
@@ -149,7 +175,10 @@ fn live_run_recorded(path: &Path) -> Vec<State> {
             states.push(state(app.world_mut()));
         }
     }
-    writer.finish().expect("finished");
+    app.world_mut().write_message(RecordIntent::Stop);
+    app.update();
+    let finished = app.world().resource::<RecordingState>().last.clone();
+    assert!(matches!(finished, Some(Ok(_))), "{finished:?}");
     states
 }
 
@@ -224,12 +253,17 @@ fn a_replay_reaches_exactly_the_live_state_after_seeks_in_any_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("session.mcap");
     let live = live_run_recorded(&path);
-    // The scenario does something by the last moment: the pump's bearing is in alarm.
-    assert!(
-        live[2].2.iter().any(|line| line.contains("pump-02")),
-        "no alarm in the live run: {:?}",
-        live[2].2
-    );
+    // The scenario does something by the last moment: the pump's bearing is in alarm, and
+    // the operator's acknowledgement and shelving are in its history.
+    let history = &live[2].2;
+    for what in ["Raised", "Acknowledged", "Shelved", "Unshelved"] {
+        assert!(
+            history
+                .iter()
+                .any(|l| l.contains("pump-02") && l.contains(what)),
+            "no {what} in the live run: {history:?}"
+        );
+    }
     let mut app = replay_app(&path);
     let moment = |i: usize| EPOCH_MS + i64::from(MOMENTS[i]) * 1000;
     // Forward to the end (taking checkpoints), back to the start of the fault, forward again.
