@@ -403,6 +403,8 @@ fn finish_loading(
     mut sources: MessageWriter<UseSource>,
     mut epoch: ResMut<HistoryEpoch>,
     mut clock: ResMut<DataClock>,
+    sandbox: Option<ResMut<crate::sandbox::Sandbox>>,
+    edit_mode: Option<ResMut<NextState<crate::sandbox::EditMode>>>,
 ) {
     let Some(loading) = &state.loading else {
         return;
@@ -447,6 +449,13 @@ fn finish_loading(
         None => None,
     };
     sources.write(UseSource(SourceConfig::Manual));
+    // A replay shows the recorded plant as it was: no layout edits on top of it.
+    if let Some(mut sandbox) = sandbox {
+        sandbox.read_only = true;
+    }
+    if let Some(mut mode) = edit_mode {
+        mode.set(crate::sandbox::EditMode::Viewing);
+    }
     *document = PlantDocument {
         layout,
         source: LayoutSource::File(recording.path.clone()),

@@ -311,7 +311,11 @@ fn panels_ui(
                 if ui.button("Open layout…  (Ctrl+O)").clicked() {
                     open_file_dialog(&mut ui_state, &dialogs, DialogPurpose::OpenLayout);
                 }
-                if ui.button("Open recording…").clicked() {
+                // A replay replaces the plant with the recording's: unsaved edits would be lost.
+                let open_recording = ui
+                    .add_enabled(!world.sandbox.dirty, egui::Button::new("Open recording…"))
+                    .on_disabled_hover_text("Save or undo the layout changes first");
+                if open_recording.clicked() {
                     open_file_dialog(&mut ui_state, &dialogs, DialogPurpose::OpenRecording);
                 }
                 let recording = world
