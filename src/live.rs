@@ -53,6 +53,7 @@ impl Plugin for LivePlugin {
             sender,
             receiver,
             handle: None,
+            previous: None,
         })
         .init_resource::<LiveTap>()
         .init_resource::<DataClock>()
@@ -138,9 +139,10 @@ impl DataClock {
     }
 }
 
-/// Replaces the data source (the old one stops; a replay switches to `Manual`).
+/// Replaces the data source (the old one stops; a replay switches to `Manual`). `None` goes
+/// back to the source in force before the last switch (closing a replay).
 #[derive(Message, Debug, Clone)]
-pub struct UseSource(pub SourceConfig);
+pub struct UseSource(pub Option<SourceConfig>);
 
 #[derive(Resource)]
 struct IngestFeed {
@@ -149,6 +151,8 @@ struct IngestFeed {
     sender: Sender<IngestEvent>,
     receiver: Receiver<IngestEvent>,
     handle: Option<IngestHandle>,
+    /// The source before the last switch.
+    previous: Option<SourceConfig>,
 }
 
 /// Points of trend history kept per signal.
@@ -368,7 +372,11 @@ fn switch_source(
     mut status: ResMut<IngestStatus>,
 ) {
     if let Some(UseSource(config)) = requests.read().last() {
-        feed.config = config.clone();
+        let config = match config.clone().or_else(|| feed.previous.take()) {
+            Some(config) => config,
+            None => return,
+        };
+        feed.previous = Some(std::mem::replace(&mut feed.config, config));
         // The counters and link state belong to the old source.
         *status = IngestStatus::default();
         // Restarting is what a new document does; the layout itself is unchanged.

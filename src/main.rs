@@ -379,10 +379,12 @@ fn simulate(args: &SimArgs) -> ExitCode {
 fn run_app(cli: Cli) -> ExitCode {
     let prepared = (|| -> Result<_, String> {
         let document = load_document(cli.layout.as_deref())?;
-        // A replay feeds the plant itself: no live source runs next to it.
-        let source = match cli.replay {
-            Some(_) => plant_twin::live::SourceConfig::Manual,
-            None => cli.source.source_config()?,
+        // A headless replay feeds the plant itself: no live source at all. The window keeps the
+        // live source to go back to when the replay is closed (it stops once the file is open).
+        let source = if cli.replay.is_some() && cli.headless {
+            plant_twin::live::SourceConfig::Manual
+        } else {
+            cli.source.source_config()?
         };
         let wall = match (&cli.wall_config, cli.wall) {
             (Some(path), _) => {

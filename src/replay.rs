@@ -77,6 +77,7 @@ impl Plugin for ReplayPlugin {
             loading: None,
             session: None,
             error: None,
+            before: None,
         })
         .add_message::<ReplayIntent>()
         .configure_sets(
@@ -95,6 +96,7 @@ impl Plugin for ReplayPlugin {
             Update,
             (
                 finish_loading,
+                close_replay,
                 apply_intents,
                 restore_checkpoint,
                 feed,
@@ -139,6 +141,8 @@ pub enum ReplayIntent {
     Step(i64),
     NextAlarm,
     PreviousAlarm,
+    /// Leave the replay: back to the plant and data source in force before it was opened.
+    Close,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -156,6 +160,8 @@ pub struct ReplayState {
     pub session: Option<ReplaySession>,
     /// The last failure to open, for the UI.
     pub error: Option<String>,
+    /// What the first replay replaced: the plant and whether the sandbox was read-only.
+    before: Option<(PlantDocument, bool)>,
 }
 
 impl ReplayState {
@@ -448,10 +454,14 @@ fn finish_loading(
         },
         None => None,
     };
-    sources.write(UseSource(SourceConfig::Manual));
+    sources.write(UseSource(Some(SourceConfig::Manual)));
     // A replay shows the recorded plant as it was: no layout edits on top of it.
+    let was_read_only = sandbox.as_ref().is_some_and(|s| s.read_only);
     if let Some(mut sandbox) = sandbox {
         sandbox.read_only = true;
+    }
+    if state.before.is_none() {
+        state.before = Some((document.clone(), was_read_only));
     }
     if let Some(mut mode) = edit_mode {
         mode.set(crate::sandbox::EditMode::Viewing);
@@ -496,6 +506,39 @@ fn finish_loading(
     state.session = Some(session);
 }
 
+/// Back to live: the plant, source, clock and sandbox from before the replay.
+#[allow(clippy::too_many_arguments)]
+fn close_replay(
+    mut intents: MessageReader<ReplayIntent>,
+    mut state: ResMut<ReplayState>,
+    mut document: ResMut<PlantDocument>,
+    mut prediction: ResMut<Prediction>,
+    mut sources: MessageWriter<UseSource>,
+    mut epoch: ResMut<HistoryEpoch>,
+    mut clock: ResMut<DataClock>,
+    sandbox: Option<ResMut<crate::sandbox::Sandbox>>,
+) {
+    if !intents.read().any(|i| *i == ReplayIntent::Close) {
+        return;
+    }
+    state.loading = None;
+    state.error = None;
+    if state.session.take().is_none() {
+        return;
+    }
+    let Some((before, read_only)) = state.before.take() else {
+        return;
+    };
+    *document = before;
+    prediction.baseline_override = None;
+    sources.write(UseSource(None));
+    epoch.0 = crate::telemetry::now_ms();
+    *clock = DataClock::Wall;
+    if let Some(mut sandbox) = sandbox {
+        sandbox.read_only = read_only;
+    }
+}
+
 fn apply_intents(mut intents: MessageReader<ReplayIntent>, mut state: ResMut<ReplayState>) {
     for intent in intents.read() {
         if let ReplayIntent::Open(path) = intent {
@@ -509,11 +552,14 @@ fn apply_intents(mut intents: MessageReader<ReplayIntent>, mut state: ResMut<Rep
             }
             continue;
         }
+        if *intent == ReplayIntent::Close {
+            continue;
+        }
         let Some(session) = state.session.as_mut() else {
             continue;
         };
         match intent {
-            ReplayIntent::Open(_) => {}
+            ReplayIntent::Open(_) | ReplayIntent::Close => {}
             ReplayIntent::Play => {
                 if session.at_end() {
                     session.seek(session.start_ms);

@@ -136,6 +136,15 @@ fn controls_ui(
         ui.colored_label(AMBER, "⚠ damaged file")
             .on_hover_text(format!("{damage}; replaying what it holds"));
     }
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        if ui
+            .button("✕ Close replay")
+            .on_hover_text("Back to the live plant and data")
+            .clicked()
+        {
+            intents.write(ReplayIntent::Close);
+        }
+    });
 }
 
 /// The bar: played part, alarm markers, playhead; click or drag to seek.

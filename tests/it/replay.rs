@@ -614,3 +614,32 @@ fn the_sample_recording_replays_a_developing_bearing_fault() {
         "false alarms: {markers:?}"
     );
 }
+
+#[test]
+fn closing_a_replay_goes_back_to_the_plant_and_clock_from_before() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, _) = simulated_recording(dir.path(), 30.0);
+    let mut app = replay_app(&path);
+    assert!(matches!(
+        *app.world().resource::<DataClock>(),
+        DataClock::At(_)
+    ));
+    seek(&mut app, EPOCH_MS + 20_000);
+    app.world_mut().write_message(ReplayIntent::Close);
+    for _ in 0..5 {
+        app.update();
+    }
+    let world = app.world();
+    assert!(world.resource::<ReplayState>().session.is_none());
+    assert_eq!(*world.resource::<DataClock>(), DataClock::Wall);
+    assert_eq!(
+        world.resource::<PlantDocument>().source,
+        plant_twin::plant::LayoutSource::BuiltInDemo
+    );
+    // The demo plant is back, without the recording's data.
+    let index = world.resource::<AssetIndex>();
+    assert_eq!(index.by_position.len(), 45);
+    let pump = index.get("pump-02").expect("pump");
+    let live = world.get::<LiveSignals>(pump).expect("signals");
+    assert!(live.0.iter().all(|s| s.value.is_none()));
+}
