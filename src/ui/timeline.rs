@@ -138,7 +138,7 @@ fn controls_ui(
     }
     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
         if ui
-            .button("✕ Close replay")
+            .button("Close replay")
             .on_hover_text("Back to the live plant and data")
             .clicked()
         {
