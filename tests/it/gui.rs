@@ -233,7 +233,9 @@ fn wall_display_at_4k_shows_the_banner_and_the_scene() {
         display_available(),
         "PLANT_TWIN_SCREEN_4K=1 needs a display"
     );
-    let shot = Shot::take(&["--wall", "--window-size", "3840x2160"], 20);
+    // Enough frames for egui's font atlas to settle at 4K type sizes: at 20 frames the banner
+    // text was sometimes still missing.
+    let shot = Shot::take(&["--wall", "--window-size", "3840x2160"], 45);
     assert_eq!((shot.width, shot.height), (3840, 2160));
     // The banner scales with the screen: twice as tall as at 1080p.
     assert!(
