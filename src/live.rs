@@ -34,6 +34,17 @@ pub enum SourceConfig {
     Manual,
 }
 
+impl SourceConfig {
+    /// The source as the status bar and recordings name it.
+    pub fn name(&self) -> String {
+        match self {
+            SourceConfig::Simulator { .. } => crate::telemetry::source::SIMULATOR_SOURCE.into(),
+            SourceConfig::Mqtt(config) => config.url.to_string(),
+            SourceConfig::Manual => "manual".into(),
+        }
+    }
+}
+
 pub struct LivePlugin {
     pub source: SourceConfig,
     /// Bindings file; default: `<layout>.bindings.ron` next to the layout when it exists.
@@ -62,7 +73,12 @@ impl Plugin for LivePlugin {
         .add_message::<UseSource>()
         .insert_resource(HistoryCapacity(self.history.max(2)))
         .insert_resource(HistoryEpoch(now_ms()))
-        .init_resource::<IngestStatus>()
+        // Named now, not when the source starts: a recording started in the first frame
+        // stores it.
+        .insert_resource(IngestStatus {
+            source: self.source.name(),
+            ..IngestStatus::default()
+        })
         .init_resource::<FrameSamples>()
         .add_message::<DataEvent>()
         .configure_sets(
@@ -411,9 +427,9 @@ fn restart_source(
             return;
         }
     };
+    status.source = feed.config.name();
     let started = match feed.config.clone() {
         SourceConfig::Simulator { sim, rate_hz } => {
-            status.source = crate::telemetry::source::SIMULATOR_SOURCE.into();
             let simulator = Simulator::new(&document.layout, sim);
             spawn_simulator_source(
                 simulator,
@@ -425,13 +441,9 @@ fn restart_source(
             .map(Some)
         }
         SourceConfig::Mqtt(config) => {
-            status.source = config.url.to_string();
             spawn_mqtt_ingest(config, decoder, feed.sender.clone(), tap.0.clone()).map(Some)
         }
-        SourceConfig::Manual => {
-            status.source = "manual".into();
-            Ok(None)
-        }
+        SourceConfig::Manual => Ok(None),
     };
     match started {
         Ok(handle) => feed.handle = handle,

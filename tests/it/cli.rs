@@ -422,4 +422,5 @@ fn headless_record_writes_a_recording_that_replays() {
     );
     assert!(!recording.context.layout_ron.is_empty());
     assert!(recording.context.baseline_ron.is_some());
+    assert_eq!(recording.context.source, "built-in simulator");
 }
