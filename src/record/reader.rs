@@ -5,8 +5,11 @@
 //! replays every whole chunk it holds.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use mcap::records::{ChunkHeader, Record};
@@ -21,6 +24,8 @@ const OP_CHUNK: u8 = 0x06;
 const OP_FOOTER: u8 = 0x02;
 /// Records are an opcode and a little-endian u64 length before the body.
 const RECORD_PREFIX: usize = 9;
+/// The footer's body: summary start, summary offset start (u64 each), summary CRC (u32).
+const FOOTER_BODY: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordingError {
@@ -85,11 +90,13 @@ impl RecordedMessage {
     }
 }
 
-/// An opened recording: the file in memory and an index of its chunks.
+/// An opened recording: an index of its chunks, read from the file when needed (a one-hour
+/// recording of a large plant is hundreds of MB; only the chunk being replayed is in memory).
 #[derive(Debug)]
 pub struct Recording {
     pub path: PathBuf,
-    bytes: Vec<u8>,
+    file: Mutex<File>,
+    file_bytes: u64,
     chunks: Vec<ChunkRef>,
     pub channels: BTreeMap<u16, ChannelInfo>,
     /// The `plant-twin` metadata record (empty for files of other tools).
@@ -105,26 +112,23 @@ pub struct Recording {
 impl Recording {
     /// Reads and indexes a recording. `progress` (0 to 1000) is updated while indexing.
     pub fn open(path: &Path, progress: Option<&AtomicU32>) -> Result<Recording, RecordingError> {
-        let bytes = std::fs::read(path).map_err(|source| RecordingError::Io {
+        let io = |source| RecordingError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        Self::from_bytes(path, bytes, progress)
-    }
-
-    pub fn from_bytes(
-        path: &Path,
-        bytes: Vec<u8>,
-        progress: Option<&AtomicU32>,
-    ) -> Result<Recording, RecordingError> {
-        if !bytes.starts_with(MAGIC) {
+        };
+        let mut file = File::open(path).map_err(io)?;
+        let file_bytes = file.metadata().map_err(io)?.len();
+        let mut magic = [0u8; MAGIC.len()];
+        if file_bytes < MAGIC.len() as u64 || file.read_exact(&mut magic).is_err() || magic != MAGIC
+        {
             return Err(RecordingError::NotMcap {
                 path: path.to_path_buf(),
             });
         }
         let mut recording = Recording {
             path: path.to_path_buf(),
-            bytes: vec![],
+            file: Mutex::new(file),
+            file_bytes,
             chunks: vec![],
             channels: BTreeMap::new(),
             metadata: BTreeMap::new(),
@@ -134,64 +138,107 @@ impl Recording {
             loose_messages: 0,
         };
         let mut top_channels = BTreeMap::new();
-        recording.scan_top_level(&bytes, &mut top_channels);
+        recording.scan_top_level(&mut top_channels).map_err(io)?;
         let summary = if recording.damage.is_none() {
-            mcap::Summary::read(&bytes).ok().flatten()
+            recording.read_summary().map_err(io)?
         } else {
             None
         };
         match summary {
-            Some(summary) if !summary.channels.is_empty() || recording.chunks.is_empty() => {
+            Some(channels) if !channels.is_empty() || recording.chunks.is_empty() => {
                 recording.indexed = true;
-                let counts = summary
-                    .stats
-                    .as_ref()
-                    .map(|s| s.channel_message_counts.clone())
-                    .unwrap_or_default();
-                for (id, channel) in &summary.channels {
-                    recording.channels.insert(
-                        *id,
-                        ChannelInfo {
-                            topic: channel.topic.clone(),
-                            message_encoding: channel.message_encoding.clone(),
-                            messages: counts.get(id).copied().unwrap_or(0),
-                        },
-                    );
-                }
+                recording.channels = channels;
             }
             _ => {
                 recording.channels = top_channels;
-                recording.index_chunks(&bytes, progress);
+                recording.index_chunks(progress).map_err(io)?;
             }
         }
         if let Some(progress) = progress {
             progress.store(1000, Ordering::Relaxed);
         }
-        recording.bytes = bytes;
         Ok(recording)
     }
 
+    /// `len` bytes at `offset` of the file.
+    fn read_at(&self, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| std::io::Error::other("the recording's file handle is poisoned"))?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut buffer = vec![0; len];
+        file.read_exact(&mut buffer)?;
+        Ok(buffer)
+    }
+
+    /// The channels and their message counts from the summary section, if the file was
+    /// finished (it ends with a footer that points to one).
+    fn read_summary(&self) -> std::io::Result<Option<BTreeMap<u16, ChannelInfo>>> {
+        let tail = (FOOTER_BODY + RECORD_PREFIX + MAGIC.len()) as u64;
+        if self.file_bytes < MAGIC.len() as u64 + tail {
+            return Ok(None);
+        }
+        let end = self.read_at(self.file_bytes - tail, tail as usize)?;
+        if end[0] != OP_FOOTER || !end.ends_with(MAGIC) {
+            return Ok(None);
+        }
+        let mut start = [0u8; 8];
+        start.copy_from_slice(&end[RECORD_PREFIX..RECORD_PREFIX + 8]);
+        let summary_start = u64::from_le_bytes(start);
+        let summary_end = self.file_bytes - tail;
+        if summary_start == 0 || summary_start >= summary_end {
+            return Ok(None);
+        }
+        let section = self.read_at(summary_start, (summary_end - summary_start) as usize)?;
+        let mut channels = BTreeMap::new();
+        let mut counts = BTreeMap::new();
+        for (opcode, body) in records(&section) {
+            match mcap::parse_record(opcode, body) {
+                Ok(Record::Channel(channel)) => {
+                    channels.insert(
+                        channel.id,
+                        ChannelInfo {
+                            topic: channel.topic,
+                            message_encoding: channel.message_encoding,
+                            messages: 0,
+                        },
+                    );
+                }
+                Ok(Record::Statistics(statistics)) => counts = statistics.channel_message_counts,
+                Ok(_) => {}
+                // A summary that does not parse: index the chunks instead.
+                Err(_) => return Ok(None),
+            }
+        }
+        for (id, channel) in &mut channels {
+            channel.messages = counts.get(id).copied().unwrap_or(0);
+        }
+        Ok(Some(channels))
+    }
+
     /// Walks the records between the magic bytes; stops at the first one that is cut or
-    /// unreadable and notes where.
-    fn scan_top_level(&mut self, bytes: &[u8], channels: &mut BTreeMap<u16, ChannelInfo>) {
-        let mut offset = MAGIC.len();
-        let file_bytes = bytes.len() as u64;
-        let damage = |at: usize, reason: String| Damage {
-            at_byte: at as u64,
+    /// unreadable and notes where. Chunks are not read, only their headers' times.
+    fn scan_top_level(&mut self, channels: &mut BTreeMap<u16, ChannelInfo>) -> std::io::Result<()> {
+        let mut offset = MAGIC.len() as u64;
+        let file_bytes = self.file_bytes;
+        let damage = |at: u64, reason: String| Damage {
+            at_byte: at,
             file_bytes,
             reason,
         };
-        while offset < bytes.len() {
-            if bytes.len() - offset < RECORD_PREFIX {
+        while offset < file_bytes {
+            if file_bytes - offset < RECORD_PREFIX as u64 {
                 self.damage = Some(damage(offset, "the file ends inside a record".into()));
-                return;
+                return Ok(());
             }
-            let opcode = bytes[offset];
+            let prefix = self.read_at(offset, RECORD_PREFIX)?;
+            let opcode = prefix[0];
             let mut length = [0u8; 8];
-            length.copy_from_slice(&bytes[offset + 1..offset + RECORD_PREFIX]);
+            length.copy_from_slice(&prefix[1..]);
             let length = u64::from_le_bytes(length);
-            let body_start = offset + RECORD_PREFIX;
-            let available = (bytes.len() - body_start) as u64;
+            let body_start = offset + RECORD_PREFIX as u64;
+            let available = file_bytes - body_start;
             if length > available {
                 self.damage = Some(damage(
                     offset,
@@ -199,18 +246,34 @@ impl Recording {
                         "the file ends inside a record ({length} bytes announced, {available} there)"
                     ),
                 ));
-                return;
+                return Ok(());
             }
-            let body = body_start..body_start + length as usize;
+            let body = body_start as usize..(body_start + length) as usize;
             if opcode == OP_FOOTER {
-                return;
+                return Ok(());
             }
-            match mcap::parse_record(opcode, &bytes[body.clone()]) {
-                Ok(Record::Chunk { header, .. }) => self.chunks.push(ChunkRef {
-                    body: body.clone(),
-                    start_ns: header.message_start_time,
-                    end_ns: header.message_end_time,
-                }),
+            if opcode == OP_CHUNK {
+                // The chunk header starts with the first and last message times.
+                if length < 16 {
+                    self.damage = Some(damage(offset, "a chunk too short for its header".into()));
+                    return Ok(());
+                }
+                let times = self.read_at(body_start, 16)?;
+                let time = |at: usize| {
+                    let mut bytes = [0u8; 8];
+                    bytes.copy_from_slice(&times[at..at + 8]);
+                    u64::from_le_bytes(bytes)
+                };
+                self.chunks.push(ChunkRef {
+                    body,
+                    start_ns: time(0),
+                    end_ns: time(8),
+                });
+                offset = body_start + length;
+                continue;
+            }
+            let bytes = self.read_at(body_start, length as usize)?;
+            match mcap::parse_record(opcode, &bytes) {
                 Ok(Record::Attachment { header, data, .. }) => {
                     let text = String::from_utf8_lossy(&data).into_owned();
                     match header.name.as_str() {
@@ -239,26 +302,29 @@ impl Recording {
                 Ok(_) => {}
                 Err(error) => {
                     self.damage = Some(damage(offset, error.to_string()));
-                    return;
+                    return Ok(());
                 }
             }
-            offset = body.end;
+            offset = body_start + length;
         }
+        Ok(())
     }
 
     /// Without a summary: decompresses every chunk for its channels and message counts. A
     /// chunk that does not decompress ends the usable part of the file.
-    fn index_chunks(&mut self, bytes: &[u8], progress: Option<&AtomicU32>) {
-        let total = bytes.len().max(1) as u64;
+    fn index_chunks(&mut self, progress: Option<&AtomicU32>) -> std::io::Result<()> {
+        let total = self.file_bytes.max(1);
         let mut usable = self.chunks.len();
-        for (i, chunk) in self.chunks.iter().enumerate() {
+        for i in 0..self.chunks.len() {
+            let chunk = self.chunks[i].clone();
             if let Some(progress) = progress {
                 progress.store(
                     (chunk.body.start as u64 * 1000 / total) as u32,
                     Ordering::Relaxed,
                 );
             }
-            let result = read_chunk(bytes, chunk, |record| match record {
+            let body = self.read_at(chunk.body.start as u64, chunk.body.len())?;
+            let result = read_chunk(&body, |record| match record {
                 Record::Channel(channel) => {
                     self.channels.entry(channel.id).or_insert(ChannelInfo {
                         topic: channel.topic,
@@ -276,7 +342,7 @@ impl Recording {
             if let Err(reason) = result {
                 self.damage = Some(Damage {
                     at_byte: (chunk.body.start - RECORD_PREFIX) as u64,
-                    file_bytes: bytes.len() as u64,
+                    file_bytes: self.file_bytes,
                     reason,
                 });
                 usable = i;
@@ -284,6 +350,7 @@ impl Recording {
             }
         }
         self.chunks.truncate(usable);
+        Ok(())
     }
 
     /// Messages in the file (that replay).
@@ -319,8 +386,11 @@ impl Recording {
         let Some(chunk) = self.chunks.get(chunk) else {
             return Ok(vec![]);
         };
+        let body = self
+            .read_at(chunk.body.start as u64, chunk.body.len())
+            .map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
         let mut messages = vec![];
-        read_chunk(&self.bytes, chunk, |record| {
+        read_chunk(&body, |record| {
             if let Record::Message { header, data } = record {
                 messages.push(RecordedMessage {
                     time_ns: header.log_time,
@@ -339,7 +409,7 @@ impl Recording {
 
     /// File size in bytes.
     pub fn file_bytes(&self) -> u64 {
-        self.bytes.len() as u64
+        self.file_bytes
     }
 
     /// A human summary: what `plant-twin recording info` prints.
@@ -347,7 +417,7 @@ impl Recording {
         use std::fmt::Write;
         let mut out = String::new();
         let _ = writeln!(out, "file:       {}", self.path.display());
-        let _ = writeln!(out, "size:       {} bytes", self.bytes.len());
+        let _ = writeln!(out, "size:       {} bytes", self.file_bytes);
         match self.time_range_ns() {
             Some((start, end)) => {
                 let _ = writeln!(
@@ -451,14 +521,8 @@ impl Recording {
     }
 }
 
-fn read_chunk(
-    bytes: &[u8],
-    chunk: &ChunkRef,
-    mut each: impl FnMut(Record<'_>),
-) -> Result<(), String> {
-    let Some(body) = bytes.get(chunk.body.clone()) else {
-        return Err("chunk outside the file".into());
-    };
+/// The records of a chunk record's body, decompressed.
+fn read_chunk(body: &[u8], mut each: impl FnMut(Record<'_>)) -> Result<(), String> {
     let (header, data): (ChunkHeader, _) = match mcap::parse_record(OP_CHUNK, body) {
         Ok(Record::Chunk { header, data }) => (header, data),
         Ok(_) => return Err("not a chunk".into()),
@@ -469,6 +533,22 @@ fn read_chunk(
         each(record.map_err(|e| format!("chunk does not decompress: {e}"))?);
     }
     Ok(())
+}
+
+/// The (opcode, body) records of a run of records (a summary section); stops at a cut one.
+fn records(mut bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    std::iter::from_fn(move || {
+        if bytes.len() < RECORD_PREFIX {
+            return None;
+        }
+        let opcode = bytes[0];
+        let mut length = [0u8; 8];
+        length.copy_from_slice(&bytes[1..RECORD_PREFIX]);
+        let length = usize::try_from(u64::from_le_bytes(length)).ok()?;
+        let body = bytes.get(RECORD_PREFIX..RECORD_PREFIX.checked_add(length)?)?;
+        bytes = &bytes[RECORD_PREFIX + length..];
+        Some((opcode, body))
+    })
 }
 
 /// "2026-11-22 14:02:11.250" for ns since the epoch.
@@ -516,8 +596,10 @@ mod tests {
 
     #[test]
     fn a_file_without_magic_is_refused() {
-        let error = Recording::from_bytes(Path::new("x.mcap"), b"hello".to_vec(), None)
-            .expect_err("refused");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.mcap");
+        std::fs::write(&path, b"hello").expect("write");
+        let error = Recording::open(&path, None).expect_err("refused");
         assert!(error.to_string().contains("not an MCAP file"), "{error}");
     }
 }
