@@ -369,18 +369,6 @@ impl Recording {
         Some((start, end))
     }
 
-    /// The chunk holding time `time_ns`: the last whose first message is at or before it.
-    pub fn chunk_at(&self, time_ns: u64) -> usize {
-        self.chunks
-            .partition_point(|c| c.start_ns <= time_ns)
-            .saturating_sub(1)
-    }
-
-    /// First message time of a chunk.
-    pub fn chunk_start_ns(&self, chunk: usize) -> Option<u64> {
-        self.chunks.get(chunk).map(|c| c.start_ns)
-    }
-
     /// The messages of one chunk, in file order.
     pub fn chunk_messages(&self, chunk: usize) -> Result<Vec<RecordedMessage>, String> {
         let Some(chunk) = self.chunks.get(chunk) else {

@@ -127,10 +127,15 @@ fn controls_ui(
             .unwrap_or_default()
     ))
     .on_hover_text(format!(
-        "{} messages on {} topics, {} checkpoints",
+        "{} messages on {} topics, {} checkpoints, {} messages decoded so far{}",
         recording.message_count(),
         recording.channels.len(),
-        session.checkpoint_count()
+        session.checkpoint_count(),
+        session.messages_fed,
+        match session.read_errors {
+            0 => String::new(),
+            n => format!(", {n} chunks unreadable (skipped)"),
+        }
     ));
     if let Some(damage) = &recording.damage {
         ui.colored_label(AMBER, "⚠ damaged file")
