@@ -48,6 +48,17 @@ pub struct ChannelInfo {
     pub messages: u64,
 }
 
+impl From<mcap::records::Channel> for ChannelInfo {
+    /// A channel record, before its messages are counted.
+    fn from(channel: mcap::records::Channel) -> ChannelInfo {
+        ChannelInfo {
+            topic: channel.topic,
+            message_encoding: channel.message_encoding,
+            messages: 0,
+        }
+    }
+}
+
 /// Where reading stopped in a damaged file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Damage {
@@ -191,19 +202,12 @@ impl Recording {
             return Ok(None);
         }
         let section = self.read_at(summary_start, (summary_end - summary_start) as usize)?;
-        let mut channels = BTreeMap::new();
+        let mut channels: BTreeMap<u16, ChannelInfo> = BTreeMap::new();
         let mut counts = BTreeMap::new();
         for (opcode, body) in records(&section) {
             match mcap::parse_record(opcode, body) {
                 Ok(Record::Channel(channel)) => {
-                    channels.insert(
-                        channel.id,
-                        ChannelInfo {
-                            topic: channel.topic,
-                            message_encoding: channel.message_encoding,
-                            messages: 0,
-                        },
-                    );
+                    channels.insert(channel.id, channel.into());
                 }
                 Ok(Record::Statistics(statistics)) => counts = statistics.channel_message_counts,
                 Ok(_) => {}
@@ -289,14 +293,7 @@ impl Recording {
                     self.metadata = metadata.metadata;
                 }
                 Ok(Record::Channel(channel)) => {
-                    channels.insert(
-                        channel.id,
-                        ChannelInfo {
-                            topic: channel.topic,
-                            message_encoding: channel.message_encoding,
-                            messages: 0,
-                        },
-                    );
+                    channels.insert(channel.id, channel.into());
                 }
                 Ok(Record::Message { .. }) => self.loose_messages += 1,
                 Ok(_) => {}
@@ -326,11 +323,7 @@ impl Recording {
             let body = self.read_at(chunk.body.start as u64, chunk.body.len())?;
             let result = read_chunk(&body, |record| match record {
                 Record::Channel(channel) => {
-                    self.channels.entry(channel.id).or_insert(ChannelInfo {
-                        topic: channel.topic,
-                        message_encoding: channel.message_encoding,
-                        messages: 0,
-                    });
+                    self.channels.entry(channel.id).or_insert(channel.into());
                 }
                 Record::Message { header, .. } => {
                     if let Some(info) = self.channels.get_mut(&header.channel_id) {

@@ -211,6 +211,20 @@ fn replay_app(path: &Path) -> App {
     app
 }
 
+/// Plays as fast as possible from where the replay is; false if it never reaches the end.
+fn play_to_end(app: &mut App) -> bool {
+    app.world_mut().write_message(ReplayIntent::SetSpeed(None));
+    app.world_mut().write_message(ReplayIntent::Play);
+    for _ in 0..10_000 {
+        app.update();
+        let session = app.world().resource::<ReplayState>().session.as_ref();
+        if session.is_some_and(|s| s.at_end()) {
+            return true;
+        }
+    }
+    false
+}
+
 /// Seeks and updates until the replay is there.
 fn seek(app: &mut App, time_ms: i64) {
     app.world_mut().write_message(ReplayIntent::Seek(time_ms));
@@ -282,20 +296,7 @@ fn a_replay_reaches_exactly_the_live_state_after_seeks_in_any_order() {
     // Playing on from a seek (as fast as possible) ends at the recording's end, in the same
     // state as seeking there.
     seek(&mut app, moment(0));
-    app.world_mut().write_message(ReplayIntent::SetSpeed(None));
-    app.world_mut().write_message(ReplayIntent::Play);
-    for _ in 0..10_000 {
-        app.update();
-        if app
-            .world()
-            .resource::<ReplayState>()
-            .session
-            .as_ref()
-            .is_some_and(|s| s.at_end())
-        {
-            break;
-        }
-    }
+    assert!(play_to_end(&mut app), "the replay did not end");
     assert_same("played to the end", &state(app.world_mut()), &live[2]);
 }
 
@@ -394,23 +395,10 @@ fn truncated_recordings_replay_what_they_hold_and_recover() {
         // And the cut file replays to its end.
         if held > 0 {
             let mut app = replay_app(&cut_path);
-            app.world_mut().write_message(ReplayIntent::SetSpeed(None));
-            app.world_mut().write_message(ReplayIntent::Play);
-            let mut done = false;
-            for _ in 0..5000 {
-                app.update();
-                if app
-                    .world()
-                    .resource::<ReplayState>()
-                    .session
-                    .as_ref()
-                    .is_some_and(|s| s.at_end())
-                {
-                    done = true;
-                    break;
-                }
-            }
-            assert!(done, "the replay of {cut} bytes did not end");
+            assert!(
+                play_to_end(&mut app),
+                "the replay of {cut} bytes did not end"
+            );
             let world = app.world_mut();
             let fed = world.resource::<plant_twin::live::IngestStatus>().messages;
             assert_eq!(fed, held, "messages replayed from {cut} bytes");
