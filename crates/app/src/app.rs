@@ -1,0 +1,196 @@
+//! Assembles the app: the frame order shared by every plugin, the headless core, and the
+//! windowed GUI on top of it.
+
+use bevy::prelude::*;
+use bevy::window::WindowResolution;
+
+use crate::camera::CameraPlugin;
+use crate::capture::{CapturePlugin, CaptureRequest};
+use crate::data::telemetry::LivePlugin;
+use crate::frame::{AppSystems, DataSystems};
+use crate::plant::{PlantDocument, PlantPlugin};
+use crate::sandbox::{EditMode, SandboxPlugin, ViolationGizmosPlugin};
+use crate::scene::ScenePlugin;
+use crate::selection::{HighlightPlugin, SelectAsset, SelectTarget, SelectionPlugin};
+use crate::ui::UiPlugin;
+
+/// The one place that orders sets: [`AppSystems`], [`DataSystems`] inside it, and the plugins'
+/// own sets inside those.
+pub fn configure_frame_order(app: &mut App) {
+    use crate::camera::CameraSystems;
+    use crate::sandbox::SandboxSystems;
+    use crate::score_colour::ScoreColourSystems;
+    use crate::selection::SelectionSystems;
+    use crate::wall::WallSystems;
+    app.configure_sets(
+        Update,
+        (
+            AppSystems::Input,
+            AppSystems::Data,
+            AppSystems::ApplyIntents,
+            AppSystems::Presentation,
+        )
+            .chain(),
+    )
+    .configure_sets(
+        Update,
+        (
+            DataSystems::Feed,
+            DataSystems::Spawn,
+            DataSystems::Ingest,
+            DataSystems::Predict,
+            DataSystems::Observe,
+        )
+            .chain()
+            .in_set(AppSystems::Data),
+    )
+    .configure_sets(
+        Update,
+        (
+            WallSystems.in_set(AppSystems::Input),
+            // The sandbox sees this frame's selection.
+            (SelectionSystems, SandboxSystems)
+                .chain()
+                .in_set(AppSystems::ApplyIntents),
+            (CameraSystems, ScoreColourSystems).in_set(AppSystems::Presentation),
+        ),
+    );
+}
+
+/// Everything that works without a window: the plant, its scene, selection and the camera.
+/// Tests run this on `MinimalPlugins`.
+pub struct TwinCorePlugin {
+    pub document: PlantDocument,
+}
+
+impl Plugin for TwinCorePlugin {
+    fn build(&self, app: &mut App) {
+        configure_frame_order(app);
+        app.add_plugins((
+            PlantPlugin {
+                document: self.document.clone(),
+            },
+            ScenePlugin,
+            SelectionPlugin,
+            CameraPlugin,
+        ));
+    }
+}
+
+/// Options of the windowed app, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct GuiOptions {
+    pub select: Option<String>,
+    pub window_size: Option<(u32, u32)>,
+    pub capture: Option<CaptureRequest>,
+    /// Never allow editing the layout.
+    pub read_only: bool,
+    /// Start in edit mode.
+    pub edit: bool,
+    /// Where Save writes (instead of the loaded layout file).
+    pub save_as: Option<std::path::PathBuf>,
+    /// What the scene's colours show at start.
+    pub colour_by: crate::score_colour::ColourBy,
+    /// Run as a wall display with these settings, on this monitor.
+    pub wall: Option<(crate::wall::WallConfig, usize)>,
+    /// Record the raw messages to this file from the start.
+    pub record: Option<std::path::PathBuf>,
+    /// Replay this recording instead of live data.
+    pub replay: Option<std::path::PathBuf>,
+    /// Replay speed (default 1x).
+    pub speed: Option<f64>,
+}
+
+/// The desktop app: a window, the 3D scene with picking, and the panels.
+pub fn gui_app(
+    document: PlantDocument,
+    options: GuiOptions,
+    live: LivePlugin,
+    prediction: crate::data::predict::PredictionPlugin,
+) -> App {
+    let (width, height) = options.window_size.unwrap_or((1600, 900));
+    let title = format!("plant-twin - {}", document.layout.name);
+    let mut app = App::new();
+    let mode = match &options.wall {
+        Some((_, monitor)) => {
+            bevy::window::WindowMode::BorderlessFullscreen(MonitorSelection::Index(*monitor))
+        }
+        None => bevy::window::WindowMode::Windowed,
+    };
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title,
+            resolution: WindowResolution::new(width, height),
+            mode,
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins((
+        MeshPickingPlugin,
+        TwinCorePlugin { document },
+        live,
+        prediction,
+        crate::data::record::RecordPlugin {
+            start: options.record.clone(),
+        },
+        crate::data::replay::ReplayPlugin {
+            open: options.replay.clone(),
+            speed: Some(options.speed.unwrap_or(1.0)),
+            index_on_open: true,
+            ..default()
+        },
+        SandboxPlugin {
+            // A wall display never edits; a replay shows the recorded plant as it was.
+            read_only: options.read_only || options.wall.is_some() || options.replay.is_some(),
+            save_as: options.save_as.clone(),
+        },
+        HighlightPlugin,
+        ViolationGizmosPlugin,
+        crate::score_colour::ScoreColourPlugin,
+        UiPlugin,
+    ));
+    if let Some(id) = options.select {
+        if options.replay.is_some() {
+            // The recording's plant replaces this one first: select in it once it is there.
+            app.insert_resource(SelectWhenReplayReady(Some(id)))
+                .add_systems(Update, select_when_replay_ready.in_set(AppSystems::Input));
+        } else {
+            app.world_mut().write_message(SelectAsset {
+                target: SelectTarget::Id(id),
+                frame: true,
+                additive: false,
+            });
+        }
+    }
+    if options.edit && !options.read_only {
+        app.insert_state(EditMode::Editing);
+    }
+    app.insert_resource(options.colour_by.clone());
+    if let Some((config, _)) = options.wall {
+        app.add_plugins(crate::wall::WallPlugin { config });
+    }
+    if let Some(capture) = options.capture {
+        app.add_plugins(CapturePlugin { request: capture });
+    }
+    app
+}
+
+/// `--select` with `--replay`: the asset to select once the recording's plant is spawned.
+#[derive(Resource)]
+struct SelectWhenReplayReady(Option<String>);
+
+fn select_when_replay_ready(
+    mut pending: ResMut<SelectWhenReplayReady>,
+    replay: Res<crate::data::replay::ReplayState>,
+    mut select: MessageWriter<SelectAsset>,
+) {
+    let ready = replay.session.as_ref().is_some_and(|s| s.ready());
+    if ready && let Some(id) = pending.0.take() {
+        select.write(SelectAsset {
+            target: SelectTarget::Id(id),
+            frame: true,
+            additive: false,
+        });
+    }
+}

@@ -1,0 +1,572 @@
+//! The command line: open the GUI, or check a layout without a window.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::data::telemetry::{DEFAULT_HISTORY, SourceConfig};
+use plant_twin_core::sim::scenario::{DEFAULT_SCENARIO, scenario};
+use plant_twin_core::sim::{SimConfig, SimFormat};
+use plant_twin_core::telemetry::mqtt::{BrokerUrl, MqttConfig, PASSWORD_ENV};
+
+/// Interactive 3D digital twin of a factory floor.
+///
+/// Without a subcommand, opens the plant in a window (the built-in demo plant unless --layout
+/// is given).
+#[derive(Debug, Parser)]
+#[command(name = "plant-twin", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Plant layout file (RON) to open instead of the built-in demo plant.
+    #[arg(long, value_name = "FILE")]
+    pub layout: Option<PathBuf>,
+
+    /// Select this asset (by id) and frame it at start-up.
+    #[arg(long, value_name = "ASSET_ID")]
+    pub select: Option<String>,
+
+    /// Window size in logical pixels, e.g. 1920x1080.
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
+    pub window_size: Option<(u32, u32)>,
+
+    /// Save a PNG screenshot of the window after --screenshot-after frames, then quit.
+    #[arg(long, value_name = "PNG")]
+    pub screenshot: Option<PathBuf>,
+
+    /// Frames to render before taking the --screenshot.
+    #[arg(
+        long,
+        value_name = "FRAMES",
+        default_value_t = 90,
+        requires = "screenshot"
+    )]
+    pub screenshot_after: u32,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Never allow editing the layout (control rooms, shared screens).
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Start in the layout sandbox's edit mode (Ctrl+E toggles it).
+    #[arg(long, conflicts_with_all = ["read_only", "wall"])]
+    pub edit: bool,
+
+    /// Control-room wall display: borderless fullscreen, read-only, large type, alarm banner,
+    /// KPI tiles and a camera tour; no mouse or keyboard needed.
+    #[arg(long, conflicts_with = "headless")]
+    pub wall: bool,
+
+    /// Wall display settings (RON; see docs/wall-display.md).
+    #[arg(long, value_name = "FILE", requires = "wall")]
+    pub wall_config: Option<PathBuf>,
+
+    /// Wall display: the monitor to fill, by index (0 = the first).
+    #[arg(long, value_name = "N", requires = "wall")]
+    pub monitor: Option<usize>,
+
+    /// Where File > Save (Ctrl+S) writes the edited layout, instead of the loaded file; for
+    /// machines without a file-dialog portal.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["read_only", "wall"])]
+    pub save_as: Option<PathBuf>,
+
+    /// Run without a window: the same ECS, fed by the same source, writing --snapshot and
+    /// --events.
+    #[arg(long)]
+    pub headless: bool,
+
+    /// Headless: stop after this many seconds.
+    #[arg(long, value_name = "SECONDS", requires = "headless")]
+    pub exit_after: Option<f64>,
+
+    /// Headless: at exit, write a JSON snapshot (latest value, unit, time and stale flag per
+    /// signal; connection state; per-topic counters).
+    #[arg(long, value_name = "FILE", requires = "headless")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Headless: stream connection and data-quality events as JSON lines to FILE ('-' for
+    /// standard output).
+    #[arg(long, value_name = "FILE", requires = "headless")]
+    pub events: Option<String>,
+
+    /// Record every raw message (topic, receive time, payload) to FILE (MCAP; opens in
+    /// Foxglove). Also headless.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+
+    /// Replay a recording (MCAP) instead of live data: the same decoding, prediction and alarms
+    /// on the recording's clock, with a timeline (headless: to the end, then exit).
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
+    /// Replay speed, 0.1 to 100 (default: 1 in the window, as fast as possible headless).
+    #[arg(long, value_name = "X", requires = "replay", value_parser = parse_speed)]
+    pub speed: Option<f64>,
+
+    /// Points of history kept per signal for trends.
+    #[arg(long, value_name = "POINTS", default_value_t = DEFAULT_HISTORY)]
+    pub history: usize,
+
+    #[command(flatten)]
+    pub prediction: PredictionArgs,
+}
+
+/// Anomaly scores, alarms and failure horizons.
+#[derive(Debug, Clone, Args)]
+pub struct PredictionArgs {
+    /// Baseline learned from a known-good period (default: <layout>.baseline.ron beside the
+    /// layout, if present; without one each signal learns for --warm-up first).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// How long each signal is watched before it is scored, without a baseline (e.g. 10m).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub warm_up: f64,
+
+    /// Failure probabilities are for a limit crossed within this time (e.g. 14d, 8h).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub horizon: f64,
+
+    /// What the scene's colours show: anomaly (default), freshness, paint (the kinds' own
+    /// colours) or signal:ID (e.g. signal:bearing_temp).
+    #[arg(long, value_name = "WHAT", default_value = "anomaly", value_parser = parse_colour_by)]
+    pub colour_by: crate::score_colour::ColourBy,
+
+    /// Name recorded when alarms are acknowledged or shelved (default: the login name).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+}
+
+impl PredictionArgs {
+    pub fn plugin(&self) -> crate::data::predict::PredictionPlugin {
+        let mut config = plant_twin_core::predict::PredictConfig::default();
+        config.detector.warm_up_s = self.warm_up;
+        config.horizon_s = self.horizon;
+        crate::data::predict::PredictionPlugin {
+            config,
+            baseline: self.baseline.clone(),
+            operator: self
+                .operator
+                .clone()
+                .unwrap_or_else(crate::data::predict::default_operator),
+        }
+    }
+}
+
+pub fn parse_colour_by(text: &str) -> Result<crate::score_colour::ColourBy, String> {
+    use crate::score_colour::ColourBy;
+    match text {
+        "anomaly" => Ok(ColourBy::Anomaly),
+        "freshness" => Ok(ColourBy::Freshness),
+        "paint" => Ok(ColourBy::Paint),
+        _ => match text.strip_prefix("signal:") {
+            Some(id) if !id.is_empty() => Ok(ColourBy::Signal(id.to_string())),
+            _ => Err(format!(
+                "{text:?}: expected anomaly, freshness, paint or signal:ID"
+            )),
+        },
+    }
+}
+
+/// A replay speed between 0.1x and 100x ("2", "2x").
+pub fn parse_speed(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches(['x', 'X']);
+    match number.parse::<f64>() {
+        Ok(speed) if (0.1..=100.0).contains(&speed) => Ok(speed),
+        _ => Err(format!("{text:?}: expected a speed from 0.1 to 100")),
+    }
+}
+
+/// Seconds of `90`, `90s`, `10m`, `8h` or `14d`.
+pub fn parse_duration(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 90s, 10m, 8h, 14d)"))?;
+    let scale = match unit {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?} (use s, m, h or d)"
+            ));
+        }
+    };
+    if !(value.is_finite() && value > 0.0) {
+        return Err(format!("{text:?}: a duration must be positive"));
+    }
+    Ok(value * scale)
+}
+
+/// Where live data comes from: the built-in simulator (default) or an MQTT broker.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
+
+    /// Topic bindings file (RON); default: <layout>.bindings.ron beside the layout, if present.
+    #[arg(long, value_name = "FILE")]
+    pub bindings: Option<PathBuf>,
+
+    /// Built-in simulator: the fault scenario to run (see `plant-twin sim --list-scenarios`).
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+    pub scenario: String,
+
+    /// Built-in simulator: random seed (the same seed gives the same data).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Built-in simulator: samples per signal per second.
+    #[arg(long, value_name = "HZ", default_value_t = 1.0)]
+    pub rate: f64,
+}
+
+/// Connection to an MQTT broker. The password comes from the PLANT_TWIN_MQTT_PASSWORD
+/// environment variable or --mqtt-password-file, never from the command line.
+#[derive(Debug, Clone, Args)]
+pub struct MqttArgs {
+    /// Broker URL, mqtt://host[:port] or mqtts://host[:port] (TLS). Without it, the built-in
+    /// simulator feeds the plant.
+    #[arg(long, value_name = "URL")]
+    pub mqtt: Option<BrokerUrl>,
+
+    /// User name for the broker.
+    #[arg(long, value_name = "NAME")]
+    pub mqtt_user: Option<String>,
+
+    /// File holding the broker password (first line).
+    #[arg(long, value_name = "FILE")]
+    pub mqtt_password_file: Option<PathBuf>,
+
+    /// CA certificate(s) to trust for TLS (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub mqtt_ca: Option<PathBuf>,
+
+    /// Client certificate for mutual TLS (PEM); needs --mqtt-key.
+    #[arg(long, value_name = "FILE", requires = "mqtt_key")]
+    pub mqtt_cert: Option<PathBuf>,
+
+    /// Client private key for mutual TLS (PEM); needs --mqtt-cert.
+    #[arg(long, value_name = "FILE", requires = "mqtt_cert")]
+    pub mqtt_key: Option<PathBuf>,
+
+    /// MQTT client id; default: unique per process (plant-twin-<host>-<pid>-<n>).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Sparkplug B group to subscribe to ('+' for all, 'none' to ignore Sparkplug).
+    #[arg(long, value_name = "GROUP", default_value = "+")]
+    pub sparkplug_group: String,
+
+    /// Allow the twin to publish commands (Sparkplug rebirth requests). Off by default: the
+    /// twin only listens.
+    #[arg(long)]
+    pub enable_commands: bool,
+}
+
+impl MqttArgs {
+    /// The MQTT configuration, if a broker was given; reads the password from the
+    /// environment or the password file.
+    pub fn config(&self) -> Result<Option<MqttConfig>, String> {
+        let Some(url) = self.mqtt.clone() else {
+            return Ok(None);
+        };
+        let mut config = MqttConfig::new(url);
+        if let Some(id) = &self.client_id {
+            config.client_id = id.clone();
+        }
+        config.username = self.mqtt_user.clone();
+        config.password = match &self.mqtt_password_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            None => std::env::var(PASSWORD_ENV).ok(),
+        };
+        if config.password.is_some() && config.username.is_none() {
+            return Err(format!(
+                "a password was given ({PASSWORD_ENV} or --mqtt-password-file) but no --mqtt-user"
+            ));
+        }
+        config.ca_file = self.mqtt_ca.clone();
+        config.client_cert = self.mqtt_cert.clone().zip(self.mqtt_key.clone());
+        config.sparkplug_group =
+            (self.sparkplug_group != "none").then(|| self.sparkplug_group.clone());
+        config.commands_enabled = self.enable_commands;
+        Ok(Some(config))
+    }
+}
+
+impl SourceArgs {
+    pub fn source_config(&self) -> Result<SourceConfig, String> {
+        if let Some(config) = self.mqtt.config()? {
+            return Ok(SourceConfig::Mqtt(config));
+        }
+        Ok(SourceConfig::Simulator {
+            sim: sim_config(&self.scenario, self.seed, SimFormat::Json)?,
+            rate_hz: positive_rate(self.rate)?,
+        })
+    }
+}
+
+fn positive_rate(rate: f64) -> Result<f64, String> {
+    if rate.is_finite() && rate > 0.0 && rate <= 1000.0 {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "--rate {rate}: expected a rate between 0 and 1000 Hz"
+        ))
+    }
+}
+
+/// `--format`: the simulator's payload format on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimFormatArg {
+    /// One JSON value per topic (Unified Namespace).
+    Json,
+    /// Sparkplug B: one edge node per line, one device per asset.
+    Sparkplug,
+}
+
+impl From<SimFormatArg> for SimFormat {
+    fn from(format: SimFormatArg) -> SimFormat {
+        match format {
+            SimFormatArg::Json => SimFormat::Json,
+            SimFormatArg::Sparkplug => SimFormat::Sparkplug,
+        }
+    }
+}
+
+pub fn sim_config(scenario_name: &str, seed: u64, format: SimFormat) -> Result<SimConfig, String> {
+    let scenario = scenario(scenario_name).ok_or_else(|| {
+        format!("no scenario \"{scenario_name}\" (see `plant-twin sim --list-scenarios`)")
+    })?;
+    Ok(SimConfig {
+        seed,
+        format,
+        scenario,
+        ..SimConfig::default()
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check layout files without opening a window. Prints a summary of each valid file and
+    /// exits 0, or prints every problem found as FILE:LINE:COLUMN: message and exits 1.
+    Validate {
+        /// Layout files (RON) to check.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Check every clearance rule of a layout without a window: asset to asset, asset to
+    /// keep-out zone, walkway free width, floor boundary. Prints each violation (distances
+    /// rounded to the millimetre) and exits 1 if there is any, 0 if none.
+    Clearance {
+        /// Layout file (RON).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare an edited layout with its baseline: assets moved or turned, clearance
+    /// violations added and removed. Markdown by default.
+    Diff {
+        #[arg(value_name = "BASELINE")]
+        baseline: PathBuf,
+        #[arg(value_name = "EDITED")]
+        edited: PathBuf,
+        /// CSV instead of Markdown.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Publish simulated telemetry for every asset and signal of a layout to an MQTT broker,
+    /// with an optional scripted fault.
+    Sim(Box<SimArgs>),
+    /// Learn what normal looks like from the built-in simulator's healthy run (in simulated
+    /// time, no waiting) and write it as the layout's baseline file. On a real plant, learn from
+    /// live data and use "Save baseline" in the app instead.
+    Baseline {
+        /// Layout (default: the built-in demo plant).
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
+        /// Simulated seconds to learn from.
+        #[arg(long, value_name = "S", default_value_t = 1200.0)]
+        seconds: f64,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Samples per signal per second.
+        #[arg(long, value_name = "HZ", default_value_t = 1.0)]
+        rate: f64,
+        /// Output file (default: <layout>.baseline.ron next to the layout).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Inspect, repair or make recordings (MCAP files of raw messages).
+    Recording {
+        #[command(subcommand)]
+        action: RecordingCommand,
+    },
+    /// Run the prediction code on a public benchmark data set and print its published metric
+    /// next to the published results. DIR is laid out like the public distribution.
+    Eval {
+        #[command(subcommand)]
+        benchmark: Benchmark,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RecordingCommand {
+    /// Print duration, time range, topics and message counts, and any damage.
+    Info {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Topics to list (most messages first).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        topics: usize,
+    },
+    /// Rewrite everything a damaged or unfinished recording holds into a clean, indexed file.
+    Recover {
+        #[arg(value_name = "IN")]
+        input: PathBuf,
+        #[arg(value_name = "OUT")]
+        output: PathBuf,
+    },
+    /// Write a recording of the built-in simulator in simulated time (no waiting): samples,
+    /// benchmarks and tests.
+    Simulate {
+        #[arg(value_name = "OUT")]
+        output: PathBuf,
+        /// Layout (default: the built-in demo plant).
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
+        /// Simulate this many copies of the layout's assets instead (a large plant).
+        #[arg(long, value_name = "N")]
+        assets: Option<usize>,
+        /// Simulated seconds.
+        #[arg(long, value_name = "S", default_value_t = 300.0)]
+        seconds: f64,
+        #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+        scenario: String,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Samples per signal per second.
+        #[arg(long, value_name = "HZ", default_value_t = 1.0)]
+        rate: f64,
+        /// Receive time of the first message, ms since the epoch (default: now).
+        #[arg(long, value_name = "MS")]
+        start_ms: Option<i64>,
+    },
+}
+
+/// The public benchmarks `plant-twin eval` knows.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Benchmark {
+    /// SKAB: ';'-separated CSV files with an `anomaly` column (F1, FAR, MAR).
+    Skab {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// NAB: DIR/data/<folder>/*.csv and DIR/labels/combined_windows.json (NAB score, three
+    /// profiles).
+    Nab {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// C-MAPSS: train_*.txt, test_*.txt, RUL_*.txt (RUL RMSE and PHM08 score).
+    Cmapss {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
+
+    /// Layout whose assets to simulate (default: the built-in demo plant).
+    #[arg(long, value_name = "FILE")]
+    pub layout: Option<PathBuf>,
+
+    /// Payload format: Unified Namespace JSON, or Sparkplug B (one edge node per line).
+    #[arg(long, value_enum, default_value_t = SimFormatArg::Json)]
+    pub format: SimFormatArg,
+
+    /// Samples per signal per second.
+    #[arg(long, value_name = "HZ", default_value_t = 1.0)]
+    pub rate: f64,
+
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Fault scenario to run.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+    pub scenario: String,
+
+    /// Sparkplug B group id.
+    #[arg(long, value_name = "GROUP", default_value = "plant1")]
+    pub group: String,
+
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+
+    /// List the fault scenarios and exit.
+    #[arg(long)]
+    pub list_scenarios: bool,
+}
+
+impl SimArgs {
+    pub fn config(&self) -> Result<(SimConfig, f64), String> {
+        let mut config = sim_config(&self.scenario, self.seed, self.format.into())?;
+        config.group = self.group.clone();
+        Ok((config, positive_rate(self.rate)?))
+    }
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (width, height) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("expected WIDTHxHEIGHT, got \"{text}\""))?;
+    let parse = |part: &str| {
+        part.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|v| (64..=16384).contains(v))
+            .ok_or_else(|| format!("\"{part}\" is not a size between 64 and 16384"))
+    };
+    Ok((parse(width)?, parse(height)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn window_sizes_parse() {
+        assert_eq!(parse_size("1920x1080"), Ok((1920, 1080)));
+        assert!(parse_size("1920").is_err());
+        assert!(parse_size("0x10").is_err());
+    }
+}

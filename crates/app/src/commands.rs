@@ -1,0 +1,450 @@
+//! The subcommands (`validate`, `clearance`, `diff`, `sim`, `baseline`, `eval`, `recording`)
+//! and the app itself (window or `--headless`), each run to an exit code. `main.rs` only parses
+//! the command line and calls [`run`].
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::app::{GuiOptions, gui_app};
+use crate::capture::CaptureRequest;
+use crate::cli::{Benchmark, Cli, Command, RecordingCommand, SimArgs};
+use crate::data::telemetry::LivePlugin;
+use crate::headless::{HeadlessOptions, headless_app};
+use crate::plant::PlantDocument;
+use plant_twin_core::layout::{LayoutSummary, load_layout};
+use plant_twin_core::sim::Simulator;
+use plant_twin_core::sim::scenario::SCENARIOS;
+
+/// Runs what the command line asks for.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Validate { ref files }) => validate(files),
+        Some(Command::Sim(ref args)) => simulate(args),
+        Some(Command::Clearance { ref file, json }) => clearance(file, json),
+        Some(Command::Diff {
+            ref baseline,
+            ref edited,
+            csv,
+        }) => diff(baseline, edited, csv),
+        Some(Command::Eval { ref benchmark }) => evaluate(benchmark),
+        Some(Command::Recording { ref action }) => recording(action),
+        Some(Command::Baseline {
+            ref layout,
+            seconds,
+            seed,
+            rate,
+            ref out,
+        }) => learn_baseline(layout.as_deref(), seconds, seed, rate, out.as_deref()),
+        None => run_app(cli),
+    }
+}
+
+fn learn_baseline(
+    layout: Option<&std::path::Path>,
+    seconds: f64,
+    seed: u64,
+    rate: f64,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    use plant_twin_core::predict::baseline::{
+        baseline_path_for, learn_from_simulation, save_baseline,
+    };
+    let document = match load_document(layout) {
+        Ok(document) => document,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let target = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| {
+        baseline_path_for(layout.unwrap_or(std::path::Path::new(
+            plant_twin_core::layout::DEMO_LAYOUT_PATH,
+        )))
+    });
+    let config = plant_twin_core::predict::PredictConfig::default();
+    let file = learn_from_simulation(
+        &document.layout,
+        &config,
+        seed,
+        seconds,
+        rate.clamp(0.01, 100.0),
+    );
+    match save_baseline(&target, &file) {
+        Ok(()) => {
+            println!(
+                "baseline of {} assets written to {}",
+                file.assets.len(),
+                target.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cannot write {}: {error}", target.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn recording(action: &RecordingCommand) -> ExitCode {
+    use plant_twin_core::record::Recording;
+    match action {
+        RecordingCommand::Info { file, topics } => match Recording::open(file, None) {
+            Ok(recording) => {
+                print!("{}", recording.describe(*topics));
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::FAILURE
+            }
+        },
+        RecordingCommand::Recover { input, output } => {
+            let recording = match Recording::open(input, None) {
+                Ok(recording) => recording,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match &recording.damage {
+                Some(damage) => println!("{}: {damage}", input.display()),
+                None if !recording.indexed => {
+                    println!("{}: not finished (no index); rewriting", input.display())
+                }
+                None => println!("{}: intact; rewriting anyway", input.display()),
+            }
+            match recording.recover_into(output) {
+                Ok(messages) => {
+                    println!(
+                        "{messages} of {} messages written to {}",
+                        recording.message_count(),
+                        output.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        RecordingCommand::Simulate {
+            output,
+            layout,
+            assets,
+            seconds,
+            scenario,
+            seed,
+            rate,
+            start_ms,
+        } => {
+            let prepared = (|| -> Result<_, String> {
+                let document = load_document(layout.as_deref())?;
+                let plant = match assets {
+                    Some(n) => plant_twin_core::sim::scaled_layout(&document.layout, *n),
+                    None => document.layout,
+                };
+                let sim =
+                    crate::cli::sim_config(scenario, *seed, plant_twin_core::sim::SimFormat::Json)?;
+                Ok((plant, sim))
+            })();
+            let (plant, sim) = match prepared {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let rate = rate.clamp(0.01, 100.0);
+            // The demo plant starts from the baseline the app ships; another plant from what
+            // the detectors learn from 20 minutes of its healthy simulation.
+            let shipped = (layout.is_none() && assets.is_none())
+                .then(|| {
+                    plant_twin_core::predict::baseline::parse_baseline(
+                        plant_twin_core::predict::baseline::DEMO_BASELINE_TEXT,
+                    )
+                    .ok()
+                })
+                .flatten();
+            let baseline = shipped.unwrap_or_else(|| {
+                plant_twin_core::predict::baseline::learn_from_simulation(
+                    &plant,
+                    &plant_twin_core::predict::PredictConfig::default(),
+                    seed.wrapping_add(1000),
+                    1200.0,
+                    rate,
+                )
+            });
+            let context = plant_twin_core::record::RecordingContext {
+                layout_ron: match plant_twin_core::layout::layout_to_ron(&plant) {
+                    Ok(text) => text,
+                    Err(error) => {
+                        eprintln!("cannot write the layout: {error}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                bindings_ron: None,
+                baseline_ron: ron::ser::to_string_pretty(
+                    &baseline,
+                    ron::ser::PrettyConfig::default(),
+                )
+                .ok(),
+                source: format!(
+                    "{} (simulated time)",
+                    plant_twin_core::sim::source::SIMULATOR_SOURCE
+                ),
+            };
+            let start = start_ms.unwrap_or_else(plant_twin_core::telemetry::now_ms);
+            let mut simulator = Simulator::new(&plant, sim);
+            let started = std::time::Instant::now();
+            match plant_twin_core::record::simulate_recording(
+                output,
+                &mut simulator,
+                &context,
+                *seconds,
+                rate,
+                start,
+            ) {
+                Ok(finished) => {
+                    println!(
+                        "{} messages, {} bytes, written to {} in {:.1} s",
+                        finished.messages,
+                        finished.bytes,
+                        output.display(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn evaluate(benchmark: &Benchmark) -> ExitCode {
+    use plant_twin_core::eval;
+    use plant_twin_core::predict::PredictConfig;
+    let config = PredictConfig::default();
+    let result = match benchmark {
+        Benchmark::Skab { dir } => eval::skab::run(dir, &config.detector, config.alarm.alarm),
+        Benchmark::Nab { dir } => eval::nab::run(dir, &config.detector),
+        Benchmark::Cmapss { dir } => eval::cmapss::run(dir),
+    };
+    match result {
+        Ok(table) => {
+            print!("{table}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn validate(files: &[std::path::PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for (n, file) in files.iter().enumerate() {
+        if n > 0 {
+            println!();
+        }
+        match load_layout(file) {
+            Ok(layout) => {
+                println!("{}: valid", file.display());
+                println!("{}", LayoutSummary::of(&layout));
+            }
+            Err(error) => {
+                failed = true;
+                eprintln!("{error}");
+                eprintln!(
+                    "{}: {} problem(s) found",
+                    file.display(),
+                    error.issues.len()
+                );
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn clearance(file: &std::path::Path, json: bool) -> ExitCode {
+    let layout = match load_layout(file) {
+        Ok(layout) => layout,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let violations = plant_twin_core::clearance::ClearanceModel::new(&layout).check_all();
+    let millimetres = |metres: f32| (metres as f64 * 1000.0).round() / 1000.0;
+    if json {
+        let rows: Vec<serde_json::Value> = violations
+            .iter()
+            .map(|violation| {
+                let (asset, other) = violation.ids(&layout);
+                serde_json::json!({
+                    "asset": asset,
+                    "other": other,
+                    "distance_m": millimetres(violation.distance),
+                    "required_m": millimetres(violation.required),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
+        );
+    } else if violations.is_empty() {
+        println!("{}: no clearance violations", file.display());
+    } else {
+        for violation in &violations {
+            println!("{}", violation.describe(&layout));
+        }
+        println!("{}: {} violation(s)", file.display(), violations.len());
+    }
+    if violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn diff(baseline: &std::path::Path, edited: &std::path::Path, csv: bool) -> ExitCode {
+    let (baseline_layout, edited_layout) = match (load_layout(baseline), load_layout(edited)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let diff = plant_twin_core::diff::diff_layouts(&baseline_layout, &edited_layout);
+    if csv {
+        print!("{}", diff.to_csv());
+    } else {
+        print!("{}", diff.to_markdown(&baseline.display().to_string()));
+    }
+    ExitCode::SUCCESS
+}
+
+fn load_document(layout: Option<&std::path::Path>) -> Result<PlantDocument, String> {
+    match layout {
+        Some(path) => PlantDocument::from_file(path.to_path_buf()),
+        None => PlantDocument::demo(),
+    }
+    .map_err(|error| error.to_string())
+}
+
+fn simulate(args: &SimArgs) -> ExitCode {
+    if args.list_scenarios {
+        for scenario in SCENARIOS {
+            println!("{:<16} {}", scenario.name, scenario.description);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let run = || -> Result<u64, String> {
+        let document = load_document(args.layout.as_deref())?;
+        let (sim, rate) = args.config()?;
+        let mqtt = args
+            .mqtt
+            .config()?
+            .ok_or("plant-twin sim needs --mqtt URL (the broker to publish to)")?;
+        let simulator = Simulator::new(&document.layout, sim);
+        if let Some(target) = simulator.fault_target() {
+            eprintln!("scenario {}: fault on {target}", args.scenario);
+        }
+        eprintln!(
+            "publishing {} assets to {} at {rate} Hz",
+            document.layout.assets.len(),
+            mqtt.url
+        );
+        let duration = args.duration.map(Duration::from_secs_f64);
+        plant_twin_core::sim::publish::publish_simulation(simulator, &mqtt, rate, duration)
+    };
+    match run() {
+        Ok(published) => {
+            eprintln!("published {published} messages");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("plant-twin sim: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_app(cli: Cli) -> ExitCode {
+    let prepared = (|| -> Result<_, String> {
+        let document = load_document(cli.layout.as_deref())?;
+        // A headless replay feeds the plant itself: no live source at all. The window keeps the
+        // live source to go back to when the replay is closed (it stops once the file is open).
+        let source = if cli.replay.is_some() && cli.headless {
+            crate::data::telemetry::SourceConfig::Manual
+        } else {
+            cli.source.source_config()?
+        };
+        let wall = match (&cli.wall_config, cli.wall) {
+            (Some(path), _) => {
+                Some(crate::wall::load_wall_config(path).map_err(|error| error.to_string())?)
+            }
+            (None, true) => Some(crate::wall::WallConfig::default()),
+            (None, false) => None,
+        };
+        Ok((document, source, wall))
+    })();
+    let (document, source, wall) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let live = LivePlugin {
+        source,
+        bindings: cli.source.bindings.clone(),
+        history: cli.history,
+    };
+    let mut app = if cli.headless {
+        headless_app(
+            document,
+            live,
+            cli.prediction.plugin(),
+            HeadlessOptions {
+                exit_after: cli.exit_after,
+                snapshot: cli.snapshot,
+                events: cli.events,
+                record: cli.record.clone(),
+                replay: cli.replay.clone(),
+                speed: cli.speed,
+            },
+        )
+    } else {
+        let options = GuiOptions {
+            select: cli.select,
+            window_size: cli.window_size,
+            capture: cli.screenshot.map(|path| CaptureRequest {
+                path,
+                after_frames: cli.screenshot_after,
+            }),
+            read_only: cli.read_only,
+            edit: cli.edit,
+            save_as: cli.save_as,
+            colour_by: cli.prediction.colour_by.clone(),
+            wall: wall.map(|config| (config, cli.monitor.unwrap_or(0))),
+            record: cli.record.clone(),
+            replay: cli.replay.clone(),
+            speed: cli.speed,
+        };
+        gui_app(document, options, live, cli.prediction.plugin())
+    };
+    match app.run() {
+        bevy::app::AppExit::Success => ExitCode::SUCCESS,
+        bevy::app::AppExit::Error(code) => ExitCode::from(code.get()),
+    }
+}

@@ -1,0 +1,205 @@
+//! The environment around the assets: the floor with its metre grid, zones drawn on the floor,
+//! and the lighting. Rebuilt whenever the layout changes.
+
+use bevy::asset::RenderAssetUsages;
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+
+use crate::plant::PlantDocument;
+use plant_twin_core::geometry::{hatch_segments, triangulate_polygon, world_from_plan};
+use plant_twin_core::layout::{PlantLayout, ZoneKind};
+
+pub struct ScenePlugin;
+
+impl Plugin for ScenePlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(ClearColor(Color::srgb(0.11, 0.12, 0.14)))
+            .insert_resource(GlobalAmbientLight {
+                color: Color::WHITE,
+                brightness: 450.0,
+                ..default()
+            })
+            .add_systems(Startup, spawn_lights)
+            .add_systems(
+                Update,
+                spawn_floor
+                    .run_if(resource_changed::<PlantDocument>)
+                    .in_set(crate::frame::AppSystems::ApplyIntents),
+            );
+    }
+}
+
+/// Everything drawn on the floor; replaced with the layout.
+#[derive(Component)]
+pub struct FloorRoot;
+
+/// Height above the floor of zone fills and markings, to keep them from z-fighting the floor.
+const ZONE_FILL_Y: f32 = 0.004;
+const MARKING_Y: f32 = 0.008;
+
+fn spawn_lights(mut commands: Commands) {
+    commands.spawn((
+        Name::new("Sun"),
+        DirectionalLight {
+            illuminance: 9_000.0,
+            shadow_maps_enabled: true,
+            ..default()
+        },
+        Transform::from_xyz(30.0, 60.0, 20.0).looking_at(Vec3::ZERO, Vec3::Y),
+    ));
+}
+
+fn spawn_floor(
+    mut commands: Commands,
+    document: Res<PlantDocument>,
+    old: Query<Entity, With<FloorRoot>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    for entity in &old {
+        commands.entity(entity).despawn();
+    }
+    let layout = &document.layout;
+    let (width, depth) = (layout.floor.width, layout.floor.depth);
+    let unlit = |color: Color| StandardMaterial {
+        base_color: color,
+        unlit: true,
+        alpha_mode: if color.alpha() < 1.0 {
+            AlphaMode::Blend
+        } else {
+            AlphaMode::Opaque
+        },
+        ..default()
+    };
+
+    let root = commands
+        .spawn((
+            Name::new("Floor"),
+            FloorRoot,
+            Transform::default(),
+            Visibility::default(),
+        ))
+        .id();
+    commands.spawn((
+        Name::new("Floor slab"),
+        Mesh3d(meshes.add(Plane3d::new(Vec3::Y, Vec2::new(width * 0.5, depth * 0.5)))),
+        MeshMaterial3d(materials.add(StandardMaterial {
+            base_color: Color::srgb(0.42, 0.44, 0.45),
+            perceptual_roughness: 0.9,
+            ..default()
+        })),
+        Transform::from_translation(world_from_plan(width * 0.5, depth * 0.5, 0.0)),
+        Pickable::IGNORE,
+        ChildOf(root),
+    ));
+    let (minor, major) = grid_lines(width, depth);
+    for (lines, color, name) in [
+        (minor, Color::srgba(0.0, 0.0, 0.0, 0.18), "Grid 1 m"),
+        (major, Color::srgba(0.0, 0.0, 0.0, 0.45), "Grid 10 m"),
+    ] {
+        commands.spawn((
+            Name::new(name),
+            Mesh3d(meshes.add(line_mesh(&lines, MARKING_Y * 0.5))),
+            MeshMaterial3d(materials.add(unlit(color))),
+            Pickable::IGNORE,
+            ChildOf(root),
+        ));
+    }
+
+    for zone in &layout.zones {
+        let corners = zone.area.corners();
+        let (fill, edge) = match zone.kind {
+            ZoneKind::KeepOut => (
+                Color::srgba(0.85, 0.12, 0.10, 0.22),
+                Color::srgb(0.85, 0.15, 0.12),
+            ),
+            ZoneKind::Walkway { .. } => (
+                Color::srgba(0.30, 0.62, 0.35, 0.25),
+                Color::srgb(0.98, 0.80, 0.10),
+            ),
+        };
+        commands.spawn((
+            Name::new(format!("Zone {}", zone.id)),
+            Mesh3d(meshes.add(polygon_mesh(&corners, ZONE_FILL_Y))),
+            MeshMaterial3d(materials.add(unlit(fill))),
+            Pickable::IGNORE,
+            ChildOf(root),
+        ));
+        let mut markings: Vec<((f32, f32), (f32, f32))> = (0..corners.len())
+            .map(|i| (corners[i], corners[(i + 1) % corners.len()]))
+            .collect();
+        if zone.kind == ZoneKind::KeepOut {
+            markings.extend(hatch_segments(&corners, 0.8));
+        }
+        commands.spawn((
+            Name::new(format!("Zone {} markings", zone.id)),
+            Mesh3d(meshes.add(line_mesh(&markings, MARKING_Y))),
+            MeshMaterial3d(materials.add(unlit(edge))),
+            Pickable::IGNORE,
+            ChildOf(root),
+        ));
+    }
+}
+
+type PlanSegment = ((f32, f32), (f32, f32));
+
+/// Minor (every metre) and major (every 10 m) grid lines over the floor.
+fn grid_lines(width: f32, depth: f32) -> (Vec<PlanSegment>, Vec<PlanSegment>) {
+    let across = (0..=width.floor() as u32).map(|x| (x, ((x as f32, 0.0), (x as f32, depth))));
+    let along = (0..=depth.floor() as u32).map(|y| (y, ((0.0, y as f32), (width, y as f32))));
+    let (major, minor): (Vec<_>, Vec<_>) = across
+        .chain(along)
+        .partition(|(metre, _)| metre.is_multiple_of(10));
+    let segments = |lines: Vec<(u32, PlanSegment)>| lines.into_iter().map(|(_, s)| s).collect();
+    (segments(minor), segments(major))
+}
+
+/// A line-list mesh of plan segments at height `up`.
+fn line_mesh(segments: &[PlanSegment], up: f32) -> Mesh {
+    let positions: Vec<[f32; 3]> = segments
+        .iter()
+        .flat_map(|&((x0, y0), (x1, y1))| {
+            [
+                world_from_plan(x0, y0, up).to_array(),
+                world_from_plan(x1, y1, up).to_array(),
+            ]
+        })
+        .collect();
+    Mesh::new(PrimitiveTopology::LineList, RenderAssetUsages::RENDER_WORLD)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+}
+
+/// A flat, upward-facing mesh filling a plan polygon at height `up`.
+fn polygon_mesh(corners: &[(f32, f32)], up: f32) -> Mesh {
+    let positions: Vec<[f32; 3]> = corners
+        .iter()
+        .map(|&(x, y)| world_from_plan(x, y, up).to_array())
+        .collect();
+    let normals = vec![[0.0, 1.0, 0.0]; positions.len()];
+    // Counter-clockwise in plan is counter-clockwise seen from above in the world too.
+    let indices: Vec<u32> = triangulate_polygon(corners)
+        .into_iter()
+        .flat_map(|t| t.map(|i| i as u32))
+        .collect();
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::RENDER_WORLD,
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+    .with_inserted_indices(Indices::U32(indices))
+}
+
+/// Plan-space bounds of everything in the layout: the floor.
+pub fn layout_world_bounds(layout: &PlantLayout) -> (Vec3, Vec3) {
+    let (width, depth) = (layout.floor.width, layout.floor.depth);
+    let tallest = layout
+        .assets
+        .iter()
+        .map(|asset| asset.extents().2)
+        .fold(0.0f32, f32::max);
+    (
+        world_from_plan(0.0, depth, 0.0),
+        world_from_plan(width, 0.0, tallest),
+    )
+}

@@ -1,0 +1,409 @@
+//! Colours the scene by what matters: each component's anomaly score (default), a chosen
+//! signal on a legend-labelled scale, or data freshness; or the kinds' own paint.
+//!
+//! The material is `StandardMaterial` extended by `shaders/score.wgsl`. Colours are quantised
+//! into a small palette of shared materials (steps x ramp x flags), so a mesh changes colour by
+//! swapping a handle when its step changes: no material is created or written per frame, and
+//! meshes of one colour still batch. The alarm pulse is animated in the shader.
+
+use std::collections::HashMap;
+
+use bevy::asset::uuid_handle;
+use bevy::pbr::{ExtendedMaterial, MaterialExtension, MaterialPlugin};
+use bevy::prelude::*;
+use bevy::render::render_resource::AsBindGroup;
+use bevy::shader::ShaderRef;
+
+use crate::data::predict::{AssetHealth, Prediction};
+use crate::data::telemetry::{Freshness, GreyedAsStale, LiveSignals, PaintBeforeStale};
+use crate::frame::AppSystems;
+use crate::plant::{AssetComponentPart, AssetSpec};
+use plant_twin_core::predict::{Annunciation, Part};
+
+pub type ScoreMaterial = ExtendedMaterial<StandardMaterial, ScoreTint>;
+
+const SHADER: Handle<Shader> = uuid_handle!("6f1d3a52-8c1e-4b8e-9a57-3f0f2c9d41a7");
+
+/// Colour steps along a ramp: enough that a slowly rising score looks continuous.
+pub const STEPS: u8 = 32;
+
+/// What the scene's colours mean.
+#[derive(Resource, Debug, Clone, PartialEq, Default)]
+pub enum ColourBy {
+    /// Anomaly score: green, amber, red; unacknowledged alarms pulse.
+    #[default]
+    Anomaly,
+    /// One signal (by id) between the bottom of its normal range and its upper limit.
+    Signal(String),
+    /// Age of the data against the asset's stale timeout.
+    Freshness,
+    /// The kinds' own colours.
+    Paint,
+}
+
+impl ColourBy {
+    pub fn label(&self) -> String {
+        match self {
+            ColourBy::Anomaly => "anomaly score".into(),
+            ColourBy::Signal(id) => format!("signal {id}"),
+            ColourBy::Freshness => "data freshness".into(),
+            ColourBy::Paint => "kind colours".into(),
+        }
+    }
+}
+
+/// The shader's uniform (see shaders/score.wgsl).
+#[derive(Asset, AsBindGroup, Reflect, Debug, Clone, Default)]
+pub struct ScoreTint {
+    #[uniform(100)]
+    pub value: f32,
+    #[uniform(100)]
+    pub ramp: u32,
+    #[uniform(100)]
+    pub flags: u32,
+    #[uniform(100)]
+    pub paint_mix: f32,
+}
+
+impl MaterialExtension for ScoreTint {
+    fn fragment_shader() -> ShaderRef {
+        SHADER.into()
+    }
+
+    fn deferred_fragment_shader() -> ShaderRef {
+        SHADER.into()
+    }
+}
+
+pub const FLAG_PULSE: u8 = 1;
+pub const FLAG_STALE: u8 = 2;
+pub const FLAG_NO_VALUE: u8 = 4;
+
+/// Which ramp a value is shown on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ramp {
+    Anomaly = 0,
+    Value = 1,
+}
+
+/// One palette entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tint {
+    pub step: u8,
+    pub ramp: Ramp,
+    pub flags: u8,
+    /// Asset bodies show some of their paint; components show the pure colour.
+    pub body: bool,
+}
+
+impl Tint {
+    pub fn of(value: f64, ramp: Ramp, flags: u8, body: bool) -> Tint {
+        let step = (value.clamp(0.0, 1.0) * STEPS as f64).round() as u8;
+        Tint {
+            step,
+            ramp,
+            flags,
+            body,
+        }
+    }
+}
+
+/// The ramps, as the shader computes them (linear RGB), for legends.
+pub fn ramp_colour(ramp: Ramp, value: f32) -> LinearRgba {
+    let mix = |a: [f32; 3], b: [f32; 3], t: f32| {
+        let t = t.clamp(0.0, 1.0);
+        LinearRgba::rgb(
+            a[0] + (b[0] - a[0]) * t,
+            a[1] + (b[1] - a[1]) * t,
+            a[2] + (b[2] - a[2]) * t,
+        )
+    };
+    match ramp {
+        Ramp::Anomaly => {
+            let (green, amber, red) = ([0.05, 0.45, 0.10], [1.0, 0.45, 0.0], [0.80, 0.02, 0.02]);
+            if value < 0.5 {
+                mix(green, amber, value / 0.5)
+            } else {
+                mix(amber, red, (value - 0.5) / 0.25)
+            }
+        }
+        Ramp::Value => {
+            let stops = [
+                [0.02, 0.10, 0.60],
+                [0.0, 0.45, 0.40],
+                [0.90, 0.75, 0.02],
+                [0.80, 0.02, 0.02],
+            ];
+            let x = value.clamp(0.0, 1.0) * 3.0;
+            let i = (x.floor() as usize).min(2);
+            mix(stops[i], stops[i + 1], x - i as f32)
+        }
+    }
+}
+
+/// Shared materials by tint.
+#[derive(Resource, Default)]
+struct Palette(HashMap<Tint, Handle<ScoreMaterial>>);
+
+impl Palette {
+    fn get(&mut self, tint: Tint, materials: &mut Assets<ScoreMaterial>) -> Handle<ScoreMaterial> {
+        self.0
+            .entry(tint)
+            .or_insert_with(|| {
+                materials.add(ExtendedMaterial {
+                    base: StandardMaterial {
+                        // What bodies mix in: a neutral machine grey.
+                        base_color: Color::srgb(0.55, 0.57, 0.60),
+                        perceptual_roughness: 0.6,
+                        metallic: 0.1,
+                        ..default()
+                    },
+                    extension: ScoreTint {
+                        value: tint.step as f32 / STEPS as f32,
+                        ramp: tint.ramp as u32,
+                        flags: tint.flags as u32,
+                        paint_mix: if tint.body { 0.6 } else { 0.0 },
+                    },
+                })
+            })
+            .clone()
+    }
+}
+
+/// On a tinted mesh: its tint now, and the paint to restore.
+#[derive(Component)]
+struct Tinted {
+    tint: Tint,
+    paint: Handle<StandardMaterial>,
+}
+
+pub struct ScoreColourPlugin;
+
+impl Plugin for ScoreColourPlugin {
+    fn build(&self, app: &mut App) {
+        let shader = Shader::from_wgsl(include_str!("../shaders/score.wgsl"), "shaders/score.wgsl");
+        if let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>()
+            && let Err(error) = shaders.insert(&SHADER, shader)
+        {
+            error!("score shader not registered: {error}");
+        }
+        app.add_plugins(MaterialPlugin::<ScoreMaterial>::default())
+            .init_resource::<ColourBy>()
+            .init_resource::<Palette>()
+            .add_systems(
+                Update,
+                (
+                    restore_paint.run_if(resource_changed::<ColourBy>),
+                    tint_assets,
+                )
+                    .chain()
+                    .in_set(ScoreColourSystems),
+            );
+    }
+}
+
+/// Recolours the scene; in [`AppSystems::Presentation`].
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ScoreColourSystems;
+
+/// The tint of one part of an asset under the current colouring, or None for paint.
+fn tint_for(
+    colour_by: &ColourBy,
+    prediction: &Prediction,
+    (spec, health, live, freshness): (&AssetSpec, &AssetHealth, &LiveSignals, &Freshness),
+    part: Option<Part>,
+    now_ms: i64,
+) -> Option<Tint> {
+    let body = part.is_none();
+    if freshness.stale {
+        return Some(Tint::of(0.0, Ramp::Anomaly, FLAG_STALE, body));
+    }
+    match colour_by {
+        ColourBy::Paint => None,
+        ColourBy::Anomaly => {
+            let model = &health.0;
+            // A component without signals of its own shows the asset's state.
+            let part = part.filter(|p| model.parts.contains(p));
+            let Some(score) = model.score_value(&prediction.config, part) else {
+                return Some(Tint::of(0.0, Ramp::Anomaly, FLAG_NO_VALUE, body));
+            };
+            let unacknowledged = model
+                .parts
+                .iter()
+                .zip(&model.alarms)
+                .filter(|(p, _)| part.is_none_or(|q| q == **p))
+                .any(|(_, a)| a.annunciation() == Annunciation::Unacknowledged);
+            let flags = if unacknowledged { FLAG_PULSE } else { 0 };
+            Some(Tint::of(score, Ramp::Anomaly, flags, body))
+        }
+        ColourBy::Signal(id) => {
+            let position = spec.0.signals.iter().position(|s| &s.id == id);
+            let value = position.and_then(|i| Some((&spec.0.signals[i], live.0.get(i)?.value?)));
+            match value {
+                Some((signal, value)) => {
+                    let (low, high) = signal_scale(signal);
+                    let x = (value - low) / (high - low).max(1e-12);
+                    Some(Tint::of(x, Ramp::Value, 0, false))
+                }
+                None => Some(Tint::of(0.0, Ramp::Value, FLAG_NO_VALUE, body)),
+            }
+        }
+        ColourBy::Freshness => {
+            let timeout_s = spec
+                .0
+                .telemetry
+                .as_ref()
+                .map_or(10.0, |t| t.stale_after_s as f64);
+            match freshness.age_s(now_ms) {
+                Some(age) => Some(Tint::of(age / timeout_s.max(1e-3), Ramp::Anomaly, 0, false)),
+                None => Some(Tint::of(0.0, Ramp::Anomaly, FLAG_NO_VALUE, body)),
+            }
+        }
+    }
+}
+
+/// The scale a signal is coloured on: the bottom of its normal range to its upper failure limit
+/// (or the top of its normal range without limits).
+pub fn signal_scale(signal: &plant_twin_core::layout::Signal) -> (f64, f64) {
+    let high = signal.limits.map_or(signal.normal.1, |l| l.1);
+    (signal.normal.0, high)
+}
+
+type AssetRow = (
+    Entity,
+    &'static AssetSpec,
+    &'static AssetHealth,
+    &'static LiveSignals,
+    &'static Freshness,
+    &'static Children,
+    Has<GreyedAsStale>,
+);
+
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+fn tint_assets(
+    mut commands: Commands,
+    colour_by: Res<ColourBy>,
+    prediction: Res<Prediction>,
+    assets: Query<
+        AssetRow,
+        Or<(
+            Changed<AssetHealth>,
+            Changed<Freshness>,
+            Changed<LiveSignals>,
+        )>,
+    >,
+    all_assets: Query<AssetRow>,
+    component_parts: Query<(&AssetComponentPart, &Children)>,
+    mut meshes: Query<(
+        Option<&MeshMaterial3d<StandardMaterial>>,
+        Option<&mut Tinted>,
+        Option<&PaintBeforeStale>,
+        Option<&mut MeshMaterial3d<ScoreMaterial>>,
+    )>,
+    mut palette: ResMut<Palette>,
+    mut materials: ResMut<Assets<ScoreMaterial>>,
+    time: Res<Time<Real>>,
+    mut last_refresh: Local<f64>,
+) {
+    if *colour_by == ColourBy::Paint {
+        return;
+    }
+    let now_ms = plant_twin_core::telemetry::now_ms();
+    // Ages grow without any change: recolour everything twice a second in that mode, as after
+    // a change of mode.
+    let now = time.elapsed_secs_f64();
+    let everything =
+        colour_by.is_changed() || (*colour_by == ColourBy::Freshness && now - *last_refresh > 0.5);
+    if everything {
+        *last_refresh = now;
+    }
+    let rows: Box<dyn Iterator<Item = _>> = if everything {
+        Box::new(all_assets.iter())
+    } else {
+        Box::new(assets.iter())
+    };
+    for (asset, spec, health, live, freshness, children, greyed) in rows {
+        let tint = |part: Option<Part>| {
+            tint_for(
+                &colour_by,
+                &prediction,
+                (spec, health, live, freshness),
+                part,
+                now_ms,
+            )
+        };
+        let body = tint(None);
+        let mut apply = |mesh: Entity, tint: Option<Tint>| {
+            let Some(tint) = tint else { return };
+            let Ok((paint, tinted, before_stale, score_material)) = meshes.get_mut(mesh) else {
+                return;
+            };
+            match (tinted, score_material) {
+                (Some(mut tinted), Some(mut material)) => {
+                    if tinted.tint != tint {
+                        tinted.tint = tint;
+                        material.0 = palette.get(tint, &mut materials);
+                    }
+                }
+                _ => {
+                    // First tint of a painted mesh: remember its paint (the real one, if the
+                    // stale greying swapped it) and switch material type.
+                    let Some(paint) = before_stale
+                        .map(|b| b.0.clone())
+                        .or(paint.map(|p| p.0.clone()))
+                    else {
+                        return;
+                    };
+                    commands
+                        .entity(mesh)
+                        .remove::<(MeshMaterial3d<StandardMaterial>, PaintBeforeStale)>()
+                        .insert((
+                            Tinted { tint, paint },
+                            MeshMaterial3d(palette.get(tint, &mut materials)),
+                        ));
+                }
+            }
+        };
+        for child in children.iter() {
+            if let Ok((part, grandchildren)) = component_parts.get(child) {
+                let index = spec
+                    .0
+                    .components
+                    .iter()
+                    .position(|c| c.id == part.component_id);
+                let tint = tint(index.map(|i| Part::Component(i as u16)));
+                for mesh in grandchildren.iter() {
+                    apply(mesh, tint);
+                }
+            } else {
+                apply(child, body);
+            }
+        }
+        if greyed {
+            // The tint shows staleness itself; the marker would stop the grey coming back.
+            commands.entity(asset).remove::<GreyedAsStale>();
+        }
+    }
+}
+
+/// Back to paint: every tinted mesh gets its paint back; stale assets are greyed again by the
+/// live plugin.
+fn restore_paint(
+    mut commands: Commands,
+    colour_by: Res<ColourBy>,
+    tinted: Query<(Entity, &Tinted)>,
+    mut freshness: Query<&mut Freshness>,
+) {
+    if *colour_by != ColourBy::Paint {
+        return;
+    }
+    for (mesh, tinted) in &tinted {
+        commands
+            .entity(mesh)
+            .remove::<(Tinted, MeshMaterial3d<ScoreMaterial>)>()
+            .insert(MeshMaterial3d(tinted.paint.clone()));
+    }
+    for mut freshness in &mut freshness {
+        freshness.set_changed();
+    }
+}

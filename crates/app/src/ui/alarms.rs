@@ -1,0 +1,613 @@
+//! Alarms and health in the UI: the alarm list (active, by severity and time) and history, the
+//! health section of the inspector (score, why, failure horizon, acknowledge and shelve), the
+//! hover card, the colour-by choice and its legend. Reads the world, writes `AlarmIntent`s.
+
+use bevy::prelude::{Entity, MessageWriter};
+use bevy_egui::egui;
+
+use super::PanelWorld;
+use super::status::{AMBER, GREEN, RED, clock};
+use crate::data::predict::{AlarmIntent, AssetHealth, part_name, reason};
+use crate::score_colour::{ColourBy, Ramp, ramp_colour, signal_scale};
+use crate::selection::{SelectAsset, SelectTarget};
+use plant_twin_core::predict::horizon::human_duration;
+use plant_twin_core::predict::{AlarmChange, Annunciation, Finding, Part, Severity};
+
+/// Shelving choices offered.
+const SHELVE_FOR: [(&str, f64); 3] = [("15 min", 900.0), ("1 h", 3600.0), ("8 h", 28_800.0)];
+
+pub fn severity_colour(severity: Severity) -> egui::Color32 {
+    match severity {
+        Severity::Alarm => RED,
+        Severity::Warning => AMBER,
+        Severity::Normal => GREEN,
+    }
+}
+
+/// One row of the active alarm list.
+struct ActiveAlarm {
+    entity: Entity,
+    part: Part,
+    asset: String,
+    name: String,
+    severity: Severity,
+    state: Annunciation,
+    raised_s: f64,
+    reason: String,
+}
+
+fn active_alarms(world: &PanelWorld) -> (Vec<ActiveAlarm>, usize) {
+    let config = &world.prediction.config;
+    let mut rows = vec![];
+    let mut shelved = 0;
+    for (entity, spec, health) in &world.health {
+        let model = &health.0;
+        for (part, alarm) in model.parts.iter().zip(&model.alarms) {
+            let state = alarm.annunciation();
+            match state {
+                Annunciation::Normal => continue,
+                Annunciation::Shelved => {
+                    shelved += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            rows.push(ActiveAlarm {
+                entity,
+                part: *part,
+                asset: spec.0.id.clone(),
+                name: part_name(&spec.0, *part),
+                severity: alarm.severity,
+                state,
+                raised_s: alarm.raised_at_s.unwrap_or(alarm.changed_at_s),
+                reason: reason(&spec.0, model, config, Some(*part)),
+            });
+        }
+    }
+    // Most severe first, newest first within a severity; cleared-but-unacknowledged last.
+    rows.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.raised_s.total_cmp(&a.raised_s))
+    });
+    (rows, shelved)
+}
+
+/// Counts for the status bar: (alarms, warnings, unacknowledged).
+pub fn alarm_counts(world: &PanelWorld) -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    for (_, _, health) in &world.health {
+        for alarm in &health.0.alarms {
+            if alarm.shelved_until_s.is_some() {
+                continue;
+            }
+            match alarm.severity {
+                Severity::Alarm => counts.0 += 1,
+                Severity::Warning => counts.1 += 1,
+                Severity::Normal => {}
+            }
+            if alarm.unacknowledged() {
+                counts.2 += 1;
+            }
+        }
+    }
+    counts
+}
+
+pub fn alarm_counts_ui(ui: &mut egui::Ui, world: &PanelWorld, show_alarms: &mut bool) {
+    let (alarms, warnings, unacknowledged) = alarm_counts(world);
+    let text = egui::RichText::new(format!(
+        "● {alarms} alarm{}  ● {warnings} warning{}{}",
+        if alarms == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" },
+        if unacknowledged > 0 {
+            format!("  ({unacknowledged} unacknowledged)")
+        } else {
+            String::new()
+        }
+    ))
+    .color(if alarms > 0 {
+        RED
+    } else if warnings > 0 {
+        AMBER
+    } else {
+        ui.visuals().weak_text_color()
+    });
+    if ui
+        .add(egui::Label::new(text).sense(egui::Sense::click()))
+        .on_hover_text("Show or hide the alarm list")
+        .clicked()
+    {
+        *show_alarms = !*show_alarms;
+    }
+}
+
+/// The alarm list panel: active alarms, or the history.
+pub fn alarm_panel_ui(
+    ui: &mut egui::Ui,
+    world: &PanelWorld,
+    alarms: &mut MessageWriter<AlarmIntent>,
+    select: &mut MessageWriter<SelectAsset>,
+    show_history: &mut bool,
+) {
+    let (rows, shelved) = active_alarms(world);
+    let time = ui.input(|i| i.time);
+    ui.horizontal(|ui| {
+        ui.selectable_value(
+            show_history,
+            false,
+            format!("Active alarms ({})", rows.len()),
+        );
+        ui.selectable_value(
+            show_history,
+            true,
+            format!("History ({})", world.alarm_log.records.len()),
+        );
+        if shelved > 0 {
+            ui.weak(format!("{shelved} shelved"));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let any = rows.iter().any(|r| r.state != Annunciation::Acknowledged);
+            if ui
+                .add_enabled(any, egui::Button::new("Acknowledge all"))
+                .clicked()
+            {
+                alarms.write(AlarmIntent::AcknowledgeAll);
+            }
+            ui.weak(&world.prediction.baseline_note);
+            if let Some(message) = &world.prediction.message {
+                ui.label(message);
+            }
+        });
+    });
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            if *show_history {
+                history_ui(ui, world, select);
+                return;
+            }
+            if rows.is_empty() {
+                ui.weak("No active alarms.");
+                return;
+            }
+            egui::Grid::new("active_alarms")
+                .num_columns(6)
+                .striped(true)
+                .spacing([14.0, 4.0])
+                .show(ui, |ui| {
+                    for row in &rows {
+                        let colour = severity_colour(row.severity);
+                        let unacknowledged = matches!(
+                            row.state,
+                            Annunciation::Unacknowledged | Annunciation::ReturnedUnacknowledged
+                        );
+                        // Unacknowledged alarms blink slowly, like an annunciator panel.
+                        let lit = !unacknowledged || (time * 1.5).fract() < 0.6;
+                        let badge = match (row.severity, row.state) {
+                            (_, Annunciation::ReturnedUnacknowledged) => "CLEARED",
+                            (Severity::Alarm, _) => "ALARM",
+                            (Severity::Warning, _) => "WARNING",
+                            (Severity::Normal, _) => "NORMAL",
+                        };
+                        let mut text = egui::RichText::new(badge).strong();
+                        text = if lit {
+                            text.color(egui::Color32::BLACK).background_color(colour)
+                        } else {
+                            text.color(colour)
+                        };
+                        ui.label(text);
+                        ui.monospace(clock((row.raised_s * 1000.0) as i64));
+                        let title = format!("{} / {}", row.asset, row.name);
+                        let title = if unacknowledged {
+                            egui::RichText::new(title).strong()
+                        } else {
+                            egui::RichText::new(title)
+                        };
+                        if ui
+                            .link(title)
+                            .on_hover_text("Select and frame this asset")
+                            .clicked()
+                        {
+                            select.write(SelectAsset {
+                                target: SelectTarget::Entity(row.entity),
+                                frame: true,
+                                additive: false,
+                            });
+                        }
+                        ui.label(&row.reason);
+                        if unacknowledged {
+                            if ui.button("Acknowledge").clicked() {
+                                alarms.write(AlarmIntent::Acknowledge {
+                                    asset: row.entity,
+                                    part: row.part,
+                                });
+                            }
+                        } else {
+                            ui.weak("acknowledged");
+                        }
+                        ui.menu_button("Shelve", |ui| {
+                            for (label, seconds) in SHELVE_FOR {
+                                if ui.button(format!("for {label}")).clicked() {
+                                    alarms.write(AlarmIntent::Shelve {
+                                        asset: row.entity,
+                                        part: row.part,
+                                        duration_s: seconds,
+                                    });
+                                    ui.close();
+                                }
+                            }
+                        });
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+fn history_ui(ui: &mut egui::Ui, world: &PanelWorld, select: &mut MessageWriter<SelectAsset>) {
+    egui::Grid::new("alarm_history")
+        .num_columns(4)
+        .striped(true)
+        .spacing([14.0, 3.0])
+        .show(ui, |ui| {
+            for record in world.alarm_log.records.iter().rev().take(500) {
+                ui.monospace(clock(record.time_ms));
+                let what = match &record.change {
+                    AlarmChange::Raised { severity } => format!("raised {}", severity.label()),
+                    AlarmChange::Eased { severity } => format!("eased to {}", severity.label()),
+                    AlarmChange::Cleared => "cleared".into(),
+                    AlarmChange::Acknowledged { by } => format!("acknowledged by {by}"),
+                    AlarmChange::Shelved { until_s, by } => {
+                        format!("shelved by {by} until {}", clock((until_s * 1000.0) as i64))
+                    }
+                    AlarmChange::Unshelved => "unshelved".into(),
+                };
+                ui.label(egui::RichText::new(what).color(severity_colour(record.severity)));
+                let part = record.component.as_deref().unwrap_or("(asset)");
+                if ui.link(format!("{} / {part}", record.asset)).clicked() {
+                    select.write(SelectAsset {
+                        target: SelectTarget::Entity(record.entity),
+                        frame: true,
+                        additive: false,
+                    });
+                }
+                ui.weak(&record.reason);
+                ui.end_row();
+            }
+        });
+}
+
+/// "P(failure within 24 h) = 0.87, expected in 9 min (6-14 min)" for the asset's most likely
+/// failure, or None without a degradation trend.
+pub fn horizon_text(
+    world: &PanelWorld,
+    spec: &plant_twin_core::layout::Asset,
+    health: &AssetHealth,
+) -> Option<String> {
+    let config = &world.prediction.config;
+    let (signal, h) = health.0.horizons(config).into_iter().next()?;
+    let id = &spec.signals.get(signal as usize)?.id;
+    let when = if h.expected_s <= 0.0 {
+        "past its limit now".to_string()
+    } else {
+        format!(
+            "expected in {} ({}-{})",
+            human_duration(h.expected_s),
+            human_duration(h.early_s),
+            human_duration(h.late_s)
+        )
+    };
+    Some(format!(
+        "P(failure within {}) = {:.2}, {when}: {id} toward {}",
+        human_duration(h.within_s),
+        h.probability,
+        h.limit
+    ))
+}
+
+/// The inspector's health section for one asset.
+pub fn health_ui(
+    ui: &mut egui::Ui,
+    world: &PanelWorld,
+    entity: Entity,
+    alarms: &mut MessageWriter<AlarmIntent>,
+) {
+    let Ok((_, spec, health)) = world.health.get(entity) else {
+        return;
+    };
+    let asset = &spec.0;
+    let model = &health.0;
+    let config = &world.prediction.config;
+    let score = model.score(config, None);
+    ui.add_space(8.0);
+    ui.strong("Health");
+    if let Some(left) = model.learning_left_s(config) {
+        ui.label(format!(
+            "Learning normal behaviour: {} left",
+            human_duration(left)
+        ));
+    }
+    let severity = model.severity();
+    ui.horizontal(|ui| {
+        ui.label(
+            egui::RichText::new(severity.label().to_uppercase())
+                .strong()
+                .color(egui::Color32::BLACK)
+                .background_color(severity_colour(severity)),
+        );
+        let colour = ramp_colour(Ramp::Anomaly, score.value as f32);
+        ui.add(
+            egui::ProgressBar::new(score.value as f32)
+                .desired_width(150.0)
+                .fill(egui_colour(colour))
+                .text(format!("anomaly score {:.2}", score.value)),
+        );
+    });
+    if let Some(text) = horizon_text(world, asset, health) {
+        ui.label(egui::RichText::new(text).color(AMBER));
+    } else {
+        ui.weak("No degradation trend toward a failure limit.");
+    }
+    egui::Grid::new("contributions")
+        .num_columns(2)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            for c in score.contributions.iter().take(6) {
+                let Some(signal) = asset.signals.get(c.signal as usize) else {
+                    continue;
+                };
+                ui.monospace(&signal.id);
+                let text = match c.finding {
+                    Finding::Frozen => "frozen".to_string(),
+                    Finding::Settling => "settling".to_string(),
+                    _ => format!("{:+.1} σ", c.sigma),
+                };
+                let colour = if c.sigma.abs() >= 6.0 {
+                    RED
+                } else if c.sigma.abs() >= 4.0 {
+                    AMBER
+                } else {
+                    ui.visuals().text_color()
+                };
+                ui.label(egui::RichText::new(text).color(colour));
+                ui.end_row();
+            }
+        });
+    for (part, alarm) in model.parts.iter().zip(&model.alarms) {
+        let state = alarm.annunciation();
+        if state == Annunciation::Normal {
+            continue;
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                egui::RichText::new(format!(
+                    "{}: {}",
+                    part_name(asset, *part),
+                    alarm.severity.label()
+                ))
+                .color(severity_colour(alarm.severity)),
+            );
+            match state {
+                Annunciation::Unacknowledged | Annunciation::ReturnedUnacknowledged => {
+                    if ui.button("Acknowledge").clicked() {
+                        alarms.write(AlarmIntent::Acknowledge {
+                            asset: entity,
+                            part: *part,
+                        });
+                    }
+                }
+                Annunciation::Acknowledged => {
+                    if let Some((who, when)) = &alarm.acknowledged_by {
+                        ui.weak(format!(
+                            "acknowledged by {who} at {}",
+                            clock((when * 1000.0) as i64)
+                        ));
+                    }
+                }
+                Annunciation::Shelved => {
+                    if let Some(until) = alarm.shelved_until_s {
+                        ui.weak(format!("shelved until {}", clock((until * 1000.0) as i64)));
+                    }
+                    if ui.button("Unshelve").clicked() {
+                        alarms.write(AlarmIntent::Unshelve {
+                            asset: entity,
+                            part: *part,
+                        });
+                    }
+                }
+                Annunciation::Normal => {}
+            }
+            if state != Annunciation::Shelved {
+                ui.menu_button("Shelve", |ui| {
+                    for (label, seconds) in SHELVE_FOR {
+                        if ui.button(format!("for {label}")).clicked() {
+                            alarms.write(AlarmIntent::Shelve {
+                                asset: entity,
+                                part: *part,
+                                duration_s: seconds,
+                            });
+                            ui.close();
+                        }
+                    }
+                });
+            }
+        });
+    }
+    if ui
+        .small_button("Learn normal again")
+        .on_hover_text("Forget this asset's baseline and learn from the data that follows")
+        .clicked()
+    {
+        alarms.write(AlarmIntent::Relearn {
+            asset: Some(entity),
+        });
+    }
+}
+
+/// A card next to the pointer for the hovered asset: state, score, why, horizon.
+pub fn hover_card_ui(ctx: &egui::Context, world: &PanelWorld, scene_rect: egui::Rect) {
+    let Some(entity) = world.selection.hovered else {
+        return;
+    };
+    let Some(pointer) = ctx.pointer_hover_pos().filter(|p| scene_rect.contains(*p)) else {
+        return;
+    };
+    let Ok((_, spec, health)) = world.health.get(entity) else {
+        return;
+    };
+    let config = &world.prediction.config;
+    let score = health.0.score(config, None);
+    egui::Area::new(egui::Id::new("hover_card"))
+        .fixed_pos(pointer + egui::vec2(18.0, 18.0))
+        .order(egui::Order::Tooltip)
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.strong(format!("{} ({})", spec.0.name, spec.0.id));
+                let severity = health.0.severity();
+                ui.label(
+                    egui::RichText::new(format!("{} · score {:.2}", severity.label(), score.value))
+                        .color(severity_colour(severity)),
+                );
+                if score.value >= 0.25 {
+                    ui.label(reason(&spec.0, &health.0, config, None));
+                }
+                if let Some(text) = horizon_text(world, &spec.0, health) {
+                    ui.label(text);
+                }
+            });
+        });
+}
+
+/// The colour-by choices (View menu).
+pub fn colour_by_ui(ui: &mut egui::Ui, world: &PanelWorld, colour_by: &mut ColourBy) {
+    ui.label("Colour the scene by");
+    let mut choice = colour_by.clone();
+    ui.radio_value(&mut choice, ColourBy::Anomaly, "Anomaly score");
+    ui.radio_value(&mut choice, ColourBy::Freshness, "Data freshness");
+    ui.radio_value(&mut choice, ColourBy::Paint, "Kind colours");
+    ui.menu_button("Signal", |ui| {
+        let mut ids: Vec<&str> = world
+            .document
+            .layout
+            .assets
+            .iter()
+            .flat_map(|a| a.signals.iter().map(|s| s.id.as_str()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        egui::ScrollArea::vertical()
+            .max_height(360.0)
+            .show(ui, |ui| {
+                for id in ids {
+                    ui.radio_value(&mut choice, ColourBy::Signal(id.to_string()), id);
+                }
+            });
+    });
+    if choice != *colour_by {
+        *colour_by = choice;
+    }
+}
+
+fn egui_colour(colour: bevy::color::LinearRgba) -> egui::Color32 {
+    use bevy::color::ColorToPacked;
+    let [r, g, b, _] = bevy::color::Srgba::from(colour).to_u8_array();
+    egui::Color32::from_rgb(r, g, b)
+}
+
+/// The legend of the current colouring, bottom left of the scene.
+pub fn legend_ui(
+    painter: &egui::Painter,
+    scene_rect: egui::Rect,
+    world: &PanelWorld,
+    colour_by: &ColourBy,
+) {
+    let (ramp, title, marks): (Ramp, String, Vec<(f32, String)>) = match colour_by {
+        ColourBy::Paint => return,
+        ColourBy::Anomaly => (
+            Ramp::Anomaly,
+            "Anomaly score (pulsing: unacknowledged alarm)".into(),
+            vec![
+                (0.0, "normal".into()),
+                (
+                    world.prediction.config.alarm.warning as f32,
+                    "warning".into(),
+                ),
+                (world.prediction.config.alarm.alarm as f32, "alarm".into()),
+            ],
+        ),
+        ColourBy::Freshness => (
+            Ramp::Anomaly,
+            "Data age (grey: stale)".into(),
+            vec![(0.0, "just now".into()), (1.0, "stale timeout".into())],
+        ),
+        ColourBy::Signal(id) => {
+            let Some(signal) = world
+                .document
+                .layout
+                .assets
+                .iter()
+                .find_map(|a| a.signals.iter().find(|s| &s.id == id))
+            else {
+                return;
+            };
+            let (low, high) = signal_scale(signal);
+            let at = |v: f64| ((v - low) / (high - low).max(1e-12)) as f32;
+            let mut marks = vec![(0.0, format!("{low} {}", signal.unit))];
+            marks.push((
+                at(signal.normal.1),
+                format!("{} (normal max)", signal.normal.1),
+            ));
+            if signal.limits.is_some() {
+                marks.push((1.0, format!("{high} (limit)")));
+            }
+            (Ramp::Value, format!("{id} ({})", signal.unit), marks)
+        }
+    };
+    let width = 260.0;
+    let origin = egui::pos2(scene_rect.min.x + 16.0, scene_rect.max.y - 70.0);
+    let background = egui::Rect::from_min_size(
+        origin - egui::vec2(8.0, 22.0),
+        egui::vec2(width + 16.0, 78.0),
+    );
+    painter.rect_filled(background, 4.0, egui::Color32::from_black_alpha(170));
+    painter.text(
+        origin - egui::vec2(0.0, 18.0),
+        egui::Align2::LEFT_TOP,
+        title,
+        egui::FontId::proportional(13.0),
+        egui::Color32::WHITE,
+    );
+    let steps = 64;
+    for i in 0..steps {
+        let x0 = origin.x + width * i as f32 / steps as f32;
+        let rect = egui::Rect::from_min_max(
+            egui::pos2(x0, origin.y),
+            egui::pos2(x0 + width / steps as f32 + 0.5, origin.y + 14.0),
+        );
+        painter.rect_filled(
+            rect,
+            0.0,
+            egui_colour(ramp_colour(ramp, i as f32 / (steps - 1) as f32)),
+        );
+    }
+    for (at, label) in marks {
+        let x = origin.x + width * at.clamp(0.0, 1.0);
+        painter.line_segment(
+            [egui::pos2(x, origin.y), egui::pos2(x, origin.y + 20.0)],
+            egui::Stroke::new(1.0, egui::Color32::WHITE),
+        );
+        painter.text(
+            egui::pos2(x, origin.y + 22.0),
+            if at >= 0.99 {
+                egui::Align2::RIGHT_TOP
+            } else {
+                egui::Align2::LEFT_TOP
+            },
+            label,
+            egui::FontId::proportional(12.0),
+            egui::Color32::WHITE,
+        );
+    }
+}

@@ -1,0 +1,578 @@
+//! The egui panels around the 3D view: menu, asset list, inspector, status bar, help, labels.
+//! The UI reads the world and writes intents (messages); it owns only presentation state.
+
+mod alarms;
+mod asset_list;
+mod inspector;
+mod labels;
+mod sandbox;
+mod shortcuts;
+mod status;
+mod timeline;
+mod wall;
+
+use std::path::PathBuf;
+
+use bevy::camera::CameraOutputMode;
+use bevy::camera::visibility::RenderLayers;
+use bevy::ecs::system::SystemParam;
+use bevy::prelude::*;
+use bevy::render::render_resource::BlendState;
+use bevy_egui::{
+    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui,
+};
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::camera::{CameraCommand, OrbitCamera, SceneViewport};
+use crate::frame::AppSystems;
+use crate::plant::{AssetIndex, AssetSpec, LayoutLoadStatus, LoadLayoutRequest, PlantDocument};
+use crate::selection::{SelectAsset, SelectTarget, Selection};
+
+pub use shortcuts::SHORTCUTS;
+
+pub struct UiPlugin;
+
+impl Plugin for UiPlugin {
+    fn build(&self, app: &mut App) {
+        let (dialog_sender, dialog_receiver) = crossbeam_channel::bounded(4);
+        app.add_plugins(EguiPlugin::default())
+            .insert_resource(UiState {
+                show_labels: true,
+                ..default()
+            })
+            .insert_resource(FileDialogChannel {
+                sender: dialog_sender,
+                receiver: dialog_receiver,
+            })
+            .init_resource::<FrameStats>()
+            .add_systems(Startup, spawn_ui_camera)
+            .add_systems(
+                Update,
+                (
+                    shortcuts::keyboard_shortcuts,
+                    forward_dialog_results,
+                    measure_frame_time,
+                    sandbox::ask_before_closing,
+                )
+                    .in_set(AppSystems::Input),
+            )
+            .add_systems(EguiPrimaryContextPass, panels_ui.in_set(UiSystems));
+    }
+}
+
+/// Draws the panels; runs in bevy_egui's [`EguiPrimaryContextPass`].
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UiSystems;
+
+/// Presentation state only: what is open, what is typed in the search box.
+#[derive(Resource, Debug, Default)]
+pub struct UiState {
+    pub search: String,
+    pub show_help: bool,
+    pub show_labels: bool,
+    pub show_diagnostics: bool,
+    /// The load error the user closed, so the same one does not pop up again.
+    dismissed_error: Option<String>,
+    dialog_open: bool,
+    pub show_clearance: bool,
+    /// Ask before quitting with unsaved edits.
+    confirm_quit: bool,
+    /// Ask before overwriting the loaded baseline file.
+    confirm_overwrite: Option<PathBuf>,
+    /// A path typed for Save As, for machines without a file-dialog portal.
+    typed_save_path: String,
+    show_save_as: bool,
+    export_diff_to: Option<PathBuf>,
+    save_requested: bool,
+    /// The alarm list is closed (it is open by default).
+    pub hide_alarms: bool,
+    /// The alarm list shows the history instead of the active alarms.
+    pub alarm_history: bool,
+    /// Typed placement in the inspector: (asset entity, x, y, rotation).
+    typed_placement: Option<(Entity, f32, f32, f32)>,
+}
+
+/// Results of native file dialogs, which run on their own thread so the frame loop never waits.
+#[derive(Resource)]
+struct FileDialogChannel {
+    sender: Sender<(DialogPurpose, Option<PathBuf>)>,
+    receiver: Receiver<(DialogPurpose, Option<PathBuf>)>,
+}
+
+/// Smoothed frame time for the status bar.
+#[derive(Resource, Debug, Default)]
+pub struct FrameStats {
+    pub frame_ms: f32,
+}
+
+fn measure_frame_time(time: Res<Time<Real>>, mut stats: ResMut<FrameStats>) {
+    let ms = time.delta_secs() * 1000.0;
+    stats.frame_ms = if stats.frame_ms == 0.0 {
+        ms
+    } else {
+        stats.frame_ms * 0.95 + ms * 0.05
+    };
+}
+
+/// egui gets its own camera drawing over the whole window, so the 3D camera's viewport can
+/// shrink to the space the panels leave.
+fn spawn_ui_camera(mut commands: Commands, mut settings: ResMut<EguiGlobalSettings>) {
+    settings.auto_create_primary_context = false;
+    commands.spawn((
+        Name::new("UI camera"),
+        PrimaryEguiContext,
+        Camera2d,
+        RenderLayers::none(),
+        Camera {
+            order: 1,
+            output_mode: CameraOutputMode::Write {
+                blend_state: Some(BlendState::ALPHA_BLENDING),
+                clear_color: ClearColorConfig::None,
+            },
+            clear_color: ClearColorConfig::Custom(Color::NONE),
+            ..default()
+        },
+    ));
+}
+
+/// What a native file dialog was opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogPurpose {
+    OpenLayout,
+    SaveLayout,
+    ExportDiff,
+    OpenRecording,
+    RecordTo,
+}
+
+fn open_file_dialog(ui_state: &mut UiState, channel: &FileDialogChannel, purpose: DialogPurpose) {
+    if ui_state.dialog_open {
+        return;
+    }
+    let sender = channel.sender.clone();
+    let spawned = std::thread::Builder::new()
+        .name("file-dialog".into())
+        .spawn(move || {
+            let dialog = rfd::FileDialog::new();
+            let picked = match purpose {
+                DialogPurpose::OpenLayout => dialog
+                    .set_title("Open plant layout")
+                    .add_filter("Plant layout (RON)", &["ron"])
+                    .pick_file(),
+                DialogPurpose::SaveLayout => dialog
+                    .set_title("Save plant layout as")
+                    .add_filter("Plant layout (RON)", &["ron"])
+                    .set_file_name("layout.ron")
+                    .save_file(),
+                DialogPurpose::ExportDiff => dialog
+                    .set_title("Export layout changes")
+                    .add_filter("Markdown", &["md"])
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name("layout-changes.md")
+                    .save_file(),
+                DialogPurpose::OpenRecording => dialog
+                    .set_title("Open recording")
+                    .add_filter("Recording (MCAP)", &["mcap"])
+                    .pick_file(),
+                DialogPurpose::RecordTo => dialog
+                    .set_title("Record telemetry to")
+                    .add_filter("Recording (MCAP)", &["mcap"])
+                    .set_file_name("recording.mcap")
+                    .save_file(),
+            };
+            // The app may have quit while the dialog was open; nothing is lost then.
+            let _ = sender.send((purpose, picked));
+        });
+    match spawned {
+        Ok(_) => ui_state.dialog_open = true,
+        Err(error) => warn!("cannot open a file dialog: {error}"),
+    }
+}
+
+fn forward_dialog_results(
+    channel: Res<FileDialogChannel>,
+    mut ui_state: ResMut<UiState>,
+    mut load: MessageWriter<LoadLayoutRequest>,
+    mut edits: MessageWriter<crate::sandbox::EditIntent>,
+    mut replay: MessageWriter<crate::data::replay::ReplayIntent>,
+    mut record: MessageWriter<crate::data::record::RecordIntent>,
+) {
+    for (purpose, picked) in channel.receiver.try_iter() {
+        ui_state.dialog_open = false;
+        let Some(path) = picked else { continue };
+        match purpose {
+            DialogPurpose::OpenLayout => {
+                load.write(LoadLayoutRequest { path });
+            }
+            DialogPurpose::SaveLayout => {
+                edits.write(crate::sandbox::EditIntent::SaveAs { path });
+            }
+            DialogPurpose::ExportDiff => ui_state.export_diff_to = Some(path),
+            DialogPurpose::OpenRecording => {
+                replay.write(crate::data::replay::ReplayIntent::Open(path));
+            }
+            DialogPurpose::RecordTo => {
+                record.write(crate::data::record::RecordIntent::Start(path));
+            }
+        }
+    }
+}
+
+#[derive(SystemParam)]
+struct PanelWorld<'w, 's> {
+    document: Res<'w, PlantDocument>,
+    selection: Res<'w, Selection>,
+    index: Res<'w, AssetIndex>,
+    load_status: Res<'w, LayoutLoadStatus>,
+    stats: Res<'w, FrameStats>,
+    ingest: Res<'w, crate::data::telemetry::IngestStatus>,
+    history_epoch: Res<'w, crate::data::telemetry::HistoryEpoch>,
+    sandbox: Res<'w, crate::sandbox::Sandbox>,
+    edit_mode: Res<'w, State<crate::sandbox::EditMode>>,
+    specs: Query<'w, 's, &'static AssetSpec>,
+    health: Query<
+        'w,
+        's,
+        (
+            Entity,
+            &'static AssetSpec,
+            &'static crate::data::predict::AssetHealth,
+        ),
+    >,
+    prediction: Res<'w, crate::data::predict::Prediction>,
+    wall: Option<Res<'w, crate::wall::WallMode>>,
+    clock: Res<'w, crate::data::telemetry::DataClock>,
+    replay: Option<Res<'w, crate::data::replay::ReplayState>>,
+    recording: Option<Res<'w, crate::data::record::RecordingState>>,
+    alarm_log: Res<'w, crate::data::predict::AlarmLog>,
+    assets: Query<
+        'w,
+        's,
+        (
+            &'static AssetSpec,
+            &'static GlobalTransform,
+            Option<&'static crate::data::telemetry::LiveSignals>,
+            Option<&'static crate::data::telemetry::Freshness>,
+        ),
+    >,
+    cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
+}
+
+#[derive(SystemParam)]
+struct PanelIntents<'w> {
+    select: MessageWriter<'w, SelectAsset>,
+    camera: MessageWriter<'w, CameraCommand>,
+    load: MessageWriter<'w, LoadLayoutRequest>,
+    exit: MessageWriter<'w, AppExit>,
+    edit: MessageWriter<'w, crate::sandbox::EditIntent>,
+    alarms: MessageWriter<'w, crate::data::predict::AlarmIntent>,
+    colour_by: ResMut<'w, crate::score_colour::ColourBy>,
+    next_mode: ResMut<'w, NextState<crate::sandbox::EditMode>>,
+    replay: MessageWriter<'w, crate::data::replay::ReplayIntent>,
+    record: MessageWriter<'w, crate::data::record::RecordIntent>,
+}
+
+fn panels_ui(
+    mut contexts: EguiContexts,
+    world: PanelWorld,
+    mut intents: PanelIntents,
+    mut ui_state: ResMut<UiState>,
+    dialogs: Res<FileDialogChannel>,
+    mut viewport: ResMut<SceneViewport>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "plant-twin-root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+
+    if let Some(wall) = &world.wall {
+        // The wall display has its own screen: no menus, no editing, large type.
+        let scene_rect = wall::wall_ui(ctx, &mut root, &world, wall, &mut intents.alarms);
+        viewport.rect = Some(bevy::math::Rect::new(
+            scene_rect.min.x,
+            scene_rect.min.y,
+            scene_rect.max.x,
+            scene_rect.max.y,
+        ));
+        viewport.pointer_over_scene = false;
+        let scene_painter = root.painter_at(scene_rect);
+        alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
+        return Ok(());
+    }
+
+    let replaying = world.replay.as_ref().is_some_and(|r| r.active());
+    egui::Panel::top("menu_bar").show(&mut root, |ui| {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                file_menu_ui(ui, &world, &mut intents, &mut ui_state, &dialogs, replaying);
+            });
+            ui.menu_button("View", |ui| {
+                view_menu_ui(ui, &world, &mut intents, &mut ui_state)
+            });
+            ui.menu_button("Alarms", |ui| alarms_menu_ui(ui, &mut intents));
+            sandbox::edit_menu_ui(ui, &world, &mut intents, &mut ui_state);
+            ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard and mouse  (F1)").clicked() {
+                    ui_state.show_help = true;
+                }
+            });
+            ui.separator();
+            ui.strong(&world.document.layout.name);
+            ui.separator();
+            sandbox::toolbar_ui(ui, &world, &mut intents, &mut ui_state);
+            if let Some(recording) = &world.recording {
+                ui.separator();
+                timeline::record_ui(ui, recording, replaying, &mut intents.record);
+            }
+        });
+    });
+
+    egui::Panel::bottom("status_bar")
+        .show(&mut root, |ui| status_bar_ui(ui, &world, &mut ui_state));
+
+    if let Some(replay) = world
+        .replay
+        .as_ref()
+        .filter(|r| r.active() || r.error.is_some())
+    {
+        egui::Panel::bottom("timeline").show(&mut root, |ui| {
+            timeline::timeline_ui(ui, replay, &mut intents.replay);
+        });
+    }
+
+    if !ui_state.hide_alarms {
+        egui::Panel::bottom("alarm_list")
+            .resizable(true)
+            .default_size(150.0)
+            .show(&mut root, |ui| {
+                alarms::alarm_panel_ui(
+                    ui,
+                    &world,
+                    &mut intents.alarms,
+                    &mut intents.select,
+                    &mut ui_state.alarm_history,
+                );
+            });
+    }
+
+    egui::Panel::left("asset_list")
+        .resizable(true)
+        .default_size(260.0)
+        .show(&mut root, |ui| {
+            asset_list::asset_list_ui(ui, &world, &mut ui_state.search, &mut intents.select);
+        });
+
+    egui::Panel::right("inspector")
+        .resizable(true)
+        .default_size(330.0)
+        .show(&mut root, |ui| {
+            inspector::inspector_ui(
+                ui,
+                &world,
+                &mut ui_state,
+                &mut intents.edit,
+                &mut intents.alarms,
+            );
+        });
+
+    let scene_rect = root.available_rect_before_wrap();
+    let pointer = ctx.pointer_hover_pos();
+    viewport.rect = Some(bevy::math::Rect::new(
+        scene_rect.min.x,
+        scene_rect.min.y,
+        scene_rect.max.x,
+        scene_rect.max.y,
+    ));
+    viewport.pointer_over_scene =
+        pointer.is_some_and(|pos| scene_rect.contains(pos)) && !ctx.is_pointer_over_egui();
+
+    let scene_painter = root.painter_at(scene_rect);
+    if ui_state.show_labels {
+        labels::labels_ui(&scene_painter, &world);
+    }
+    if !replaying {
+        status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest);
+    }
+    alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
+    alarms::hover_card_ui(ctx, &world, scene_rect);
+    sandbox::violation_labels_ui(&scene_painter, &world);
+    sandbox::windows_ui(ctx, &world, &mut intents, &mut ui_state, &dialogs);
+
+    floating_windows_ui(ctx, &world, &mut ui_state);
+    Ok(())
+}
+
+/// File: layouts, recordings, saving, quitting.
+fn file_menu_ui(
+    ui: &mut egui::Ui,
+    world: &PanelWorld,
+    intents: &mut PanelIntents,
+    ui_state: &mut UiState,
+    dialogs: &FileDialogChannel,
+    replaying: bool,
+) {
+    if ui.button("Open layout…  (Ctrl+O)").clicked() {
+        open_file_dialog(ui_state, dialogs, DialogPurpose::OpenLayout);
+    }
+    // A replay replaces the plant with the recording's: unsaved edits would be lost.
+    let open_recording = ui
+        .add_enabled(!world.sandbox.dirty, egui::Button::new("Open recording…"))
+        .on_disabled_hover_text("Save or undo the layout changes first");
+    if open_recording.clicked() {
+        open_file_dialog(ui_state, dialogs, DialogPurpose::OpenRecording);
+    }
+    let recording = world
+        .recording
+        .as_ref()
+        .is_some_and(|r| r.recorder.is_some());
+    if ui
+        .add_enabled(!recording && !replaying, egui::Button::new("Record to…"))
+        .clicked()
+    {
+        open_file_dialog(ui_state, dialogs, DialogPurpose::RecordTo);
+    }
+    ui.separator();
+    sandbox::file_menu_ui(ui, world, intents, ui_state, dialogs);
+    if let crate::plant::LayoutSource::File(path) = world.document.source
+        && ui.button("Reload layout").clicked()
+    {
+        intents.load.write(LoadLayoutRequest { path: path.clone() });
+    }
+    ui.separator();
+    if ui.button("Quit").clicked() {
+        if world.sandbox.dirty {
+            ui_state.confirm_quit = true;
+        } else {
+            intents.exit.write(AppExit::Success);
+        }
+    }
+}
+
+/// View: framing, labels, panels, what the colours show.
+fn view_menu_ui(
+    ui: &mut egui::Ui,
+    world: &PanelWorld,
+    intents: &mut PanelIntents,
+    ui_state: &mut UiState,
+) {
+    if ui.button("Frame all  (Home)").clicked() {
+        intents.camera.write(CameraCommand::FrameAll);
+    }
+    let has_selection = world.selection.selected.is_some();
+    if ui
+        .add_enabled(has_selection, egui::Button::new("Frame selected  (F)"))
+        .clicked()
+        && let Some(entity) = world.selection.selected
+    {
+        intents.select.write(SelectAsset {
+            target: SelectTarget::Entity(entity),
+            frame: true,
+            additive: false,
+        });
+    }
+    ui.checkbox(&mut ui_state.show_labels, "Asset labels  (L)");
+    ui.checkbox(&mut ui_state.show_diagnostics, "Data diagnostics  (F2)");
+    let mut show_alarms = !ui_state.hide_alarms;
+    ui.checkbox(&mut show_alarms, "Alarm list  (F3)");
+    ui_state.hide_alarms = !show_alarms;
+    ui.separator();
+    alarms::colour_by_ui(ui, world, &mut intents.colour_by);
+}
+
+/// Alarms: acknowledge all, save the baseline, learn again.
+fn alarms_menu_ui(ui: &mut egui::Ui, intents: &mut PanelIntents) {
+    if ui.button("Acknowledge all").clicked() {
+        intents
+            .alarms
+            .write(crate::data::predict::AlarmIntent::AcknowledgeAll);
+    }
+    ui.separator();
+    if ui
+        .button("Save baseline")
+        .on_hover_text("Save what every asset learned as normal, next to the layout")
+        .clicked()
+    {
+        intents
+            .alarms
+            .write(crate::data::predict::AlarmIntent::SaveBaseline);
+    }
+    if ui
+        .button("Learn normal again (all assets)")
+        .on_hover_text("Forget every baseline and learn from the data that follows")
+        .clicked()
+    {
+        intents
+            .alarms
+            .write(crate::data::predict::AlarmIntent::Relearn { asset: None });
+    }
+}
+
+/// The status bar: layout, counts, the data link, alarm counts, frame time.
+fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) {
+    ui.horizontal(|ui| {
+        ui.label(format!("Layout: {}", world.document.source));
+        ui.separator();
+        ui.label(format!("{} assets", world.document.layout.assets.len()));
+        ui.separator();
+        ui.label(format!("{} zones", world.document.layout.zones.len()));
+        ui.separator();
+        status::status_indicator_ui(ui, world.ingest, &mut ui_state.show_diagnostics);
+        ui.separator();
+        let mut show_alarms = !ui_state.hide_alarms;
+        alarms::alarm_counts_ui(ui, world, &mut show_alarms);
+        ui_state.hide_alarms = !show_alarms;
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let ms = world.stats.frame_ms;
+            let fps = if ms > 0.0 { 1000.0 / ms } else { 0.0 };
+            ui.monospace(format!("{ms:5.1} ms  {fps:4.0} fps"));
+            ui.separator();
+            ui.label("F1: help");
+        });
+    });
+}
+
+/// Windows over the scene: data diagnostics, help, a layout that was not loaded.
+fn floating_windows_ui(ctx: &egui::Context, world: &PanelWorld, ui_state: &mut UiState) {
+    if ui_state.show_diagnostics {
+        let mut open = true;
+        egui::Window::new("Data diagnostics")
+            .open(&mut open)
+            .default_width(520.0)
+            .show(ctx, |ui| status::diagnostics_ui(ui, &world.ingest));
+        ui_state.show_diagnostics = open;
+    }
+
+    if ui_state.show_help {
+        let mut open = true;
+        egui::Window::new("Keyboard and mouse")
+            .open(&mut open)
+            .resizable(false)
+            .collapsible(false)
+            .show(ctx, shortcuts::help_ui);
+        ui_state.show_help = open;
+    }
+
+    if let Some(error) = &world.load_status.last_error
+        && ui_state.dismissed_error.as_ref() != Some(error)
+    {
+        let mut dismissed = false;
+        egui::Window::new("Layout not loaded")
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.label("The file has problems; the current plant stays as it was.");
+                egui::ScrollArea::vertical()
+                    .max_height(240.0)
+                    .show(ui, |ui| {
+                        ui.monospace(error);
+                    });
+                dismissed = ui.button("Close").clicked();
+            });
+        if dismissed {
+            ui_state.dismissed_error = Some(error.clone());
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The `plant-twin` binary's command line, run as a user would.
+
+use std::process::Command;
+
+use crate::{fixture, repo_file};
+
+fn plant_twin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_plant-twin"))
+}
+
+#[test]
+fn validate_prints_a_summary_and_exits_0() {
+    let output = plant_twin()
+        .arg("validate")
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("valid"), "{stdout}");
+    assert!(stdout.contains("assets:     45"), "{stdout}");
+    assert!(stdout.contains("CNC machine"), "{stdout}");
+    assert!(stdout.contains("signals:"), "{stdout}");
+}
+
+#[test]
+fn validate_lists_every_problem_and_exits_1() {
+    let bad = fixture("invalid/bad-references.ron");
+    let output = plant_twin()
+        .arg("validate")
+        .arg(fixture("small-plant.ron"))
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let located: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.starts_with(&format!("{}:", bad.display())))
+        .collect();
+    assert!(located.iter().any(|l| l.contains(":25:44: ")), "{stderr}");
+    assert!(located.iter().any(|l| l.contains(":33:13: ")), "{stderr}");
+    assert!(stderr.contains("2 problem(s) found"), "{stderr}");
+    // The valid file in the same run is still reported as valid.
+    assert!(String::from_utf8_lossy(&output.stdout).contains("small-plant.ron: valid"));
+}
+
+#[test]
+fn help_explains_the_options() {
+    let output = plant_twin().arg("--help").output().expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for option in ["--layout", "validate", "--select", "--screenshot"] {
+        assert!(
+            help.contains(option),
+            "--help does not mention {option}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_layout_stops_before_any_window_opens() {
+    let output = plant_twin()
+        .arg("--layout")
+        .arg(fixture("invalid/unknown-kind.ron"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown-kind.ron:32:19: "), "{stderr}");
+}
+
+#[test]
+fn clearance_reports_each_violation_to_the_millimetre() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let layout = dir.path().join("moved.ron");
+    // Move robot-201 to 0.42 m beside press-201 (press spans x 20.5..23.5, robot is 1.2 m wide).
+    let text = std::fs::read_to_string(repo_file("plant-layouts/demo-plant.ron"))
+        .expect("demo")
+        .replace("position: (28.0, 31.0)", "position: (24.52, 31.0)");
+    std::fs::write(&layout, text).expect("written");
+
+    let clean = plant_twin()
+        .arg("clearance")
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .output()
+        .expect("runs");
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+
+    let output = plant_twin()
+        .arg("clearance")
+        .arg(&layout)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("press-201 <-> robot-201: 0.420 m < 1.200 m required clearance"),
+        "{stdout}"
+    );
+
+    let output = plant_twin()
+        .args(["clearance", "--json"])
+        .arg(&layout)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        rows[0],
+        serde_json::json!({"asset": "press-201", "other": "robot-201", "distance_m": 0.42, "required_m": 1.2})
+    );
+}
+
+#[test]
+fn diff_lists_moves_and_clearance_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let edited = dir.path().join("edited.ron");
+    let text = std::fs::read_to_string(repo_file("plant-layouts/demo-plant.ron"))
+        .expect("demo")
+        .replace(
+            "position: (28.0, 31.0)",
+            "position: (24.52, 31.0),\n            rotation_deg: 30.0",
+        );
+    std::fs::write(&edited, text).expect("written");
+    let output = plant_twin()
+        .arg("diff")
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .arg(&edited)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        markdown.contains("| robot-201 | 28.000, 31.000 | 24.520, 31.000 | 3.480 | 30.0 |"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("## Clearance violations added (1)"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- press-201 <-> robot-201:"),
+        "{markdown}"
+    );
+
+    let output = plant_twin()
+        .args(["diff", "--csv"])
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .arg(&edited)
+        .output()
+        .expect("runs");
+    let csv = String::from_utf8_lossy(&output.stdout);
+    assert!(csv.starts_with("kind,asset,from_x_m"), "{csv}");
+    assert!(
+        csv.contains("moved,robot-201,28.000,31.000,24.520,31.000,3.480,30.0,"),
+        "{csv}"
+    );
+    assert!(csv.contains("violation_added,press-201,"), "{csv}");
+}
+
+#[test]
+fn a_lost_snapshot_fails_the_headless_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "0.5", "--snapshot"])
+        .arg(dir.path().join("missing-dir/snapshot.json"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot write the snapshot"), "{stderr}");
+
+    let snapshot = dir.path().join("snapshot.json");
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "1.5", "--snapshot"])
+        .arg(&snapshot)
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).expect("written")).expect("JSON");
+    assert_eq!(written["connection"]["source"], "built-in simulator");
+}
+
+/// Tiny benchmark directories laid out like the public ones, written by hand.
+mod eval {
+    use super::plant_twin;
+
+    fn run(args: &[&str]) -> (Option<i32>, String, String) {
+        let output = plant_twin().args(args).output().expect("runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn skab_on_a_tiny_directory_prints_the_table() {
+        let dir = tempfile::tempdir().expect("dir");
+        let sub = dir.path().join("some-set");
+        std::fs::create_dir(&sub).expect("dir");
+        let mut text = String::from("datetime;a;b;anomaly;changepoint\n");
+        for row in 0..600 {
+            let wiggle = ((row * 7919) % 100) as f64 / 100.0;
+            let label = u8::from(row >= 500);
+            let step = if row >= 500 { 10.0 } else { 0.0 };
+            text.push_str(&format!(
+                "2020-03-09 10:{:02}:{:02};{};{};{label};0\n",
+                row / 60,
+                row % 60,
+                1.0 + wiggle,
+                5.0 + wiggle + step
+            ));
+        }
+        std::fs::write(sub.join("run-a.csv"), text).expect("written");
+        std::fs::write(
+            dir.path().join("anomaly-free.csv"),
+            "datetime;a\n2020-01-01 00:00:00;1\n",
+        )
+        .expect("written");
+        let (code, stdout, stderr) = run(&["eval", "skab", &dir.path().to_string_lossy()]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stdout.contains("some-set/run-a.csv"), "{stdout}");
+        assert!(stdout.contains("all 1 files"), "{stdout}");
+    }
+
+    #[test]
+    fn nab_and_cmapss_on_tiny_directories() {
+        let dir = tempfile::tempdir().expect("dir");
+        let data = dir.path().join("data/folder");
+        std::fs::create_dir_all(&data).expect("dir");
+        std::fs::create_dir_all(dir.path().join("labels")).expect("dir");
+        let mut text = String::from("timestamp,value\n");
+        for row in 0..400 {
+            let value = if (300..310).contains(&row) {
+                50.0
+            } else {
+                ((row * 37) % 10) as f64
+            };
+            text.push_str(&format!(
+                "2014-01-{:02} {:02}:{:02}:00,{value}\n",
+                1 + row / 288,
+                row % 288 / 12,
+                row % 12 * 5
+            ));
+        }
+        std::fs::write(data.join("s.csv"), text).expect("written");
+        std::fs::write(
+            dir.path().join("labels/combined_windows.json"),
+            r#"{"folder/s.csv": [["2014-01-02 00:50:00.000000", "2014-01-02 02:00:00.000000"]]}"#,
+        )
+        .expect("written");
+        let (code, stdout, stderr) = run(&["eval", "nab", &dir.path().to_string_lossy()]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(
+            stdout.contains("standard") && stdout.contains("folder"),
+            "{stdout}"
+        );
+
+        let cm = tempfile::tempdir().expect("dir");
+        let engine = |unit: usize, cycles: usize| -> String {
+            (1..=cycles)
+                .map(|c| {
+                    let wear = c as f64 / cycles as f64;
+                    format!("{unit} {c} 0 0 100 1 {} 7\n", 100.0 - 20.0 * wear * wear)
+                })
+                .collect()
+        };
+        let train: String = (1..=5).map(|u| engine(u, 150 + u * 10)).collect();
+        std::fs::write(cm.path().join("train_X1.txt"), train).expect("written");
+        std::fs::write(cm.path().join("test_X1.txt"), engine(1, 100)).expect("written");
+        std::fs::write(cm.path().join("RUL_X1.txt"), "60\n").expect("written");
+        let (code, stdout, stderr) = run(&["eval", "cmapss", &cm.path().to_string_lossy()]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stdout.contains("X1"), "{stdout}");
+    }
+
+    #[test]
+    fn an_empty_directory_is_a_clear_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        for benchmark in ["skab", "nab", "cmapss"] {
+            let (code, _, stderr) = run(&["eval", benchmark, &dir.path().to_string_lossy()]);
+            assert_eq!(code, Some(1), "{benchmark}");
+            assert!(!stderr.is_empty(), "{benchmark}");
+        }
+    }
+}
+
+#[test]
+fn recording_simulate_info_recover_and_headless_replay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shift.mcap");
+    let output = plant_twin()
+        .args(["recording", "simulate"])
+        .arg(&file)
+        .args(["--seconds", "120", "--start-ms", "1790000000000"])
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let output = plant_twin()
+        .args(["recording", "info"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("duration:   119.0 s"), "{stdout}");
+    assert!(stdout.contains("messages:   21000"), "{stdout}");
+    assert!(stdout.contains("topics:     175"), "{stdout}");
+    assert!(stdout.contains("2026-09-21 14:13:20.000"), "{stdout}");
+
+    // Cut like a killed recorder: info says so, recover rewrites what is left.
+    let bytes = std::fs::read(&file).expect("read");
+    let cut = dir.path().join("cut.mcap");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).expect("write");
+    let output = plant_twin()
+        .args(["recording", "info"])
+        .arg(&cut)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("damage:") && stdout.contains("index:      missing"),
+        "{stdout}"
+    );
+    let fixed = dir.path().join("fixed.mcap");
+    let output = plant_twin()
+        .args(["recording", "recover"])
+        .arg(&cut)
+        .arg(&fixed)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("messages written to"), "{stdout}");
+
+    // Headless replay as fast as possible: exits by itself at the end with a snapshot.
+    let snapshot = dir.path().join("snapshot.json");
+    let events = dir.path().join("events.jsonl");
+    let output = plant_twin()
+        .arg("--headless")
+        .arg("--replay")
+        .arg(&file)
+        .arg("--snapshot")
+        .arg(&snapshot)
+        .arg("--events")
+        .arg(&events)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).expect("snapshot")).expect("json");
+    assert_eq!(snapshot["written_ms"], 1_790_000_119_000i64);
+    assert_eq!(snapshot["connection"]["messages"], 21000);
+    let pump = &snapshot["assets"]["pump-02"];
+    assert_eq!(pump["stale"], false);
+    assert!(
+        pump["signals"]["bearing_temp"]["value"].is_number(),
+        "{pump}"
+    );
+    let events = std::fs::read_to_string(&events).expect("events");
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("\"asset\":\"pump-02\"") && l.contains("raised")),
+        "no pump alarm in the replay's events"
+    );
+
+    // Not a recording: a clear error, exit 1.
+    let output = plant_twin()
+        .args(["recording", "info"])
+        .arg(repo_file("plant-layouts/demo-plant.ron"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not an MCAP file"));
+}
+
+#[test]
+fn headless_record_writes_a_recording_that_replays() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("live.mcap");
+    // The built-in simulator in real time for 3 s, recorded.
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "3", "--record"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let recording = plant_twin_core::record::Recording::open(&file, None).expect("opens");
+    assert!(recording.indexed, "finished at exit");
+    assert!(
+        recording.message_count() >= 175,
+        "{}",
+        recording.message_count()
+    );
+    assert!(!recording.context.layout_ron.is_empty());
+    assert!(recording.context.baseline_ron.is_some());
+    assert_eq!(recording.context.source, "built-in simulator");
+}

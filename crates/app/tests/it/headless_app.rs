@@ -1,0 +1,404 @@
+//! The real plugins in a headless App (no window, no GPU): spawning, selection, camera intents,
+//! loading layouts.
+
+use bevy::input::ButtonState;
+use bevy::input::keyboard::{Key, KeyboardInput};
+use bevy::prelude::*;
+use plant_twin::TwinCorePlugin;
+use plant_twin::camera::{CameraCommand, OrbitCamera};
+use plant_twin::plant::{
+    AssetComponentPart, AssetIndex, AssetSpec, LayoutLoadStatus, LoadLayoutRequest, PlantDocument,
+    discover_kind_models,
+};
+use plant_twin::selection::{SelectAsset, SelectTarget, Selection};
+use plant_twin_core::layout::AssetKind;
+
+use crate::fixture;
+
+fn headless_app(document: PlantDocument) -> App {
+    let mut app = crate::bare_app();
+    app.add_plugins(TwinCorePlugin { document });
+    app.update();
+    app
+}
+
+fn demo_app() -> App {
+    headless_app(PlantDocument::demo().expect("demo plant is valid"))
+}
+
+fn asset_count(app: &mut App) -> usize {
+    app.world_mut()
+        .query::<&AssetSpec>()
+        .iter(app.world())
+        .count()
+}
+
+fn press_key(app: &mut App, key_code: KeyCode, logical_key: Key) {
+    for state in [ButtonState::Pressed, ButtonState::Released] {
+        app.world_mut().write_message(KeyboardInput {
+            key_code,
+            logical_key: logical_key.clone(),
+            state,
+            text: None,
+            repeat: false,
+            window: Entity::PLACEHOLDER,
+        });
+        app.update();
+    }
+}
+
+#[test]
+fn every_asset_and_component_becomes_an_entity() {
+    let mut app = demo_app();
+    let layout = app.world().resource::<PlantDocument>().layout.clone();
+    assert_eq!(asset_count(&mut app), layout.assets.len());
+
+    let index = app.world().resource::<AssetIndex>();
+    assert_eq!(index.by_id.len(), layout.assets.len());
+    let world = app.world();
+    for asset in &layout.assets {
+        let entity = index.get(&asset.id).expect("indexed");
+        let spec = world.get::<AssetSpec>(entity).expect("spawned");
+        assert_eq!(spec.0.id, asset.id);
+        let children = world.get::<Children>(entity).expect("has parts");
+        let components: Vec<_> = children
+            .iter()
+            .filter_map(|child| world.get::<AssetComponentPart>(child).map(|c| (child, c)))
+            .collect();
+        assert_eq!(
+            components.len(),
+            asset.components.len(),
+            "{}: one child entity per component",
+            asset.id
+        );
+        for (entity, component) in components {
+            assert!(asset.component(&component.component_id).is_some());
+            let meshes = world.get::<Children>(entity).map_or(0, |c| {
+                c.iter()
+                    .filter(|e| world.get::<Mesh3d>(*e).is_some())
+                    .count()
+            });
+            assert!(
+                meshes > 0,
+                "{}/{} is drawn",
+                asset.id,
+                component.component_id
+            );
+        }
+        // Placed where the layout says: plan (x, y) is world (x, -z).
+        let transform = world.get::<GlobalTransform>(entity).expect("placed");
+        let at = transform.translation();
+        assert!((at.x - asset.position.0).abs() < 1e-4 && (at.z + asset.position.1).abs() < 1e-4);
+    }
+}
+
+#[test]
+fn selecting_by_id_selects_and_frames_the_asset() {
+    let mut app = demo_app();
+    let target = app
+        .world()
+        .resource::<AssetIndex>()
+        .get("press-202")
+        .expect("exists");
+    app.world_mut().write_message(SelectAsset {
+        target: SelectTarget::Id("press-202".into()),
+        frame: true,
+        additive: false,
+    });
+    app.update();
+    assert_eq!(app.world().resource::<Selection>().selected, Some(target));
+    let orbit = *app
+        .world_mut()
+        .query::<&OrbitCamera>()
+        .single(app.world())
+        .expect("one camera");
+    // Framing eases toward a goal over the asset (press-202 stands at plan (34, 31)).
+    let goal = orbit.goal.map_or(orbit.focus, |goal| goal.focus);
+    assert!(
+        (goal.x - 34.0).abs() < 0.01 && (goal.z + 31.0).abs() < 0.01,
+        "{goal}"
+    );
+    assert!(orbit.goal.map_or(orbit.distance, |g| g.distance) < 30.0);
+
+    press_key(&mut app, KeyCode::Escape, Key::Escape);
+    assert_eq!(app.world().resource::<Selection>().selected, None);
+}
+
+#[test]
+fn unknown_ids_select_nothing() {
+    let mut app = demo_app();
+    app.world_mut().write_message(SelectAsset {
+        target: SelectTarget::Id("no-such-asset".into()),
+        frame: true,
+        additive: false,
+    });
+    app.update();
+    assert_eq!(app.world().resource::<Selection>().selected, None);
+}
+
+#[test]
+fn keyboard_turns_the_camera_and_frame_all_shows_the_floor() {
+    let mut app = demo_app();
+    let camera = |app: &mut App| {
+        *app.world_mut()
+            .query::<&OrbitCamera>()
+            .single(app.world())
+            .expect("one camera")
+    };
+    let before = camera(&mut app);
+    // Hold Q over a few frames: the view turns.
+    app.world_mut().write_message(KeyboardInput {
+        key_code: KeyCode::KeyQ,
+        logical_key: Key::Character("q".into()),
+        state: ButtonState::Pressed,
+        text: None,
+        repeat: false,
+        window: Entity::PLACEHOLDER,
+    });
+    for _ in 0..5 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        app.update();
+    }
+    let turned = camera(&mut app);
+    assert_ne!(turned.yaw, before.yaw);
+
+    app.world_mut().write_message(CameraCommand::FrameAll);
+    app.update();
+    let goal = camera(&mut app).goal.expect("frame all sets a goal");
+    // The demo floor is 100 x 60 m: frame all looks at its middle.
+    assert!((goal.focus.x - 50.0).abs() < 0.01 && (goal.focus.z + 30.0).abs() < 0.01);
+}
+
+#[test]
+fn a_bad_layout_leaves_the_plant_as_it_was() {
+    let mut app = demo_app();
+    let name = app.world().resource::<PlantDocument>().layout.name.clone();
+    let bad = fixture("invalid/duplicate-id.ron");
+    app.world_mut()
+        .write_message(LoadLayoutRequest { path: bad.clone() });
+    app.update();
+    app.update();
+    assert_eq!(app.world().resource::<PlantDocument>().layout.name, name);
+    assert_eq!(asset_count(&mut app), 45);
+    let error = app
+        .world()
+        .resource::<LayoutLoadStatus>()
+        .last_error
+        .clone()
+        .expect("the error is kept for the UI");
+    assert!(
+        error.contains(&format!("{}:40:13: ", bad.display())),
+        "{error}"
+    );
+}
+
+#[test]
+fn loading_a_layout_replaces_the_whole_plant() {
+    let mut app = demo_app();
+    app.world_mut().write_message(SelectAsset {
+        target: SelectTarget::Id("cnc-101".into()),
+        frame: false,
+        additive: false,
+    });
+    app.update();
+    assert!(app.world().resource::<Selection>().selected.is_some());
+
+    app.world_mut().write_message(LoadLayoutRequest {
+        path: fixture("small-plant.ron"),
+    });
+    app.update();
+    app.update();
+    assert_eq!(
+        app.world().resource::<PlantDocument>().layout.name,
+        "Test cell"
+    );
+    assert_eq!(asset_count(&mut app), 3);
+    let index = app.world().resource::<AssetIndex>();
+    assert!(index.get("cnc-101").is_none());
+    let robot = index.get("robot-1").expect("new asset indexed");
+    assert_eq!(app.world().resource::<Selection>().selected, None);
+    // The robot is turned 90 degrees counter-clockwise from above.
+    let rotation = app
+        .world()
+        .get::<Transform>(robot)
+        .expect("placed")
+        .rotation;
+    let local_x = rotation * Vec3::X;
+    assert!(local_x.distance(Vec3::NEG_Z) < 1e-4, "{local_x}");
+    // The press's controller has no part of its own and is drawn as a marker, still its own entity.
+    let press = index.get("press-1").expect("indexed");
+    let world = app.world();
+    let plc = world
+        .get::<Children>(press)
+        .expect("parts")
+        .iter()
+        .find(|child| {
+            world
+                .get::<AssetComponentPart>(*child)
+                .is_some_and(|c| c.component_id == "plc")
+        });
+    assert!(plc.is_some());
+}
+
+#[test]
+fn kind_models_are_found_by_file_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("pump.glb"), b"glb").expect("write");
+    std::fs::write(dir.path().join("tank.gltf"), b"{}").expect("write");
+    std::fs::write(dir.path().join("tank.glb"), b"glb").expect("write");
+    std::fs::write(dir.path().join("notes.txt"), b"").expect("write");
+    let mut found = discover_kind_models(dir.path());
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (AssetKind::Pump, "models/pump.glb".to_string()),
+            (AssetKind::Tank, "models/tank.glb".to_string()),
+        ]
+    );
+}
+
+/// The camera takes the mouse only while the pointer is over the 3D view, not over a panel.
+#[test]
+fn mouse_drags_orbit_only_over_the_scene() {
+    use bevy::input::mouse::{MouseButtonInput, MouseMotion};
+    use plant_twin::camera::SceneViewport;
+
+    let mut app = demo_app();
+    let yaw = |app: &mut App| {
+        app.world_mut()
+            .query::<&OrbitCamera>()
+            .single(app.world())
+            .expect("one camera")
+            .yaw
+    };
+    let drag = |app: &mut App| {
+        let button = |state| MouseButtonInput {
+            button: MouseButton::Left,
+            state,
+            window: Entity::PLACEHOLDER,
+        };
+        app.world_mut().write_message(button(ButtonState::Pressed));
+        app.update();
+        app.world_mut().write_message(MouseMotion {
+            delta: Vec2::new(120.0, 0.0),
+        });
+        app.update();
+        app.world_mut().write_message(button(ButtonState::Released));
+        app.update();
+    };
+
+    let before = yaw(&mut app);
+    app.world_mut()
+        .resource_mut::<SceneViewport>()
+        .pointer_over_scene = false;
+    drag(&mut app);
+    assert_eq!(
+        yaw(&mut app),
+        before,
+        "a drag over a panel leaves the camera alone"
+    );
+
+    app.world_mut()
+        .resource_mut::<SceneViewport>()
+        .pointer_over_scene = true;
+    drag(&mut app);
+    assert_ne!(yaw(&mut app), before, "a drag over the scene orbits");
+}
+
+/// A stale asset is drawn grey (one shared material swapped in) and gets its paint back with
+/// fresh data; fed through the live plugin's manual source, as a replay would.
+#[test]
+fn stale_assets_turn_grey_and_back() {
+    use plant_twin::data::telemetry::{GreyedAsStale, LivePlugin, ManualFeed, SourceConfig};
+    use plant_twin_core::telemetry::{IngestEvent, Quality, Sample, SignalRef, now_ms};
+
+    let mut document = PlantDocument::demo().expect("demo");
+    for asset in &mut document.layout.assets {
+        if let Some(telemetry) = asset.telemetry.as_mut() {
+            telemetry.stale_after_s = 1.0;
+        }
+    }
+    let mut app = crate::bare_app();
+    app.add_plugins((
+        TwinCorePlugin { document },
+        LivePlugin {
+            source: SourceConfig::Manual,
+            bindings: None,
+            history: 10,
+        },
+    ));
+    app.update();
+    app.update();
+    let feed = app.world().resource::<ManualFeed>().clone();
+    let pump = app
+        .world()
+        .resource::<AssetIndex>()
+        .get("pump-01")
+        .expect("asset");
+    let position = app
+        .world()
+        .resource::<AssetIndex>()
+        .by_position
+        .iter()
+        .position(|e| *e == pump)
+        .expect("indexed") as u32;
+    let send = |value: f64| {
+        feed.0
+            .send(IngestEvent::Samples {
+                topic: "acme/plant1/utilities/pump-01/flow".into(),
+                received_ms: now_ms(),
+                samples: vec![Sample {
+                    signal: SignalRef {
+                        asset: position,
+                        signal: 0,
+                    },
+                    value,
+                    quality: Quality::Good,
+                    time_ms: now_ms(),
+                }],
+            })
+            .expect("sent");
+    };
+    let materials = |app: &mut App| -> Vec<AssetId<StandardMaterial>> {
+        let world = app.world();
+        let mut found = vec![];
+        let mut stack = vec![pump];
+        while let Some(entity) = stack.pop() {
+            if let Some(material) = world.get::<MeshMaterial3d<StandardMaterial>>(entity) {
+                found.push(material.0.id());
+            }
+            if let Some(children) = world.get::<Children>(entity) {
+                stack.extend(children.iter());
+            }
+        }
+        found
+    };
+
+    send(20.0);
+    app.update();
+    let painted = materials(&mut app);
+    assert!(painted.len() > 2);
+    assert!(app.world().get::<GreyedAsStale>(pump).is_none());
+
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    app.update();
+    app.update();
+    assert!(
+        app.world().get::<GreyedAsStale>(pump).is_some(),
+        "stale after 1 s"
+    );
+    let greyed = materials(&mut app);
+    assert!(
+        greyed.iter().all(|m| *m == greyed[0]),
+        "one grey for every part"
+    );
+    assert!(!painted.contains(&greyed[0]));
+
+    // One update drains the sample, clears the stale flag and restores the paint; a second
+    // could find the data stale again on a very slow machine.
+    send(21.0);
+    app.update();
+    assert!(app.world().get::<GreyedAsStale>(pump).is_none());
+    assert_eq!(materials(&mut app), painted, "the original paint is back");
+}

@@ -1,0 +1,279 @@
+//! The prediction plugin end to end in a headless App: the simulator's fault scenarios, in
+//! simulated time, through the real decoder, live plugin, detectors and alarms.
+
+use bevy::prelude::*;
+use plant_twin::TwinCorePlugin;
+use plant_twin::data::predict::{AlarmIntent, AlarmLog, AssetHealth, PredictionPlugin};
+use plant_twin::data::telemetry::{
+    DataEvent, DataEventKind, LivePlugin, ManualFeed, SourceConfig, decoder_for,
+};
+use plant_twin::plant::{AssetIndex, PlantDocument};
+use plant_twin_core::predict::{AlarmChange, Annunciation, Part, Severity};
+use plant_twin_core::sim::scenario::scenario;
+use plant_twin_core::sim::{SimConfig, Simulator};
+use plant_twin_core::telemetry::decoder::Decoded;
+use plant_twin_core::telemetry::now_ms;
+
+/// Source time of simulated second 0.
+const EPOCH_MS: i64 = 1_790_000_000_000;
+
+struct Run {
+    app: App,
+    simulator: Simulator,
+    decoder: plant_twin_core::telemetry::decoder::Decoder,
+    feed: ManualFeed,
+    t: f64,
+    events: Vec<DataEvent>,
+}
+
+impl Run {
+    fn new(scenario_name: &str) -> Run {
+        let document = PlantDocument::demo().expect("demo");
+        let layout = document.layout.clone();
+        let mut app = crate::bare_app();
+        app.add_plugins((
+            TwinCorePlugin { document },
+            LivePlugin {
+                source: SourceConfig::Manual,
+                bindings: None,
+                history: 10,
+            },
+            PredictionPlugin {
+                operator: "tester".into(),
+                ..PredictionPlugin::default()
+            },
+        ));
+        app.update();
+        app.update();
+        let feed = app.world().resource::<ManualFeed>().clone();
+        let sim = SimConfig {
+            scenario: scenario(scenario_name).expect("scenario"),
+            ..SimConfig::default()
+        };
+        Run {
+            app,
+            simulator: Simulator::new(&layout, sim),
+            decoder: decoder_for(&layout, None, None).expect("decoder"),
+            feed,
+            t: 0.0,
+            events: vec![],
+        }
+    }
+
+    /// Advances simulated time by `seconds`, one second (one app update) at a time.
+    fn run(&mut self, seconds: u32) {
+        let mut messages = vec![];
+        let mut decoded = Decoded::default();
+        let mut batch = vec![];
+        for _ in 0..seconds {
+            let source_ms = EPOCH_MS + (self.t * 1000.0) as i64;
+            self.simulator.messages(self.t, source_ms, &mut messages);
+            for (topic, payload) in &messages {
+                self.decoder.decode(topic, payload, now_ms(), &mut decoded);
+                decoded.drain_events(topic, now_ms(), &mut batch);
+            }
+            for event in batch.drain(..) {
+                self.feed.0.send(event).expect("sent");
+            }
+            self.app.update();
+            let world = self.app.world_mut();
+            let mut reader = world.resource_mut::<Messages<DataEvent>>();
+            self.events.extend(reader.drain());
+            self.t += 1.0;
+        }
+    }
+
+    fn entity(&self, id: &str) -> Entity {
+        self.app
+            .world()
+            .resource::<AssetIndex>()
+            .get(id)
+            .expect("asset")
+    }
+
+    fn health(&self, id: &str) -> &AssetHealth {
+        self.app
+            .world()
+            .get::<AssetHealth>(self.entity(id))
+            .expect("health")
+    }
+
+    /// (simulated second, asset, component, change) of every alarm event so far.
+    fn alarms(&self) -> Vec<(f64, String, Option<String>, AlarmChange)> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                DataEventKind::Alarm {
+                    asset,
+                    component,
+                    change,
+                    ..
+                } => Some((
+                    (e.time_ms - EPOCH_MS) as f64 / 1000.0,
+                    asset.clone(),
+                    component.clone(),
+                    change.clone(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn bearing_wear_raises_an_alarm_on_the_bearing_and_nothing_else() {
+    let mut run = Run::new("bearing-wear");
+    run.run(330);
+    let alarms = run.alarms();
+    let raised: Vec<_> = alarms
+        .iter()
+        .filter(|a| matches!(a.3, AlarmChange::Raised { .. }))
+        .collect();
+    assert!(!raised.is_empty(), "no alarm in 330 s");
+    for alarm in &raised {
+        assert_eq!(
+            alarm.1, "pump-02",
+            "a healthy asset raised an alarm: {alarm:?}"
+        );
+    }
+    // Warning first, then alarm, on the bearing, before the limit is crossed (~5 min in).
+    let first = raised[0];
+    assert!(
+        first.2.as_deref().is_some_and(|c| c.contains("bearing")),
+        "{first:?}"
+    );
+    assert!(
+        first.0 > 20.0 && first.0 < 200.0,
+        "first raised at {} s",
+        first.0
+    );
+    assert!(
+        raised.iter().any(|a| a.3
+            == AlarmChange::Raised {
+                severity: Severity::Alarm
+            }
+            && a.0 < 300.0),
+        "no red alarm before 300 s: {raised:?}"
+    );
+    let health = run.health("pump-02");
+    assert_eq!(health.0.severity(), Severity::Alarm);
+    // The reason names the bearing's signal, and a failure horizon is estimated.
+    let config = plant_twin_core::predict::PredictConfig::default();
+    let score = health.0.score(&config, None);
+    let top = &run
+        .app
+        .world()
+        .get::<plant_twin::plant::AssetSpec>(run.entity("pump-02"))
+        .expect("spec")
+        .0
+        .signals[score.contributions[0].signal as usize];
+    assert!(top.id.contains("bearing"), "{top:?}");
+    let horizons = health.0.horizons(&config);
+    assert!(!horizons.is_empty(), "no failure horizon");
+    assert!(horizons[0].1.probability > 0.5, "{horizons:?}");
+    // Healthy machines, whose loads swing all the time, have no failure horizon.
+    let layout = run.app.world().resource::<PlantDocument>().layout.clone();
+    for asset in layout.assets.iter().filter(|a| a.id != "pump-02") {
+        let horizons = run.health(&asset.id).0.horizons(&config);
+        assert!(horizons.is_empty(), "{}: {horizons:?}", asset.id);
+    }
+}
+
+#[test]
+fn a_frozen_sensor_is_an_alarm_and_acknowledge_and_shelve_work() {
+    let mut run = Run::new("sensor-freeze");
+    run.run(90);
+    let raised: Vec<_> = run
+        .alarms()
+        .into_iter()
+        .filter(|a| matches!(a.3, AlarmChange::Raised { .. }))
+        .collect();
+    assert!(
+        raised
+            .iter()
+            .any(|a| a.1 == "cnc-104" && a.0 > 30.0 && a.0 < 80.0),
+        "{raised:?}"
+    );
+    assert!(raised.iter().all(|a| a.1 == "cnc-104"), "{raised:?}");
+
+    let cnc = run.entity("cnc-104");
+    let (part, _) = {
+        let health = run.health("cnc-104");
+        let index = health
+            .0
+            .alarms
+            .iter()
+            .position(|a| a.severity != Severity::Normal)
+            .expect("an active alarm");
+        (health.0.parts[index], index)
+    };
+    run.app
+        .world_mut()
+        .write_message(AlarmIntent::Acknowledge { asset: cnc, part });
+    run.run(1);
+    let health = run.health("cnc-104");
+    let alarm = &health.0.alarms[health
+        .0
+        .parts
+        .iter()
+        .position(|p| *p == part)
+        .expect("part")];
+    assert_eq!(alarm.annunciation(), Annunciation::Acknowledged);
+    assert_eq!(
+        alarm.acknowledged_by.as_ref().map(|a| a.0.as_str()),
+        Some("tester")
+    );
+
+    run.app.world_mut().write_message(AlarmIntent::Shelve {
+        asset: cnc,
+        part,
+        duration_s: 20.0,
+    });
+    run.run(2);
+    let shelved = |run: &Run| {
+        let health = run.health("cnc-104");
+        health.0.alarms[health
+            .0
+            .parts
+            .iter()
+            .position(|p| *p == part)
+            .expect("part")]
+        .annunciation()
+    };
+    assert_eq!(shelved(&run), Annunciation::Shelved);
+    run.run(25);
+    assert_ne!(shelved(&run), Annunciation::Shelved, "shelf time ran out");
+    let log = run.app.world().resource::<AlarmLog>();
+    let changes: Vec<_> = log
+        .records
+        .iter()
+        .filter(|r| r.asset == "cnc-104")
+        .map(|r| &r.change)
+        .collect();
+    assert!(
+        changes
+            .iter()
+            .any(|c| matches!(c, AlarmChange::Acknowledged { by } if by == "tester"))
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| matches!(c, AlarmChange::Shelved { .. }))
+    );
+    assert!(changes.iter().any(|c| matches!(c, AlarmChange::Unshelved)));
+    let _ = Part::Asset;
+}
+
+#[test]
+fn the_same_input_gives_the_same_scores() {
+    let scores = || {
+        let mut run = Run::new("cavitation");
+        run.run(120);
+        let config = plant_twin_core::predict::PredictConfig::default();
+        let ids = ["pump-01", "pump-02", "pump-03", "cnc-101"];
+        ids.map(|id| run.health(id).0.score(&config, None).value)
+    };
+    let first = scores();
+    assert!(first[2] > 0.5, "cavitation not seen: {first:?}");
+    assert_eq!(first, scores());
+}

@@ -1,0 +1,427 @@
+//! The MQTT ingest thread: connects with rumqttc, subscribes on every ConnAck, decodes each
+//! message and hands the results to the world over a bounded crossbeam channel. Reconnects with
+//! exponential backoff and jitter (rumqttc alone would retry in a tight loop).
+//!
+//! Read-only by default: the only thing it ever publishes is a Sparkplug rebirth request, and
+//! only when the user enabled commands.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use rumqttc::{
+    Client, ConnectReturnCode, Event, MqttOptions, Packet, QoS, RecvTimeoutError,
+    SubscribeReasonCode, TlsConfiguration, Transport,
+};
+
+use super::decoder::{DEFAULT_MAX_PAYLOAD, Decoded, Decoder};
+use super::{ConnectionEvent, IngestEvent, SourceError, now_ms};
+
+/// Environment variable holding the broker password (never a command-line argument: those are
+/// visible to every user of the machine in the process list).
+pub const PASSWORD_ENV: &str = "PLANT_TWIN_MQTT_PASSWORD";
+
+/// Where and how to connect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MqttConfig {
+    pub url: BrokerUrl,
+    pub client_id: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// PEM CA certificate(s) to trust; setting it (or an `mqtts://` URL) turns TLS on.
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate and key for mutual TLS.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    pub keep_alive: Duration,
+    /// Subscribe to this Sparkplug B group (`+` for all); `None` for no Sparkplug.
+    pub sparkplug_group: Option<String>,
+    /// Allow publishing commands (Sparkplug rebirth requests). Off unless the user enables it.
+    pub commands_enabled: bool,
+}
+
+impl MqttConfig {
+    pub fn new(url: BrokerUrl) -> MqttConfig {
+        MqttConfig {
+            url,
+            client_id: default_client_id(),
+            username: None,
+            password: None,
+            ca_file: None,
+            client_cert: None,
+            keep_alive: Duration::from_secs(5),
+            sparkplug_group: Some("+".into()),
+            commands_enabled: false,
+        }
+    }
+}
+
+/// A unique client id per process, so several walls and workstations can watch one broker.
+pub fn default_client_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("plant-twin-{host}-{}-{nanos:x}", std::process::id())
+}
+
+/// `mqtt://host[:port]` (TCP, default port 1883) or `mqtts://host[:port]` (TLS, 8883).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerUrl {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for BrokerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "mqtts" } else { "mqtt" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+impl std::str::FromStr for BrokerUrl {
+    type Err = SourceError;
+
+    fn from_str(text: &str) -> Result<BrokerUrl, SourceError> {
+        let (tls, rest) = if let Some(rest) = text.strip_prefix("mqtt://") {
+            (false, rest)
+        } else if let Some(rest) = text
+            .strip_prefix("mqtts://")
+            .or_else(|| text.strip_prefix("ssl://"))
+        {
+            (true, rest)
+        } else if let Some(rest) = text.strip_prefix("tcp://") {
+            (false, rest)
+        } else {
+            return Err(SourceError::BrokerUrl(format!(
+                "\"{text}\": expected mqtt://host[:port] or mqtts://host[:port]"
+            )));
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.contains('@') {
+            return Err(SourceError::BrokerUrl(
+                "put credentials in --mqtt-user and PLANT_TWIN_MQTT_PASSWORD, not in the URL"
+                    .into(),
+            ));
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            // An IPv6 literal without a port, e.g. [::1].
+            Some((host, port)) if !host.is_empty() && !port.contains(']') => {
+                let port = port.parse::<u16>().map_err(|_| {
+                    SourceError::BrokerUrl(format!("\"{port}\" is not a port number"))
+                })?;
+                (host, port)
+            }
+            _ => (rest, if tls { 8883 } else { 1883 }),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(SourceError::BrokerUrl(format!("\"{text}\" has no host")));
+        }
+        Ok(BrokerUrl {
+            tls,
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+/// Exponential backoff with full jitter: 0.5 s doubling to 30 s, each delay drawn uniformly
+/// from its upper half so many clients do not reconnect in step.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    attempt: u32,
+    state: u64,
+}
+
+impl Backoff {
+    pub const BASE_MS: u64 = 500;
+    pub const MAX_MS: u64 = 30_000;
+
+    pub fn new(seed: u64) -> Backoff {
+        Backoff {
+            attempt: 0,
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The next delay, in milliseconds.
+    pub fn next_delay_ms(&mut self) -> u64 {
+        let ceiling = (Self::BASE_MS << self.attempt.min(16)).min(Self::MAX_MS);
+        self.attempt = self.attempt.saturating_add(1);
+        // xorshift64: plenty for jitter.
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        ceiling / 2 + self.state % (ceiling / 2 + 1)
+    }
+}
+
+/// Builds the rumqttc options: keep-alive, 1 MiB packets, credentials, TLS.
+pub fn mqtt_options(config: &MqttConfig) -> Result<MqttOptions, SourceError> {
+    let mut options = MqttOptions::new(&config.client_id, &config.url.host, config.url.port);
+    options
+        .set_keep_alive(config.keep_alive)
+        .set_clean_session(true)
+        .set_max_packet_size(DEFAULT_MAX_PAYLOAD + 64 * 1024, 64 * 1024);
+    if let Some(username) = &config.username {
+        options.set_credentials(username, config.password.clone().unwrap_or_default());
+    }
+    if config.url.tls || config.ca_file.is_some() {
+        let read = |path: &PathBuf, what: &'static str| {
+            std::fs::read(path).map_err(|source| SourceError::Unreadable {
+                what,
+                path: path.clone(),
+                source,
+            })
+        };
+        let ca = match &config.ca_file {
+            Some(path) => read(path, "CA file")?,
+            None => return Err(SourceError::Tls("TLS needs --mqtt-ca FILE (PEM)")),
+        };
+        let client_auth = match &config.client_cert {
+            Some((cert, key)) => {
+                Some((read(cert, "client certificate")?, read(key, "client key")?))
+            }
+            None => None,
+        };
+        options.set_transport(Transport::Tls(TlsConfiguration::Simple {
+            ca,
+            alpn: None,
+            client_auth,
+        }));
+    }
+    Ok(options)
+}
+
+/// Installs rustls' crypto provider (ring) once per process; harmless to call again.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A running ingest thread; dropping the handle does not stop it, [`IngestHandle::stop`] does.
+pub struct IngestHandle {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IngestHandle {
+    pub fn new(stop: Arc<AtomicBool>, thread: JoinHandle<()>) -> IngestHandle {
+        IngestHandle {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Asks the thread to finish and waits for it. While waiting it keeps emptying
+    /// `events`, so a thread blocked on a full channel can see the request and end.
+    pub fn stop(&mut self, events: &crossbeam_channel::Receiver<IngestEvent>) {
+        self.stop.store(true, Ordering::Relaxed);
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        while !thread.is_finished() {
+            while events.try_recv().is_ok() {}
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = thread.join();
+    }
+}
+
+impl Drop for IngestHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Starts the named ingest thread `mqtt-ingest`.
+pub fn spawn_mqtt_ingest(
+    config: MqttConfig,
+    decoder: Decoder,
+    events: Sender<IngestEvent>,
+    tap: crate::telemetry::tap::RecordTap,
+) -> Result<IngestHandle, SourceError> {
+    install_crypto_provider();
+    let options = mqtt_options(&config)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread_stop = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("mqtt-ingest".into())
+        .spawn(move || run_ingest(config, options, decoder, events, thread_stop, tap))
+        .map_err(|source| SourceError::Thread {
+            thread: "mqtt-ingest",
+            source,
+        })?;
+    Ok(IngestHandle::new(stop, thread))
+}
+
+fn run_ingest(
+    config: MqttConfig,
+    options: MqttOptions,
+    mut decoder: Decoder,
+    events: Sender<IngestEvent>,
+    stop: Arc<AtomicBool>,
+    tap: crate::telemetry::tap::RecordTap,
+) {
+    let source = config.url.to_string();
+    let filters = decoder.subscriptions(config.sparkplug_group.as_deref());
+    let (client, mut connection) = Client::new(options, 64);
+    let mut backoff = Backoff::new(now_ms() as u64 ^ u64::from(std::process::id()));
+    let mut decoded = Decoded::default();
+    let mut batch: Vec<IngestEvent> = Vec::with_capacity(16);
+    let send = |event: IngestEvent| events.send(event).is_ok();
+    if !send(IngestEvent::Connection(ConnectionEvent::Connecting {
+        source: source.clone(),
+    })) {
+        return;
+    }
+    while !stop.load(Ordering::Relaxed) {
+        let event = match connection.recv_timeout(Duration::from_millis(200)) {
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+            Ok(event) => event,
+        };
+        match event {
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
+                let received_ms = now_ms();
+                tap.offer(&publish.topic, received_ms, &publish.payload);
+                decoder.decode(&publish.topic, &publish.payload, received_ms, &mut decoded);
+                if let Some((topic, payload)) = decoded.rebirth_request.take()
+                    && config.commands_enabled
+                {
+                    let _ = client.try_publish(topic, QoS::AtMostOnce, false, payload);
+                }
+                decoded.drain_events(&publish.topic, received_ms, &mut batch);
+                // Blocking send: if the world falls behind, the broker's buffer absorbs it
+                // rather than this thread dropping data.
+                for event in batch.drain(..) {
+                    if !send(event) {
+                        return;
+                    }
+                }
+            }
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                if ack.code == ConnectReturnCode::Success {
+                    backoff.reset();
+                    send(IngestEvent::Connection(ConnectionEvent::Connected {
+                        source: source.clone(),
+                    }));
+                    // Clean sessions forget subscriptions: subscribe again on every ConnAck.
+                    let subscriptions = filters
+                        .iter()
+                        .map(|f| rumqttc::SubscribeFilter::new(f.clone(), QoS::AtMostOnce));
+                    if let Err(error) = client.try_subscribe_many(subscriptions) {
+                        send(IngestEvent::Connection(ConnectionEvent::Lost {
+                            reason: format!("cannot subscribe: {error}"),
+                        }));
+                    }
+                }
+            }
+            Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                let refused: Vec<&String> = filters
+                    .iter()
+                    .zip(&ack.return_codes)
+                    .filter(|(_, code)| matches!(code, SubscribeReasonCode::Failure))
+                    .map(|(filter, _)| filter)
+                    .collect();
+                if refused.is_empty() {
+                    send(IngestEvent::Connection(ConnectionEvent::Subscribed {
+                        filters: filters.clone(),
+                    }));
+                } else {
+                    send(IngestEvent::Connection(ConnectionEvent::Lost {
+                        reason: format!("the broker refused subscriptions: {refused:?}"),
+                    }));
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                if !send(IngestEvent::Connection(ConnectionEvent::Lost {
+                    reason: error.to_string(),
+                })) {
+                    return;
+                }
+                let delay_ms = backoff.next_delay_ms();
+                send(IngestEvent::Connection(ConnectionEvent::Reconnecting {
+                    attempt: backoff.attempt(),
+                    delay_ms,
+                }));
+                // Sleep in slices so a stop request is honoured promptly.
+                let until = std::time::Instant::now() + Duration::from_millis(delay_ms);
+                while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+    let _ = client.disconnect();
+    send(IngestEvent::Connection(ConnectionEvent::Stopped));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls() {
+        let url: BrokerUrl = "mqtt://localhost".parse().expect("parses");
+        assert_eq!(
+            (url.tls, url.host.as_str(), url.port),
+            (false, "localhost", 1883)
+        );
+        let url: BrokerUrl = "mqtts://broker.example:9883/".parse().expect("parses");
+        assert_eq!(
+            (url.tls, url.host.as_str(), url.port),
+            (true, "broker.example", 9883)
+        );
+        let url: BrokerUrl = "mqtt://[::1]:1884".parse().expect("parses");
+        assert_eq!(url.host, "::1");
+        assert!("http://x".parse::<BrokerUrl>().is_err());
+        assert!("mqtt://user:pw@host".parse::<BrokerUrl>().is_err());
+        assert!("mqtt://host:99999".parse::<BrokerUrl>().is_err());
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let mut backoff = Backoff::new(42);
+        let delays: Vec<u64> = (0..12).map(|_| backoff.next_delay_ms()).collect();
+        assert!((250..=500).contains(&delays[0]), "{delays:?}");
+        assert!((500..=1000).contains(&delays[1]), "{delays:?}");
+        assert!(delays.iter().all(|d| *d <= Backoff::MAX_MS));
+        assert!(delays[11] >= Backoff::MAX_MS / 2);
+        backoff.reset();
+        assert!(backoff.next_delay_ms() <= 500);
+        let mut other = Backoff::new(43);
+        let others: Vec<u64> = (0..12).map(|_| other.next_delay_ms()).collect();
+        assert_ne!(delays, others, "different clients jitter differently");
+    }
+
+    #[test]
+    fn client_ids_are_unique_per_process_start() {
+        let a = default_client_id();
+        std::thread::sleep(Duration::from_millis(2));
+        let b = default_client_id();
+        assert!(a.starts_with("plant-twin-"));
+        assert_ne!(a, b);
+    }
+}
