@@ -92,7 +92,7 @@ pub struct GuiOptions {
     /// What the scene's colours show at start.
     pub colour_by: crate::score_colour::ColourBy,
     /// Run as a wall display with these settings, on this monitor.
-    pub wall: Option<(crate::wall::WallConfig, usize)>,
+    pub wall: Option<(plant_twin_core::wall::config::WallConfig, usize)>,
     /// Record the raw messages to this file from the start.
     pub record: Option<std::path::PathBuf>,
     /// Replay this recording instead of live data.

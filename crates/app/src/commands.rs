@@ -366,6 +366,7 @@ fn simulate(args: &SimArgs) -> ExitCode {
         );
         let duration = args.duration.map(Duration::from_secs_f64);
         plant_twin_core::sim::publish::publish_simulation(simulator, &mqtt, rate, duration)
+            .map_err(|error| error.to_string())
     };
     match run() {
         Ok(published) => {
@@ -390,10 +391,11 @@ fn run_app(cli: Cli) -> ExitCode {
             cli.source.source_config()?
         };
         let wall = match (&cli.wall_config, cli.wall) {
-            (Some(path), _) => {
-                Some(crate::wall::load_wall_config(path).map_err(|error| error.to_string())?)
-            }
-            (None, true) => Some(crate::wall::WallConfig::default()),
+            (Some(path), _) => Some(
+                plant_twin_core::wall::config::load_wall_config(path)
+                    .map_err(|error| error.to_string())?,
+            ),
+            (None, true) => Some(plant_twin_core::wall::config::WallConfig::default()),
             (None, false) => None,
         };
         Ok((document, source, wall))

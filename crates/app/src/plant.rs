@@ -61,7 +61,7 @@ pub struct PlantDocument {
 
 impl PlantDocument {
     /// The demo plant compiled into the binary.
-    pub fn demo() -> Result<PlantDocument, layout::FileError> {
+    pub fn demo() -> Result<PlantDocument, plant_twin_core::files::FileError> {
         let layout = layout::parse_layout(
             layout::DEMO_LAYOUT_TEXT,
             std::path::Path::new(layout::DEMO_LAYOUT_PATH),
@@ -72,7 +72,7 @@ impl PlantDocument {
         })
     }
 
-    pub fn from_file(path: PathBuf) -> Result<PlantDocument, layout::FileError> {
+    pub fn from_file(path: PathBuf) -> Result<PlantDocument, plant_twin_core::files::FileError> {
         let layout = layout::load_layout(&path)?;
         Ok(PlantDocument {
             layout,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use bevy::prelude::*;
 
 use crate::data::replay::ReplayState;
-use crate::frame::{AppSystems, DataSystems};
+use crate::frame::AppSystems;
 use crate::plant::{AssetIndex, AssetSpec, LayoutSource, PlantDocument, asset_transform};
 use crate::selection::Selection;
 use plant_twin_core::clearance::{ClearanceModel, ClearanceViolation};

@@ -16,7 +16,6 @@ use bevy::shader::ShaderRef;
 
 use crate::data::predict::{AssetHealth, Prediction};
 use crate::data::telemetry::{Freshness, GreyedAsStale, LiveSignals, PaintBeforeStale};
-use crate::frame::AppSystems;
 use crate::plant::{AssetComponentPart, AssetSpec};
 use plant_twin_core::predict::{Annunciation, Part};
 
@@ -181,7 +180,10 @@ pub struct ScoreColourPlugin;
 
 impl Plugin for ScoreColourPlugin {
     fn build(&self, app: &mut App) {
-        let shader = Shader::from_wgsl(include_str!("../shaders/score.wgsl"), "shaders/score.wgsl");
+        let shader = Shader::from_wgsl(
+            include_str!("../../../shaders/score.wgsl"),
+            "shaders/score.wgsl",
+        );
         if let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>()
             && let Err(error) = shaders.insert(&SHADER, shader)
         {

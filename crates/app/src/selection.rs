@@ -5,7 +5,7 @@ use bevy::picking::events::{Click, Out, Over, Pointer};
 use bevy::prelude::*;
 
 use crate::camera::CameraCommand;
-use crate::frame::{AppSystems, DataSystems};
+use crate::frame::AppSystems;
 use crate::plant::{AssetIndex, AssetSpec};
 
 pub struct SelectionPlugin;

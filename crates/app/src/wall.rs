@@ -7,11 +7,10 @@ use bevy::prelude::*;
 
 use crate::camera::CameraCommand;
 use crate::data::events::{DataEvent, DataEventKind};
-use crate::frame::AppSystems;
 use crate::plant::{AssetIndex, PlantDocument};
 use plant_twin_core::layout::PlantLayout;
 use plant_twin_core::predict::{AlarmChange, Severity};
-use plant_twin_core::wall::config::{WallConfig, WallTheme, load_wall_config};
+use plant_twin_core::wall::config::WallConfig;
 use plant_twin_core::wall::tour::{Tour, TourTarget};
 
 pub struct WallPlugin {
@@ -66,7 +65,7 @@ pub fn tour_stops(layout: &PlantLayout, config: &WallConfig) -> Vec<TourStop> {
             .assets
             .iter()
             .filter(|a| a.line.as_deref() == Some(id))
-            .map(Asset::plan_bounds)
+            .map(plant_twin_core::layout::Asset::plan_bounds)
             .reduce(|a, b| {
                 (
                     (a.0.0.min(b.0.0), a.0.1.min(b.0.1)),

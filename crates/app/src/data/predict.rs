@@ -10,7 +10,7 @@ use bevy::prelude::*;
 
 use crate::data::events::{DataEvent, DataEventKind};
 use crate::data::telemetry::FrameSamples;
-use crate::frame::{AppSystems, DataSystems};
+use crate::frame::DataSystems;
 use crate::plant::{AssetIndex, AssetSpec, LayoutSource, PlantDocument};
 use plant_twin_core::layout::{self, Asset};
 use plant_twin_core::predict::baseline::{

@@ -8,7 +8,7 @@ use bevy::prelude::*;
 
 use crate::data::predict::{AssetHealth, Prediction};
 use crate::data::telemetry::{BindingsInForce, IngestStatus, LiveTap};
-use crate::frame::{AppSystems, DataSystems};
+use crate::frame::DataSystems;
 use crate::plant::{AssetSpec, PlantDocument};
 use plant_twin_core::predict::baseline::collect_baseline;
 use plant_twin_core::record::writer::Finished;
@@ -91,7 +91,7 @@ fn apply_record_intents(
                         ),
                         Err(error) => error!("{error}"),
                     }
-                    state.last = Some(result);
+                    state.last = Some(result.map_err(|error| error.to_string()));
                 }
                 continue;
             }
@@ -116,7 +116,7 @@ fn apply_record_intents(
             }
             Err(error) => {
                 error!("{error}");
-                state.last = Some(Err(error));
+                state.last = Some(Err(error.to_string()));
             }
         }
     }

@@ -22,12 +22,13 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use crossbeam_channel::Receiver;
 
+use crate::data::events::{DataEvent, DataEventKind};
 use crate::data::predict::{AlarmLog, AssetHealth, Prediction};
 use crate::data::telemetry::{
-    DataClock, DataEvent, DataEventKind, Freshness, HistoryEpoch, IngestStatus, LiveSignals,
-    PendingEvents, SourceConfig, UseSource,
+    DataClock, Freshness, HistoryEpoch, IngestStatus, LiveSignals, PendingEvents, SourceConfig,
+    UseSource,
 };
-use crate::frame::{AppSystems, DataSystems};
+use crate::frame::DataSystems;
 use crate::plant::{AssetIndex, AssetSpec, LayoutSource, PlantDocument};
 use plant_twin_core::layout::{PlantLayout, parse_layout};
 use plant_twin_core::predict::{AlarmChange, Severity};

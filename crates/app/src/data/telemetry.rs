@@ -471,7 +471,7 @@ fn restart_source(
         Ok(decoder) => decoder,
         Err(error) => {
             error!("bindings not loaded: {error}");
-            status.last_error = Some((now, error));
+            status.last_error = Some((now, error.to_string()));
             return;
         }
     };
@@ -497,7 +497,7 @@ fn restart_source(
         Ok(handle) => feed.handle = handle,
         Err(error) => {
             error!("data source not started: {error}");
-            status.last_error = Some((now, error));
+            status.last_error = Some((now, error.to_string()));
         }
     }
 }

@@ -437,7 +437,7 @@ fn file_menu_ui(
     }
     ui.separator();
     sandbox::file_menu_ui(ui, world, intents, ui_state, dialogs);
-    if let crate::plant::LayoutSource::File(path) = world.document.source
+    if let crate::plant::LayoutSource::File(path) = &world.document.source
         && ui.button("Reload layout").clicked()
     {
         intents.load.write(LoadLayoutRequest { path: path.clone() });
@@ -520,7 +520,7 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
         ui.separator();
         ui.label(format!("{} zones", world.document.layout.zones.len()));
         ui.separator();
-        status::status_indicator_ui(ui, world.ingest, &mut ui_state.show_diagnostics);
+        status::status_indicator_ui(ui, &world.ingest, &mut ui_state.show_diagnostics);
         ui.separator();
         let mut show_alarms = !ui_state.hide_alarms;
         alarms::alarm_counts_ui(ui, world, &mut show_alarms);

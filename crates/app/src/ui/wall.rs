@@ -10,8 +10,9 @@ use super::alarms::{horizon_text, severity_colour};
 use super::status::{AMBER, RED, clock};
 use crate::data::predict::{AlarmIntent, part_name};
 use crate::data::telemetry::LinkState;
-use crate::wall::{WallMode, WallTheme};
+use crate::wall::WallMode;
 use plant_twin_core::predict::{Annunciation, Severity};
+use plant_twin_core::wall::config::WallTheme;
 
 const BANNER_BACKGROUND: egui::Color32 = egui::Color32::from_rgb(16, 22, 34);
 

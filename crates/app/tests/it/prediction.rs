@@ -3,10 +3,9 @@
 
 use bevy::prelude::*;
 use plant_twin::TwinCorePlugin;
+use plant_twin::data::events::{DataEvent, DataEventKind};
 use plant_twin::data::predict::{AlarmIntent, AlarmLog, AssetHealth, PredictionPlugin};
-use plant_twin::data::telemetry::{
-    DataEvent, DataEventKind, LivePlugin, ManualFeed, SourceConfig, decoder_for,
-};
+use plant_twin::data::telemetry::{LivePlugin, ManualFeed, SourceConfig, decoder_for};
 use plant_twin::plant::{AssetIndex, PlantDocument};
 use plant_twin_core::predict::{AlarmChange, Annunciation, Part, Severity};
 use plant_twin_core::sim::scenario::scenario;

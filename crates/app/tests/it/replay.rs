@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
 use plant_twin::TwinCorePlugin;
-use plant_twin::data::predict::{
-    AlarmIntent, AlarmLog, DEMO_BASELINE_TEXT, PredictionPlugin, part_of,
-};
+use plant_twin::data::predict::{AlarmIntent, AlarmLog, PredictionPlugin, part_of};
 use plant_twin::data::record::{RecordIntent, RecordPlugin, RecordingState};
 use plant_twin::data::replay::{ReplayIntent, ReplayPlugin, ReplayState};
 use plant_twin::data::telemetry::{
@@ -17,6 +15,7 @@ use plant_twin::data::telemetry::{
 use plant_twin::headless::snapshot;
 use plant_twin::plant::{AssetIndex, AssetSpec, PlantDocument};
 use plant_twin_core::layout::layout_to_ron;
+use plant_twin_core::predict::baseline::DEMO_BASELINE_TEXT;
 use plant_twin_core::record::{Recording, RecordingContext};
 use plant_twin_core::sim::scenario::scenario;
 use plant_twin_core::sim::{SimConfig, Simulator};

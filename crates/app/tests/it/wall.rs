@@ -6,8 +6,9 @@ use plant_twin::TwinCorePlugin;
 use plant_twin::camera::CameraCommand;
 use plant_twin::data::events::{DataEvent, DataEventKind};
 use plant_twin::plant::PlantDocument;
-use plant_twin::wall::{WallConfig, WallMode, WallPlugin, tour_stops};
+use plant_twin::wall::{WallMode, WallPlugin, tour_stops};
 use plant_twin_core::predict::{AlarmChange, Severity};
+use plant_twin_core::wall::config::WallConfig;
 
 fn camera_commands(app: &mut App) -> Vec<CameraCommand> {
     app.world_mut()
