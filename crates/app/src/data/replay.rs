@@ -30,13 +30,12 @@ use crate::data::telemetry::{
 };
 use crate::frame::DataSystems;
 use crate::plant::{AssetIndex, AssetSpec, LayoutSource, PlantDocument};
-use plant_twin_core::layout::{PlantLayout, parse_layout};
 use plant_twin_core::predict::{AlarmChange, Severity};
-use plant_twin_core::record::reader::RecordedMessage;
+use plant_twin_core::record::replay::{
+    CursorCheckpoint, Fed, ReplayCursor, recording_decoder, recording_layout,
+};
 use plant_twin_core::record::{Recording, RecordingError};
 use plant_twin_core::telemetry::IngestEvent;
-use plant_twin_core::telemetry::bindings::{TopicResolver, parse_bindings};
-use plant_twin_core::telemetry::decoder::{Decoded, Decoder};
 
 /// Speeds offered by the timeline; `None` (as fast as possible) is headless only.
 pub const SPEEDS: [f64; 9] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0];
@@ -177,19 +176,10 @@ enum Phase {
     Ready,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Cursor {
-    chunk: usize,
-    index: usize,
-}
-
 /// An open recording and the replay's position in it.
 pub struct ReplaySession {
-    pub recording: Arc<Recording>,
-    decoder: Decoder,
-    cursor: Cursor,
-    /// The messages of `cursor.chunk`.
-    chunk: Vec<RecordedMessage>,
+    /// Where in the file the next message is, and the decoder (core's, without ECS).
+    cursor: ReplayCursor,
     /// First and last receive time, ms since the epoch.
     pub start_ms: i64,
     pub end_ms: i64,
@@ -209,11 +199,6 @@ pub struct ReplaySession {
     /// A seek asked for the state of this checkpoint.
     restore: Option<usize>,
     phase: Phase,
-    /// Messages decoded so far (including re-runs after seeks).
-    pub messages_fed: u64,
-    /// Messages the file holds that do not decode into chunks (read errors).
-    pub read_errors: u64,
-    decoded: Decoded,
     batch: Vec<IngestEvent>,
     /// Operator actions read this frame, applied after its data (as in the recorded run).
     actions: Vec<plant_twin_core::record::OperatorAction>,
@@ -222,8 +207,7 @@ pub struct ReplaySession {
 /// Everything the data drives, at one position of the recording.
 struct Checkpoint {
     position_ms: i64,
-    cursor: Cursor,
-    decoder: Decoder,
+    cursor: CursorCheckpoint,
     /// Per asset position in the layout; the signals without their trend histories.
     assets: Vec<Option<(LiveSignals, Freshness, AssetHealth)>>,
     /// Per asset and signal: the trend points pushed since the previous checkpoint. Histories
@@ -236,6 +220,20 @@ struct Checkpoint {
 }
 
 impl ReplaySession {
+    pub fn recording(&self) -> &Recording {
+        self.cursor.recording()
+    }
+
+    /// Messages decoded so far (including re-runs after seeks).
+    pub fn messages_fed(&self) -> u64 {
+        self.cursor.messages_fed
+    }
+
+    /// Chunks of the file that could not be read.
+    pub fn read_errors(&self) -> u64 {
+        self.cursor.read_errors
+    }
+
     /// Where the replay is, 0 to 1.
     pub fn fraction(&self) -> f64 {
         let span = (self.end_ms - self.start_ms).max(1) as f64;
@@ -283,64 +281,6 @@ impl ReplaySession {
         }
         self.target_ms = Some(target);
     }
-
-    fn load_chunk(&mut self) {
-        self.chunk = match self.recording.chunk_messages(self.cursor.chunk) {
-            Ok(messages) => messages,
-            Err(error) => {
-                warn!("recording chunk {} unreadable: {error}", self.cursor.chunk);
-                self.read_errors += 1;
-                vec![]
-            }
-        };
-    }
-
-    /// The receive time of the next message, if any.
-    fn next_time_ms(&mut self) -> Option<i64> {
-        loop {
-            if let Some(message) = self.chunk.get(self.cursor.index) {
-                return Some(message.received_ms());
-            }
-            if self.cursor.chunk + 1 >= self.recording.chunk_count() {
-                return None;
-            }
-            self.cursor = Cursor {
-                chunk: self.cursor.chunk + 1,
-                index: 0,
-            };
-            self.load_chunk();
-        }
-    }
-
-    /// Decodes the next message into `out`; an operator's action goes to `actions` instead
-    /// (and returns true).
-    fn feed_next(&mut self, out: &mut Vec<IngestEvent>) -> bool {
-        let Some(message) = self.chunk.get(self.cursor.index) else {
-            return false;
-        };
-        self.cursor.index += 1;
-        self.messages_fed += 1;
-        let received_ms = message.received_ms();
-        let Some(topic) = self.recording.topic(message.channel) else {
-            return false;
-        };
-        if topic == plant_twin_core::record::OPERATOR_TOPIC {
-            match serde_json::from_slice(&message.payload) {
-                Ok(action) => {
-                    self.actions.push(action);
-                    return true;
-                }
-                Err(error) => {
-                    warn!("recorded operator action not understood: {error}");
-                    return false;
-                }
-            }
-        }
-        self.decoder
-            .decode(topic, &message.payload, received_ms, &mut self.decoded);
-        self.decoded.drain_events(topic, received_ms, out);
-        false
-    }
 }
 
 /// Reads a recording on the `recording-loader` thread.
@@ -360,27 +300,6 @@ fn start_loading(path: &Path) -> Result<Loading, String> {
         progress,
         result: receiver,
     })
-}
-
-/// The plant of a recording: its stored layout, or (a file from another tool) the current one.
-fn recording_layout(recording: &Recording, current: &PlantLayout) -> Result<PlantLayout, String> {
-    if recording.context.layout_ron.is_empty() {
-        return Ok(current.clone());
-    }
-    parse_layout(&recording.context.layout_ron, &recording.path)
-        .map_err(|e| format!("the layout stored in the recording is not valid:\n{e}"))
-}
-
-fn recording_decoder(recording: &Recording, layout: &PlantLayout) -> Result<Decoder, String> {
-    let resolver = match &recording.context.bindings_ron {
-        Some(text) => {
-            let file = parse_bindings(text, &recording.path, layout)
-                .map_err(|e| format!("the bindings stored in the recording are not valid:\n{e}"))?;
-            TopicResolver::with_file(layout, &file).map_err(|e| e.to_string())?
-        }
-        None => TopicResolver::from_layout(layout),
-    };
-    Ok(Decoder::new(resolver))
 }
 
 /// What opening and closing a replay swap between live data and the recording: the plant, the
@@ -403,8 +322,9 @@ fn finish_loading(mut state: ResMut<ReplayState>, mut swap: LiveOrReplay) {
     };
     state.loading = None;
     let opened = result.map_err(|e| e.to_string()).and_then(|recording| {
-        let layout = recording_layout(&recording, &swap.document.layout)?;
-        let decoder = recording_decoder(&recording, &layout)?;
+        let layout =
+            recording_layout(&recording, &swap.document.layout).map_err(|e| e.to_string())?;
+        let decoder = recording_decoder(&recording, &layout).map_err(|e| e.to_string())?;
         Ok((recording, layout, decoder))
     });
     let (recording, layout, decoder) = match opened {
@@ -454,10 +374,7 @@ fn finish_loading(mut state: ResMut<ReplayState>, mut swap: LiveOrReplay) {
     *swap.clock = DataClock::At(start_ms);
     let settings = state.settings;
     let mut session = ReplaySession {
-        recording: Arc::new(recording),
-        decoder,
-        cursor: Cursor::default(),
-        chunk: vec![],
+        cursor: ReplayCursor::new(Arc::new(recording), decoder),
         start_ms,
         end_ms,
         position_ms: start_ms - 1,
@@ -471,13 +388,9 @@ fn finish_loading(mut state: ResMut<ReplayState>, mut swap: LiveOrReplay) {
         checkpoint_due: false,
         restore: None,
         phase: Phase::WaitingForPlant,
-        messages_fed: 0,
-        read_errors: 0,
-        decoded: Decoded::default(),
         batch: vec![],
         actions: vec![],
     };
-    session.load_chunk();
     if session.indexing {
         session.target_ms = Some(end_ms);
     }
@@ -608,15 +521,9 @@ fn restore_checkpoint(
     log.clone_from(&checkpoint.alarm_log);
     ingest.clone_from(&checkpoint.ingest);
     prediction.clock_s = checkpoint.prediction_clock_s;
-    session.decoder = checkpoint.decoder.clone();
-    let cursor = checkpoint.cursor;
+    session.cursor.restore(&checkpoint.cursor);
     session.position_ms = checkpoint.position_ms;
     *clock = DataClock::At(session.position_ms.max(session.start_ms));
-    if cursor.chunk != session.cursor.chunk || session.chunk.is_empty() {
-        session.cursor = cursor;
-        session.load_chunk();
-    }
-    session.cursor = cursor;
 }
 
 fn feed(
@@ -658,7 +565,8 @@ fn feed(
     let mut out = std::mem::take(&mut session.batch);
     let mut reached = true;
     let mut fed = 0u32;
-    while let Some(next_ms) = session.next_time_ms() {
+    let read_errors = session.cursor.read_errors;
+    while let Some(next_ms) = session.cursor.next_time_ms() {
         if next_ms > goal {
             break;
         }
@@ -672,15 +580,25 @@ fn feed(
             reached = false;
             break;
         }
-        let action = session.feed_next(&mut out);
+        let outcome = session.cursor.feed_next(&mut out);
         session.position_ms = session.position_ms.max(next_ms);
         fed += 1;
-        if action {
-            // Applied after exactly the data that came before it, like in the recorded run;
-            // the rest follows next frame.
-            reached = session.next_time_ms().is_none_or(|next| next > goal);
-            break;
+        match outcome {
+            Fed::Data | Fed::Skipped(None) => {}
+            Fed::Skipped(Some(reason)) => warn!("{reason}"),
+            Fed::OperatorAction(action) => {
+                session.actions.push(action);
+                // Applied after exactly the data that came before it, like in the recorded
+                // run; the rest follows next frame.
+                reached = session.cursor.next_time_ms().is_none_or(|next| next > goal);
+                break;
+            }
         }
+    }
+    if session.cursor.read_errors > read_errors
+        && let Some(error) = &session.cursor.last_read_error
+    {
+        warn!("recording {error}");
     }
     if reached {
         session.position_ms = goal;
@@ -818,7 +736,7 @@ fn capture_checkpoint(
         session.phase = Phase::Ready;
         // The status bar shows the file as the data source.
         let name = session
-            .recording
+            .recording()
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -863,8 +781,7 @@ fn capture_checkpoint(
     }
     let checkpoint = Checkpoint {
         position_ms: session.position_ms,
-        cursor: session.cursor,
-        decoder: session.decoder.clone(),
+        cursor: session.cursor.checkpoint(),
         assets: saved,
         new_points,
         alarm_log: log.clone(),

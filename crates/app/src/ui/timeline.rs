@@ -115,7 +115,7 @@ fn controls_ui(
     } else if session.target_ms.is_some() {
         ui.colored_label(AMBER, "seeking…");
     }
-    let recording = &session.recording;
+    let recording = session.recording();
     ui.separator();
     ui.label(format!(
         "{} alarms · {}",
@@ -131,8 +131,8 @@ fn controls_ui(
         recording.message_count(),
         recording.channels.len(),
         session.checkpoint_count(),
-        session.messages_fed,
-        match session.read_errors {
+        session.messages_fed(),
+        match session.read_errors() {
             0 => String::new(),
             n => format!(", {n} chunks unreadable (skipped)"),
         }

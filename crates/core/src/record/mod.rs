@@ -7,6 +7,7 @@
 //! (indexed or damaged) for replay, `recording info` and `recording recover`.
 
 pub mod reader;
+pub mod replay;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
