@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 
 use crate::data::predict::{AssetHealth, Prediction};
@@ -65,16 +66,11 @@ pub fn default_recording_path() -> PathBuf {
     PathBuf::from("recordings").join(format!("plant-twin-{stamp}.mcap"))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn apply_record_intents(
     mut intents: MessageReader<RecordIntent>,
     mut state: ResMut<RecordingState>,
     tap: Res<LiveTap>,
-    document: Res<PlantDocument>,
-    bindings: Res<BindingsInForce>,
-    prediction: Res<Prediction>,
-    ingest: Res<IngestStatus>,
-    models: Query<(&AssetSpec, &AssetHealth)>,
+    context: ContextInForce,
 ) {
     for intent in intents.read() {
         let path = match intent {
@@ -108,8 +104,7 @@ fn apply_record_intents(
             state.last = Some(Err(format!("cannot create {}: {error}", parent.display())));
             continue;
         }
-        let context = recording_context(&document, &bindings, &prediction, &ingest, &models);
-        match Recorder::start(&path, &context, &tap.0) {
+        match Recorder::start(&path, &context.recording_context(), &tap.0) {
             Ok(recorder) => {
                 info!("recording to {}", path.display());
                 state.recorder = Some(recorder);
@@ -122,34 +117,43 @@ fn apply_record_intents(
     }
 }
 
-/// The layout, bindings and baseline in force: what the models learned so far when they run
-/// (a recording started mid-session), else the baseline they will start from.
-fn recording_context(
-    document: &PlantDocument,
-    bindings: &BindingsInForce,
-    prediction: &Prediction,
-    ingest: &IngestStatus,
-    models: &Query<(&AssetSpec, &AssetHealth)>,
-) -> RecordingContext {
-    let learned = (!models.is_empty()).then(|| {
-        collect_baseline(
-            models.iter().map(|(spec, health)| (&spec.0, &health.0)),
-            "learned in the app before the recording started".into(),
-        )
-    });
-    let baseline = learned.or_else(|| {
-        crate::data::predict::baseline_in_force(prediction, &document.source)
-            .ok()
-            .flatten()
-            .map(|(file, _)| file)
-    });
-    RecordingContext {
-        layout_ron: plant_twin_core::layout::layout_to_ron(&document.layout).unwrap_or_default(),
-        bindings_ron: bindings.0.as_ref().map(|(_, text)| text.clone()),
-        baseline_ron: baseline.and_then(|file| {
-            ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default()).ok()
-        }),
-        source: ingest.source.clone(),
+/// What a recording stores beside the data: the layout, bindings and baseline in force.
+#[derive(SystemParam)]
+struct ContextInForce<'w, 's> {
+    document: Res<'w, PlantDocument>,
+    bindings: Res<'w, BindingsInForce>,
+    prediction: Res<'w, Prediction>,
+    ingest: Res<'w, IngestStatus>,
+    models: Query<'w, 's, (&'static AssetSpec, &'static AssetHealth)>,
+}
+
+impl ContextInForce<'_, '_> {
+    /// The baseline is what the models learned so far when they run (a recording started
+    /// mid-session), else the baseline they will start from.
+    fn recording_context(&self) -> RecordingContext {
+        let learned = (!self.models.is_empty()).then(|| {
+            collect_baseline(
+                self.models
+                    .iter()
+                    .map(|(spec, health)| (&spec.0, &health.0)),
+                "learned in the app before the recording started".into(),
+            )
+        });
+        let baseline = learned.or_else(|| {
+            crate::data::predict::baseline_in_force(&self.prediction, &self.document.source)
+                .ok()
+                .flatten()
+                .map(|(file, _)| file)
+        });
+        RecordingContext {
+            layout_ron: plant_twin_core::layout::layout_to_ron(&self.document.layout)
+                .unwrap_or_default(),
+            bindings_ron: self.bindings.0.as_ref().map(|(_, text)| text.clone()),
+            baseline_ron: baseline.and_then(|file| {
+                ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default()).ok()
+            }),
+            source: self.ingest.source.clone(),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender};
 
@@ -525,24 +526,49 @@ fn attach_live_components(
 /// Rate limit for repeated problem events of one kind on one topic.
 const PROBLEM_EVENT_INTERVAL_MS: i64 = 10_000;
 
-#[allow(clippy::too_many_arguments)]
+/// Where a frame's ingest events come from: what a replay or a test queued, then the source's
+/// channel; stamped by the data clock.
+#[derive(SystemParam)]
+struct IngestInput<'w> {
+    feed: Res<'w, IngestFeed>,
+    pending: ResMut<'w, PendingEvents>,
+    clock: Res<'w, DataClock>,
+}
+
+/// How trends are kept: points per signal, and the epoch their offsets count from.
+#[derive(SystemParam)]
+struct TrendSettings<'w> {
+    capacity: Res<'w, HistoryCapacity>,
+    epoch: Res<'w, HistoryEpoch>,
+}
+
+/// The assets' live components, by layout position.
+#[derive(SystemParam)]
+struct LiveAssets<'w, 's> {
+    index: Res<'w, AssetIndex>,
+    assets: Query<'w, 's, (&'static mut LiveSignals, &'static mut Freshness)>,
+}
+
+impl LiveAssets<'_, '_> {
+    fn get_mut(&mut self, position: u32) -> Option<(Mut<'_, LiveSignals>, Mut<'_, Freshness>)> {
+        let entity = self.index.at(position)?;
+        self.assets.get_mut(entity).ok()
+    }
+}
+
 fn drain_ingest(
-    feed: Res<IngestFeed>,
-    index: Res<AssetIndex>,
-    capacity: Res<HistoryCapacity>,
-    epoch: Res<HistoryEpoch>,
+    mut input: IngestInput,
+    trend: TrendSettings,
+    mut assets: LiveAssets,
     mut status: ResMut<IngestStatus>,
-    mut assets: Query<(&AssetSpec, &mut LiveSignals, &mut Freshness)>,
     mut events: MessageWriter<DataEvent>,
     mut last_problem_event: Local<HashMap<(String, ProblemKind), i64>>,
     mut frame_samples: ResMut<FrameSamples>,
-    mut pending: ResMut<PendingEvents>,
-    clock: Res<DataClock>,
 ) {
-    let now = clock.now_ms();
+    let now = input.clock.now_ms();
     frame_samples.0.clear();
-    let pending = std::mem::take(&mut pending.0);
-    for event in pending.into_iter().chain(feed.receiver.try_iter()) {
+    let pending = std::mem::take(&mut input.pending.0);
+    for event in pending.into_iter().chain(input.feed.receiver.try_iter()) {
         match event {
             IngestEvent::Samples {
                 topic,
@@ -551,17 +577,15 @@ fn drain_ingest(
             } => {
                 status.count_message(topic, samples.len());
                 for sample in samples {
-                    let Some(entity) = index.at(sample.signal.asset) else {
-                        continue;
-                    };
-                    let Ok((_, mut live, mut freshness)) = assets.get_mut(entity) else {
+                    let Some((mut live, mut freshness)) = assets.get_mut(sample.signal.asset)
+                    else {
                         continue;
                     };
                     let Some(signal) = live.0.get_mut(sample.signal.signal as usize) else {
                         continue;
                     };
-                    let offset_ms = (received_ms - epoch.0).clamp(0, u32::MAX as i64) as u32;
-                    signal.record(&sample, received_ms, offset_ms, capacity.0);
+                    let offset_ms = (received_ms - trend.epoch.0).clamp(0, u32::MAX as i64) as u32;
+                    signal.record(&sample, received_ms, offset_ms, trend.capacity.0);
                     freshness.heard_at(received_ms);
                     frame_samples.0.push(sample);
                 }
@@ -587,10 +611,7 @@ fn drain_ingest(
             }
             IngestEvent::Liveness(liveness) => {
                 for position in &liveness.assets {
-                    let Some(entity) = index.at(*position) else {
-                        continue;
-                    };
-                    if let Ok((_, _, mut freshness)) = assets.get_mut(entity) {
+                    if let Some((_, mut freshness)) = assets.get_mut(*position) {
                         freshness.dead = (!liveness.alive).then(|| liveness.reason.clone());
                     }
                 }

@@ -227,7 +227,10 @@ mod tests {
         )
         .expect("recorded");
         let recording = Arc::new(Recording::open(&path, None).expect("opens"));
-        assert!(recording.chunk_count() > 2, "one chunk per simulated second");
+        assert!(
+            recording.chunk_count() > 2,
+            "one chunk per simulated second"
+        );
         let stored = recording_layout(&recording, &layout).expect("stored layout");
         assert_eq!(stored, layout);
         let decoder = recording_decoder(&recording, &stored).expect("decoder");
