@@ -632,3 +632,73 @@ fn closing_a_replay_goes_back_to_the_plant_and_clock_from_before() {
     let live = world.get::<LiveSignals>(pump).expect("signals");
     assert!(live.0.iter().all(|s| s.value.is_none()));
 }
+
+#[test]
+fn a_replay_locks_the_sandbox_and_closing_it_unlocks_it() {
+    use plant_twin::sandbox::{EditIntent, EditMode, Sandbox, SandboxPlugin};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (path, _) = simulated_recording(dir.path(), 10.0);
+    let mut app = core_app();
+    app.add_plugins((
+        SandboxPlugin {
+            read_only: false,
+            save_as: None,
+        },
+        ReplayPlugin {
+            speed: None,
+            index_on_open: false,
+            ..Default::default()
+        },
+    ));
+    app.insert_state(EditMode::Editing);
+    app.update();
+    assert!(app.world().resource::<Sandbox>().editable());
+
+    app.world_mut().write_message(ReplayIntent::Open(path));
+    for _ in 0..2_000 {
+        app.update();
+        if app.world().resource::<ReplayState>().session.is_some() {
+            break;
+        }
+    }
+    for _ in 0..3 {
+        app.update();
+    }
+    let world = app.world();
+    assert!(world.resource::<ReplayState>().session.is_some(), "opened");
+    assert!(
+        !world.resource::<Sandbox>().editable(),
+        "locked while replaying"
+    );
+    assert_eq!(
+        *world
+            .resource::<bevy::state::state::State<EditMode>>()
+            .get(),
+        EditMode::Viewing
+    );
+
+    // An edit on the recorded plant is refused.
+    let pump = world.resource::<AssetIndex>().get("pump-02").expect("pump");
+    let before = *world.get::<Transform>(pump).expect("transform");
+    app.world_mut().write_message(EditIntent::Place {
+        entity: pump,
+        placement: plant_twin_core::sandbox::history::Placement {
+            position: (10.0, 10.0),
+            rotation_deg: 0.0,
+        },
+    });
+    app.update();
+    assert_eq!(
+        *app.world().get::<Transform>(pump).expect("transform"),
+        before
+    );
+
+    app.world_mut().write_message(ReplayIntent::Close);
+    for _ in 0..3 {
+        app.update();
+    }
+    assert!(
+        app.world().resource::<Sandbox>().editable(),
+        "unlocked after closing"
+    );
+}
