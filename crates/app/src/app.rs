@@ -111,17 +111,33 @@ pub fn gui_app(
     let (width, height) = options.window_size.unwrap_or((1600, 900));
     let title = format!("plant-twin - {}", document.layout.name);
     let mut app = App::new();
-    let mode = match &options.wall {
-        Some((_, monitor)) => {
-            bevy::window::WindowMode::BorderlessFullscreen(MonitorSelection::Index(*monitor))
-        }
-        None => bevy::window::WindowMode::Windowed,
+    // A wall with an explicit size is a borderless window of exactly that size at the screen's
+    // origin: fullscreen is a request to the window manager, and a kiosk X server without one
+    // (or Xvfb) ignored it now and then, leaving winit's 800x600.
+    let (mode, decorations, position) = match (&options.wall, options.window_size) {
+        (Some(_), Some(_)) => (
+            bevy::window::WindowMode::Windowed,
+            false,
+            WindowPosition::At(IVec2::ZERO),
+        ),
+        (Some((_, monitor)), None) => (
+            bevy::window::WindowMode::BorderlessFullscreen(MonitorSelection::Index(*monitor)),
+            false,
+            WindowPosition::Automatic,
+        ),
+        (None, _) => (
+            bevy::window::WindowMode::Windowed,
+            true,
+            WindowPosition::Automatic,
+        ),
     };
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
             title,
             resolution: WindowResolution::new(width, height),
             mode,
+            decorations,
+            position,
             ..default()
         }),
         ..default()
