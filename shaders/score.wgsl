@@ -26,7 +26,8 @@
 struct ScoreTint {
     // Position on the ramp, 0..1.
     value: f32,
-    // 0: anomaly (green, amber at 0.5, red from 0.75); 1: value (blue, teal, yellow, red).
+    // 0: anomaly (green, amber at 0.5, red from 0.75); 1: value (blue, teal, yellow, red);
+    // 2: alarm state (neutral grey, amber from 0.25, red from 0.75).
     ramp: u32,
     // 1: pulse (unacknowledged alarm); 2: stale data (grey); 4: no value yet.
     flags: u32,
@@ -48,6 +49,16 @@ fn anomaly_ramp(s: f32) -> vec3<f32> {
         return mix(green, amber, s / 0.5);
     }
     return mix(amber, red, clamp((s - 0.5) / 0.25, 0.0, 1.0));
+}
+
+fn state_ramp(v: f32) -> vec3<f32> {
+    if v < 0.25 {
+        return vec3<f32>(0.30, 0.31, 0.33);
+    }
+    if v < 0.75 {
+        return vec3<f32>(1.0, 0.45, 0.0);
+    }
+    return vec3<f32>(0.80, 0.02, 0.02);
 }
 
 fn value_ramp(v: f32) -> vec3<f32> {
@@ -76,6 +87,8 @@ fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> Fragment
         colour = vec3<f32>(0.06, 0.08, 0.11);
     } else if tint.ramp == 0u {
         colour = anomaly_ramp(tint.value);
+    } else if tint.ramp == 2u {
+        colour = state_ramp(tint.value);
     } else {
         colour = value_ramp(tint.value);
     }

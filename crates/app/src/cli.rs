@@ -130,9 +130,10 @@ pub struct PredictionArgs {
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub horizon: f64,
 
-    /// What the scene's colours show: anomaly (default), freshness, paint (the kinds' own
+    /// What the scene's colours show: alarms (default: grey when normal, amber for a warning,
+    /// red for an alarm), anomaly (the continuous score), freshness, paint (the kinds' own
     /// colours) or signal:ID (e.g. signal:bearing_temp).
-    #[arg(long, value_name = "WHAT", default_value = "anomaly", value_parser = parse_colour_by)]
+    #[arg(long, value_name = "WHAT", default_value = "alarms", value_parser = parse_colour_by)]
     pub colour_by: crate::score_colour::ColourBy,
 
     /// Name recorded when alarms are acknowledged or shelved (default: the login name).
@@ -159,13 +160,14 @@ impl PredictionArgs {
 pub fn parse_colour_by(text: &str) -> Result<crate::score_colour::ColourBy, String> {
     use crate::score_colour::ColourBy;
     match text {
+        "alarms" => Ok(ColourBy::AlarmState),
         "anomaly" => Ok(ColourBy::Anomaly),
         "freshness" => Ok(ColourBy::Freshness),
         "paint" => Ok(ColourBy::Paint),
         _ => match text.strip_prefix("signal:") {
             Some(id) if !id.is_empty() => Ok(ColourBy::Signal(id.to_string())),
             _ => Err(format!(
-                "{text:?}: expected anomaly, freshness, paint or signal:ID"
+                "{text:?}: expected alarms, anomaly, freshness, paint or signal:ID"
             )),
         },
     }

@@ -1,5 +1,8 @@
-//! Colours the scene by what matters: each component's anomaly score (default), a chosen
-//! signal on a legend-labelled scale, or data freshness; or the kinds' own paint.
+//! Colours the scene by what matters. By default only what is abnormal has a colour (ISA-101,
+//! "high-performance HMI"): normal equipment is neutral grey, a warning amber, an alarm red, and
+//! an unacknowledged alarm pulses, so the one real problem is what the eye finds. Asked for
+//! explicitly: each component's continuous anomaly score, a chosen signal on a legend-labelled
+//! scale, data freshness, or the kinds' own paint.
 //!
 //! The material is `StandardMaterial` extended by `shaders/score.wgsl`. Colours are quantised
 //! into a small palette of shared materials (steps x ramp x flags), so a mesh changes colour by
@@ -17,7 +20,7 @@ use bevy::shader::ShaderRef;
 use crate::data::predict::{AssetHealth, Prediction};
 use crate::data::telemetry::{Freshness, GreyedAsStale, LiveSignals, PaintBeforeStale};
 use crate::plant::{AssetComponentPart, AssetSpec};
-use plant_twin_core::predict::{Annunciation, Part};
+use plant_twin_core::predict::{Annunciation, Part, Severity};
 
 pub type ScoreMaterial = ExtendedMaterial<StandardMaterial, ScoreTint>;
 
@@ -29,8 +32,11 @@ pub const STEPS: u8 = 32;
 /// What the scene's colours mean.
 #[derive(Resource, Debug, Clone, PartialEq, Default)]
 pub enum ColourBy {
-    /// Anomaly score: green, amber, red; unacknowledged alarms pulse.
+    /// Alarm state: neutral when normal (and shelved), amber for a warning, red for an alarm;
+    /// unacknowledged alarms pulse.
     #[default]
+    AlarmState,
+    /// Anomaly score on a continuous scale: green, amber, red; unacknowledged alarms pulse.
     Anomaly,
     /// One signal (by id) between the bottom of its normal range and its upper limit.
     Signal(String),
@@ -43,6 +49,7 @@ pub enum ColourBy {
 impl ColourBy {
     pub fn label(&self) -> String {
         match self {
+            ColourBy::AlarmState => "alarm state".into(),
             ColourBy::Anomaly => "anomaly score".into(),
             ColourBy::Signal(id) => format!("signal {id}"),
             ColourBy::Freshness => "data freshness".into(),
@@ -83,6 +90,17 @@ pub const FLAG_NO_VALUE: u8 = 4;
 pub enum Ramp {
     Anomaly = 0,
     Value = 1,
+    /// Alarm state in three steps: neutral (below 0.25), amber, red (from 0.75).
+    State = 2,
+}
+
+/// Where each alarm state sits on [`Ramp::State`].
+pub fn state_value(severity: Severity) -> f64 {
+    match severity {
+        Severity::Normal => 0.0,
+        Severity::Warning => 0.5,
+        Severity::Alarm => 1.0,
+    }
 }
 
 /// One palette entry.
@@ -124,6 +142,15 @@ pub fn ramp_colour(ramp: Ramp, value: f32) -> LinearRgba {
                 mix(green, amber, value / 0.5)
             } else {
                 mix(amber, red, (value - 0.5) / 0.25)
+            }
+        }
+        Ramp::State => {
+            if value < 0.25 {
+                LinearRgba::rgb(0.30, 0.31, 0.33)
+            } else if value < 0.75 {
+                LinearRgba::rgb(1.0, 0.45, 0.0)
+            } else {
+                LinearRgba::rgb(0.80, 0.02, 0.02)
             }
         }
         Ramp::Value => {
@@ -208,8 +235,9 @@ impl Plugin for ScoreColourPlugin {
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ScoreColourSystems;
 
-/// The tint of one part of an asset under the current colouring, or None for paint.
-fn tint_for(
+/// The tint of one part of an asset (`None`: its body) under the current colouring, or None
+/// for paint.
+pub fn tint_for(
     colour_by: &ColourBy,
     prediction: &Prediction,
     (spec, health, live, freshness): (&AssetSpec, &AssetHealth, &LiveSignals, &Freshness),
@@ -222,6 +250,27 @@ fn tint_for(
     }
     match colour_by {
         ColourBy::Paint => None,
+        ColourBy::AlarmState => {
+            let model = &health.0;
+            // A component without signals of its own shows the asset's state; the body shows
+            // the worst of the asset's alarms. Shelved alarms are not annunciated.
+            let part = part.filter(|p| model.parts.contains(p));
+            let alarms = model
+                .parts
+                .iter()
+                .zip(&model.alarms)
+                .filter(|(p, _)| part.is_none_or(|q| q == **p))
+                .map(|(_, alarm)| alarm)
+                .filter(|alarm| alarm.annunciation() != Annunciation::Shelved);
+            let mut severity = Severity::Normal;
+            let mut unacknowledged = false;
+            for alarm in alarms {
+                severity = severity.max(alarm.severity);
+                unacknowledged |= alarm.annunciation() == Annunciation::Unacknowledged;
+            }
+            let flags = if unacknowledged { FLAG_PULSE } else { 0 };
+            Some(Tint::of(state_value(severity), Ramp::State, flags, body))
+        }
         ColourBy::Anomaly => {
             let model = &health.0;
             // A component without signals of its own shows the asset's state.

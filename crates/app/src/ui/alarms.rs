@@ -484,6 +484,7 @@ pub fn hover_card_ui(ctx: &egui::Context, world: &PanelWorld, scene_rect: egui::
 pub fn colour_by_ui(ui: &mut egui::Ui, world: &PanelWorld, colour_by: &mut ColourBy) {
     ui.label("Colour the scene by");
     let mut choice = colour_by.clone();
+    ui.radio_value(&mut choice, ColourBy::AlarmState, "Alarm state");
     ui.radio_value(&mut choice, ColourBy::Anomaly, "Anomaly score");
     ui.radio_value(&mut choice, ColourBy::Freshness, "Data freshness");
     ui.radio_value(&mut choice, ColourBy::Paint, "Kind colours");
@@ -525,6 +526,15 @@ pub fn legend_ui(
 ) {
     let (ramp, title, marks): (Ramp, String, Vec<(f32, String)>) = match colour_by {
         ColourBy::Paint => return,
+        ColourBy::AlarmState => (
+            Ramp::State,
+            "Alarm state (pulsing: unacknowledged)".into(),
+            vec![
+                (0.0, "normal".into()),
+                (0.25, "warning".into()),
+                (0.75, "alarm".into()),
+            ],
+        ),
         ColourBy::Anomaly => (
             Ramp::Anomaly,
             "Anomaly score (pulsing: unacknowledged alarm)".into(),

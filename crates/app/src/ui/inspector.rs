@@ -19,7 +19,7 @@ pub(super) fn inspector_ui(
     alarms: &mut bevy::prelude::MessageWriter<crate::data::predict::AlarmIntent>,
 ) {
     ui.heading("Inspector");
-    let Some((entity, (spec, transform, live, freshness))) = world
+    let Some((entity, (spec, transform, live, freshness, _))) = world
         .selection
         .selected
         .and_then(|entity| world.assets.get(entity).ok().map(|found| (entity, found)))

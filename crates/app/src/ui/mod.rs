@@ -218,6 +218,15 @@ fn forward_dialog_results(
     }
 }
 
+/// What the panels read of each asset.
+type AssetView = (
+    &'static AssetSpec,
+    &'static GlobalTransform,
+    Option<&'static crate::data::telemetry::LiveSignals>,
+    Option<&'static crate::data::telemetry::Freshness>,
+    Option<&'static crate::data::predict::AssetHealth>,
+);
+
 #[derive(SystemParam)]
 struct PanelWorld<'w, 's> {
     document: Res<'w, PlantDocument>,
@@ -245,16 +254,7 @@ struct PanelWorld<'w, 's> {
     replay: Option<Res<'w, crate::data::replay::ReplayState>>,
     recording: Option<Res<'w, crate::data::record::RecordingState>>,
     alarm_log: Res<'w, crate::data::predict::AlarmLog>,
-    assets: Query<
-        'w,
-        's,
-        (
-            &'static AssetSpec,
-            &'static GlobalTransform,
-            Option<&'static crate::data::telemetry::LiveSignals>,
-            Option<&'static crate::data::telemetry::Freshness>,
-        ),
-    >,
+    assets: Query<'w, 's, AssetView>,
     cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
 }
 
@@ -300,6 +300,8 @@ fn panels_ui(
         ));
         viewport.pointer_over_scene = false;
         let scene_painter = root.painter_at(scene_rect);
+        // Only the assets in warning or alarm: a wall is read from across the room.
+        labels::labels_ui(&scene_painter, &world, false);
         alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
         return Ok(());
     }
@@ -391,9 +393,8 @@ fn panels_ui(
         pointer.is_some_and(|pos| scene_rect.contains(pos)) && !ctx.is_pointer_over_egui();
 
     let scene_painter = root.painter_at(scene_rect);
-    if ui_state.show_labels {
-        labels::labels_ui(&scene_painter, &world);
-    }
+    // Assets in warning or alarm keep their labels when the others are hidden (L).
+    labels::labels_ui(&scene_painter, &world, ui_state.show_labels);
     if !replaying {
         status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest);
     }

@@ -22,7 +22,7 @@ fn stale_since(world: &PanelWorld) -> Option<(i64, &'static str)> {
     let mut bound = 0;
     let mut stale = 0;
     let mut last = None::<i64>;
-    for (spec, _, _, freshness) in &world.assets {
+    for (spec, _, _, freshness, _) in &world.assets {
         if spec.0.telemetry.is_none() {
             continue;
         }
@@ -228,7 +228,7 @@ fn kpi_tiles_ui(
     let mut by_state = [0usize; 4]; // normal, warning, alarm, stale
     let mut bound = 0;
     let mut fresh = 0;
-    for (spec, _, _, freshness) in &world.assets {
+    for (spec, _, _, freshness, _) in &world.assets {
         let stale = freshness.is_some_and(|f| f.stale);
         if spec.0.telemetry.is_some() {
             bound += 1;
@@ -245,7 +245,7 @@ fn kpi_tiles_ui(
         let stale = world
             .assets
             .get(entity)
-            .is_ok_and(|(_, _, _, f)| f.is_some_and(|f| f.stale));
+            .is_ok_and(|(_, _, _, f, _)| f.is_some_and(|f| f.stale));
         if !stale {
             by_state[health.0.severity() as usize] += 1;
         }

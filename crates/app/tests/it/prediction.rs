@@ -276,3 +276,61 @@ fn the_same_input_gives_the_same_scores() {
     assert!(first[2] > 0.5, "cavitation not seen: {first:?}");
     assert_eq!(first, scores());
 }
+
+/// The assets the alarm-state colouring paints (anything but neutral grey or stale), with the
+/// largest step of their body and components.
+fn coloured_assets(run: &mut Run) -> Vec<(String, u8)> {
+    use plant_twin::data::predict::Prediction;
+    use plant_twin::data::telemetry::{Freshness, LiveSignals};
+    use plant_twin::plant::AssetSpec;
+    use plant_twin::score_colour::{ColourBy, FLAG_STALE, tint_for};
+    let world = run.app.world_mut();
+    let mut query = world.query::<(&AssetSpec, &AssetHealth, &LiveSignals, &Freshness)>();
+    let prediction = world.resource::<Prediction>();
+    let mut coloured = vec![];
+    for (spec, health, live, freshness) in query.iter(world) {
+        let parts = std::iter::once(None)
+            .chain((0..spec.0.components.len()).map(|i| Some(Part::Component(i as u16))));
+        let steps: Vec<u8> = parts
+            .filter_map(|part| {
+                tint_for(
+                    &ColourBy::AlarmState,
+                    prediction,
+                    (spec, health, live, freshness),
+                    part,
+                    now_ms(),
+                )
+            })
+            .filter(|tint| tint.flags & FLAG_STALE == 0)
+            .map(|tint| tint.step)
+            .collect();
+        let worst = steps.iter().copied().max().unwrap_or(0);
+        if worst > 0 {
+            coloured.push((spec.0.id.clone(), worst));
+        }
+    }
+    coloured
+}
+
+#[test]
+fn alarm_state_colouring_paints_only_the_asset_in_alarm() {
+    let mut run = Run::new("bearing-wear");
+    run.run(20);
+    assert_eq!(
+        coloured_assets(&mut run),
+        vec![],
+        "at 20 s nothing is abnormal"
+    );
+    run.run(70);
+    assert_eq!(
+        run.health("pump-02").0.severity(),
+        Severity::Alarm,
+        "the bearing is in alarm 90 s in"
+    );
+    // Red is the top of the state ramp: only pump-02, no other asset amber or red, although
+    // healthy machines have anomaly scores of 0.2-0.4 that the continuous scale paints.
+    assert_eq!(
+        coloured_assets(&mut run),
+        vec![("pump-02".to_string(), plant_twin::score_colour::STEPS)]
+    );
+}
