@@ -206,18 +206,74 @@ pub fn reason(
         .iter()
         .filter(|c| c.sigma.abs() >= 2.0)
         .take(3)
-        .filter_map(|c| {
-            let id = &asset.signals.get(c.signal as usize)?.id;
-            Some(match c.finding {
-                plant_twin_core::predict::Finding::Frozen => format!("{id} frozen"),
-                _ => format!("{id} {:+.1} sigma", c.sigma),
-            })
-        })
+        .filter_map(|c| signal_reason(asset, model, c))
         .collect();
     if words.is_empty() {
         "within normal".into()
     } else {
         words.join(", ")
+    }
+}
+
+/// One signal's part of a reason, in engineering units: "bearing_temp 52.2 degC, rising
+/// 3.0 degC/min, usually 40.1" (sigma is in the inspector, for those who ask).
+fn signal_reason(
+    asset: &Asset,
+    model: &AssetModel,
+    contribution: &plant_twin_core::predict::Contribution,
+) -> Option<String> {
+    use plant_twin_core::predict::Finding;
+    let index = contribution.signal as usize;
+    let signal = asset.signals.get(index)?;
+    let detector = model.detectors.get(index)?;
+    let (id, unit) = (&signal.id, &signal.unit);
+    let baseline = detector.baseline();
+    if contribution.finding == Finding::Frozen {
+        return Some(format!(
+            "{id} frozen at {}",
+            with_unit(detector.smoothed(), unit)
+        ));
+    }
+    if baseline.is_some_and(|b| b.counter) {
+        let usual = baseline.map_or(String::new(), |b| {
+            format!(", usually {}/s", engineering(b.level))
+        });
+        return Some(format!(
+            "{id} counting {}/s{usual}",
+            with_unit(detector.smoothed(), unit)
+        ));
+    }
+    let mut words = format!("{id} {}", with_unit(detector.smoothed(), unit));
+    if let Some(rate) = model.trend_rate_per_s(index) {
+        let direction = if rate > 0.0 { "rising" } else { "falling" };
+        words += &format!(", {direction} {}/min", with_unit(rate.abs() * 60.0, unit));
+    }
+    if let Some(baseline) = baseline {
+        words += &format!(", usually {}", engineering(baseline.level));
+    }
+    Some(words)
+}
+
+/// "52.2 degC", or "52.2" for a signal without a unit.
+fn with_unit(value: f64, unit: &str) -> String {
+    if unit.is_empty() {
+        engineering(value)
+    } else {
+        format!("{} {unit}", engineering(value))
+    }
+}
+
+/// A value with the digits a reader needs: 1234, 52.2, 7.13, 0.042.
+pub fn engineering(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 100.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 10.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 1.0 || magnitude == 0.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.3}")
     }
 }
 
@@ -577,5 +633,19 @@ fn save_current_baseline(
             target.display()
         ),
         Err(error) => format!("cannot save the baseline to {}: {error}", target.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::engineering;
+
+    #[test]
+    fn values_keep_the_digits_a_reader_needs() {
+        assert_eq!(engineering(1234.4), "1234");
+        assert_eq!(engineering(52.24), "52.2");
+        assert_eq!(engineering(-7.126), "-7.13");
+        assert_eq!(engineering(0.04213), "0.042");
+        assert_eq!(engineering(0.0), "0.00");
     }
 }

@@ -167,6 +167,22 @@ fn bearing_wear_raises_an_alarm_on_the_bearing_and_nothing_else() {
         .0
         .signals[score.contributions[0].signal as usize];
     assert!(top.id.contains("bearing"), "{top:?}");
+    // In the operator's words: the value with its unit, where it heads and how fast, and what
+    // is usual for it; sigma stays in the inspector.
+    let spec = &run
+        .app
+        .world()
+        .get::<plant_twin::plant::AssetSpec>(run.entity("pump-02"))
+        .expect("spec")
+        .0;
+    let words = plant_twin::data::predict::reason(spec, &health.0, &config, None);
+    assert!(
+        words.starts_with("bearing_")
+            && words.contains(", rising ")
+            && words.contains("/min, usually ")
+            && !words.contains("sigma"),
+        "{words}"
+    );
     let horizons = health.0.horizons(&config);
     assert!(!horizons.is_empty(), "no failure horizon");
     assert!(horizons[0].1.probability > 0.5, "{horizons:?}");

@@ -186,6 +186,12 @@ impl SignalDetector {
         })
     }
 
+    /// The smoothed value now (about ten seconds of memory), in the signal's unit; a counter's
+    /// smoothed rate per second.
+    pub fn smoothed(&self) -> f64 {
+        self.fast
+    }
+
     /// Seconds of learning done, if still learning.
     pub fn learning_s(&self, now_s: f64) -> Option<f64> {
         match (self.learned, self.learning.started_s) {

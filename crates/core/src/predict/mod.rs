@@ -256,6 +256,13 @@ impl AssetModel {
             .reduce(f64::max)
     }
 
+    /// How fast a signal with a trend moves, units per second, when its trend is clear (the
+    /// slope at least two standard errors from zero); None without limits, data or a trend.
+    pub fn trend_rate_per_s(&self, signal: usize) -> Option<f64> {
+        let fit = self.trends.get(signal)?.as_ref()?.fit()?;
+        (fit.slope.abs() >= 2.0 * fit.slope_se).then_some(fit.slope)
+    }
+
     /// The failure horizon of each signal that heads for a limit, soonest first.
     pub fn horizons(&self, config: &PredictConfig) -> Vec<(u16, Horizon)> {
         let mut out: Vec<(u16, Horizon)> = self
