@@ -211,7 +211,7 @@ pub fn reason(
     if words.is_empty() {
         "within normal".into()
     } else {
-        words.join(", ")
+        words.join("; ")
     }
 }
 

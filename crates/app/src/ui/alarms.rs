@@ -24,6 +24,21 @@ pub fn severity_colour(severity: Severity) -> egui::Color32 {
     }
 }
 
+/// Shelved alarms are hidden from annunciation, not from the truth: an asset whose only active
+/// alarms are shelved reads "shelved", never "normal".
+const SHELVED_COLOUR: egui::Color32 = egui::Color32::from_rgb(120, 150, 200);
+
+/// The asset's state as words and a colour: its worst unshelved alarm, or "shelved" when the
+/// only alarms standing are shelved ones.
+pub fn state_badge(model: &plant_twin_core::predict::AssetModel) -> (String, egui::Color32) {
+    let severity = model.severity();
+    if severity == Severity::Normal && model.shelved_while_active() {
+        ("shelved".into(), SHELVED_COLOUR)
+    } else {
+        (severity.label().into(), severity_colour(severity))
+    }
+}
+
 /// One row of the active alarm list.
 struct ActiveAlarm {
     entity: Entity,
@@ -328,13 +343,13 @@ pub fn health_ui(
             human_duration(left)
         ));
     }
-    let severity = model.severity();
+    let (state, state_colour) = state_badge(model);
     ui.horizontal(|ui| {
         ui.label(
-            egui::RichText::new(severity.label().to_uppercase())
+            egui::RichText::new(state.to_uppercase())
                 .strong()
                 .color(egui::Color32::BLACK)
-                .background_color(severity_colour(severity)),
+                .background_color(state_colour),
         );
         let colour = ramp_colour(Ramp::Anomaly, score.value as f32);
         ui.add(
@@ -465,10 +480,10 @@ pub fn hover_card_ui(ctx: &egui::Context, world: &PanelWorld, scene_rect: egui::
         .show(ctx, |ui| {
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.strong(format!("{} ({})", spec.0.name, spec.0.id));
-                let severity = health.0.severity();
+                let (state, state_colour) = state_badge(&health.0);
                 ui.label(
-                    egui::RichText::new(format!("{} · score {:.2}", severity.label(), score.value))
-                        .color(severity_colour(severity)),
+                    egui::RichText::new(format!("{state} · score {:.2}", score.value))
+                        .color(state_colour),
                 );
                 if score.value >= 0.25 {
                     ui.label(reason(&spec.0, &health.0, config, None));

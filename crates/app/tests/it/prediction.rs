@@ -256,6 +256,13 @@ fn a_frozen_sensor_is_an_alarm_and_acknowledge_and_shelve_work() {
         .annunciation()
     };
     assert_eq!(shelved(&run), Annunciation::Shelved);
+    // Shelving hides the alarm, not the truth: the asset does not read as normal.
+    let health = &run.health("cnc-104").0;
+    assert!(
+        health.shelved_while_active(),
+        "{:?}",
+        health.alarms.iter().map(|a| a.severity).collect::<Vec<_>>()
+    );
     run.run(25);
     assert_ne!(shelved(&run), Annunciation::Shelved, "shelf time ran out");
     let log = run.app.world().resource::<AlarmLog>();

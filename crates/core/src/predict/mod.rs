@@ -247,6 +247,14 @@ impl AssetModel {
             .unwrap_or_default()
     }
 
+    /// An alarm stands but is shelved: hidden from annunciation, so the asset must not read
+    /// "normal".
+    pub fn shelved_while_active(&self) -> bool {
+        self.alarms
+            .iter()
+            .any(|a| a.shelved_until_s.is_some() && a.severity != Severity::Normal)
+    }
+
     /// Seconds of learning left, if any signal is still learning.
     pub fn learning_left_s(&self, config: &PredictConfig) -> Option<f64> {
         self.detectors
