@@ -157,8 +157,8 @@ pub fn gui_app(
             ..default()
         },
         SandboxPlugin {
-            // A wall display never edits; a replay shows the recorded plant as it was.
-            read_only: options.read_only || options.wall.is_some() || options.replay.is_some(),
+            // A wall display never edits; the sandbox locks itself while a recording is open.
+            read_only: options.read_only || options.wall.is_some(),
             save_as: options.save_as.clone(),
         },
         HighlightPlugin,

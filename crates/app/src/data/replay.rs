@@ -30,6 +30,7 @@ use crate::data::telemetry::{
 };
 use crate::frame::DataSystems;
 use crate::plant::{AssetIndex, AssetSpec, LayoutSource, PlantDocument};
+use crate::selection::{SelectAsset, SelectTarget};
 use plant_twin_core::predict::{AlarmChange, Severity};
 use plant_twin_core::record::replay::{
     CursorCheckpoint, Fed, ReplayCursor, recording_decoder, recording_layout,
@@ -422,7 +423,11 @@ fn close_replay(
     *swap.clock = DataClock::Wall;
 }
 
-fn apply_intents(mut intents: MessageReader<ReplayIntent>, mut state: ResMut<ReplayState>) {
+fn apply_intents(
+    mut intents: MessageReader<ReplayIntent>,
+    mut state: ResMut<ReplayState>,
+    mut select: MessageWriter<SelectAsset>,
+) {
     for intent in intents.read() {
         if let ReplayIntent::Open(path) = intent {
             match start_loading(path) {
@@ -467,8 +472,14 @@ fn apply_intents(mut intents: MessageReader<ReplayIntent>, mut state: ResMut<Rep
             }
             ReplayIntent::NextAlarm | ReplayIntent::PreviousAlarm => {
                 let forward = *intent == ReplayIntent::NextAlarm;
-                if let Some(time_ms) = session.adjacent_marker(forward).map(|m| m.time_ms) {
-                    session.seek(time_ms);
+                if let Some(marker) = session.adjacent_marker(forward).cloned() {
+                    session.seek(marker.time_ms);
+                    // The operator jumped to an alarm: show its asset.
+                    select.write(SelectAsset {
+                        target: SelectTarget::Id(marker.asset),
+                        frame: true,
+                        additive: false,
+                    });
                 }
             }
         }

@@ -521,7 +521,12 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
         ui.separator();
         ui.label(format!("{} zones", world.document.layout.zones.len()));
         ui.separator();
-        status::status_indicator_ui(ui, &world.ingest, &mut ui_state.show_diagnostics);
+        let replay = world
+            .replay
+            .as_ref()
+            .and_then(|r| r.session.as_ref())
+            .map(|session| (session.playing, session.speed));
+        status::status_indicator_ui(ui, &world.ingest, replay, &mut ui_state.show_diagnostics);
         ui.separator();
         let mut show_alarms = !ui_state.hide_alarms;
         alarms::alarm_counts_ui(ui, world, &mut show_alarms);

@@ -31,6 +31,8 @@ pub fn duration_text(seconds: f64) -> String {
 pub(super) const GREEN: egui::Color32 = egui::Color32::from_rgb(80, 200, 120);
 pub(super) const AMBER: egui::Color32 = egui::Color32::from_rgb(240, 180, 40);
 pub(super) const RED: egui::Color32 = egui::Color32::from_rgb(235, 80, 70);
+/// Recorded data: not green, which means live.
+pub(super) const REPLAY_BLUE: egui::Color32 = egui::Color32::from_rgb(110, 170, 255);
 
 fn state_colour(status: &IngestStatus) -> egui::Color32 {
     match status.state {
@@ -57,15 +59,30 @@ fn state_text(status: &IngestStatus) -> String {
 
 /// The status-bar part: a coloured dot, the source, rates and the problem count (a button that
 /// opens the diagnostics).
+/// The data source in the status bar; `replay` (playing, speed) replaces the live link's dot
+/// and rate while a recording is open, so a replay never looks like live data.
 pub(super) fn status_indicator_ui(
     ui: &mut egui::Ui,
     status: &IngestStatus,
+    replay: Option<(bool, Option<f64>)>,
     show_diagnostics: &mut bool,
 ) {
-    ui.colored_label(state_colour(status), "⏺");
-    ui.label(state_text(status));
-    if status.state == LinkState::Connected {
-        ui.label(format!("{:.0} msg/s", status.messages_per_s));
+    match replay {
+        Some((playing, speed)) => {
+            ui.colored_label(REPLAY_BLUE, "REPLAY");
+            ui.label(match (playing, speed) {
+                (false, _) => "paused".to_string(),
+                (true, Some(speed)) => format!("playing {speed}x"),
+                (true, None) => "playing as fast as possible".to_string(),
+            });
+        }
+        None => {
+            ui.colored_label(state_colour(status), "⏺");
+            ui.label(state_text(status));
+            if status.state == LinkState::Connected {
+                ui.label(format!("{:.0} msg/s", status.messages_per_s));
+            }
+        }
     }
     let problems = status.problems;
     let text = if problems == 0 {

@@ -141,8 +141,12 @@ fn banner_ui(
     }
     newest.sort_by(|a, b| b.0.total_cmp(&a.0));
     ui.horizontal_centered(|ui| {
-        for (severity, label) in [(Severity::Alarm, "ALARMS"), (Severity::Warning, "WARNINGS")] {
+        for (severity, one, many) in [
+            (Severity::Alarm, "ALARM", "ALARMS"),
+            (Severity::Warning, "WARNING", "WARNINGS"),
+        ] {
             let count = counts[severity as usize];
+            let label = if count == 1 { one } else { many };
             let colour = if count > 0 {
                 severity_colour(severity)
             } else {

@@ -339,6 +339,20 @@ fn alarm_markers_and_next_previous_alarm() {
         .as_ref()
         .map(|s| s.position_ms);
     assert_eq!(position, Some(first));
+    // The jump shows the alarm's asset: selected (and framed, in the window).
+    let marker_asset = app
+        .world()
+        .resource::<ReplayState>()
+        .session
+        .as_ref()
+        .and_then(|s| s.markers.iter().next().map(|m| m.asset.clone()))
+        .expect("a marker");
+    let selected = app
+        .world()
+        .resource::<plant_twin::selection::Selection>()
+        .selected;
+    let expected = app.world().resource::<AssetIndex>().get(&marker_asset);
+    assert!(selected.is_some() && selected == expected, "{marker_asset}");
     app.world_mut().write_message(ReplayIntent::PreviousAlarm);
     app.update();
     // Nothing before the first marker: the position stays.
