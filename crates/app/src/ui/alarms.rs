@@ -39,6 +39,16 @@ pub fn state_badge(model: &plant_twin_core::predict::AssetModel) -> (String, egu
     }
 }
 
+/// The alarm list's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlarmTab {
+    #[default]
+    Active,
+    /// Hidden from annunciation until their shelf time ends, or until unshelved here.
+    Shelved,
+    History,
+}
+
 /// One row of the active alarm list.
 struct ActiveAlarm {
     entity: Entity,
@@ -86,6 +96,55 @@ fn active_alarms(world: &PanelWorld) -> (Vec<ActiveAlarm>, usize) {
             .then(b.raised_s.total_cmp(&a.raised_s))
     });
     (rows, shelved)
+}
+
+/// The shelved alarms, with what stands underneath, until when, and Unshelve.
+fn shelved_ui(
+    ui: &mut egui::Ui,
+    world: &PanelWorld,
+    alarms: &mut MessageWriter<AlarmIntent>,
+    select: &mut MessageWriter<SelectAsset>,
+) {
+    let mut any = false;
+    egui::Grid::new("shelved_alarms")
+        .num_columns(4)
+        .striped(true)
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            for (entity, spec, health) in &world.health {
+                let model = &health.0;
+                for (part, alarm) in model.parts.iter().zip(&model.alarms) {
+                    let Some(until_s) = alarm.shelved_until_s else {
+                        continue;
+                    };
+                    any = true;
+                    // What the shelf hides: the condition as it stands now.
+                    ui.label(
+                        egui::RichText::new(format!("SHELVED ({})", alarm.severity.label()))
+                            .color(severity_colour(alarm.severity)),
+                    );
+                    let title = format!("{} / {}", spec.0.id, part_name(&spec.0, *part));
+                    if ui.link(title).clicked() {
+                        select.write(SelectAsset {
+                            target: SelectTarget::Entity(entity),
+                            frame: true,
+                            additive: false,
+                        });
+                    }
+                    ui.weak(format!("until {}", clock((until_s * 1000.0) as i64)));
+                    if ui.button("Unshelve").clicked() {
+                        alarms.write(AlarmIntent::Unshelve {
+                            asset: entity,
+                            part: *part,
+                        });
+                    }
+                    ui.end_row();
+                }
+            }
+        });
+    if !any {
+        ui.weak("No shelved alarms.");
+    }
 }
 
 /// Counts for the status bar: (alarms, warnings, unacknowledged).
@@ -143,24 +202,22 @@ pub fn alarm_panel_ui(
     world: &PanelWorld,
     alarms: &mut MessageWriter<AlarmIntent>,
     select: &mut MessageWriter<SelectAsset>,
-    show_history: &mut bool,
+    tab: &mut AlarmTab,
 ) {
     let (rows, shelved) = active_alarms(world);
     let time = ui.input(|i| i.time);
     ui.horizontal(|ui| {
         ui.selectable_value(
-            show_history,
-            false,
+            tab,
+            AlarmTab::Active,
             format!("Active alarms ({})", rows.len()),
         );
+        ui.selectable_value(tab, AlarmTab::Shelved, format!("Shelved ({shelved})"));
         ui.selectable_value(
-            show_history,
-            true,
+            tab,
+            AlarmTab::History,
             format!("History ({})", world.alarm_log.records.len()),
         );
-        if shelved > 0 {
-            ui.weak(format!("{shelved} shelved"));
-        }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let any = rows.iter().any(|r| r.state != Annunciation::Acknowledged);
             if ui
@@ -179,9 +236,10 @@ pub fn alarm_panel_ui(
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            if *show_history {
-                history_ui(ui, world, select);
-                return;
+            match tab {
+                AlarmTab::History => return history_ui(ui, world, select),
+                AlarmTab::Shelved => return shelved_ui(ui, world, alarms, select),
+                AlarmTab::Active => {}
             }
             if rows.is_empty() {
                 ui.weak("No active alarms.");

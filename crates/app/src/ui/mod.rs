@@ -86,8 +86,8 @@ pub struct UiState {
     save_requested: bool,
     /// The alarm list is closed (it is open by default).
     pub hide_alarms: bool,
-    /// The alarm list shows the history instead of the active alarms.
-    pub alarm_history: bool,
+    /// What the alarm list shows: active alarms, shelved ones, or the history.
+    pub alarm_tab: alarms::AlarmTab,
     /// Typed placement in the inspector: (asset entity, x, y, rotation).
     typed_placement: Option<(Entity, f32, f32, f32)>,
 }
@@ -356,7 +356,7 @@ fn panels_ui(
                     &world,
                     &mut intents.alarms,
                     &mut intents.select,
-                    &mut ui_state.alarm_history,
+                    &mut ui_state.alarm_tab,
                 );
             });
     }
