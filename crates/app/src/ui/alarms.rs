@@ -361,15 +361,18 @@ pub fn horizon_text(
     let config = &world.prediction.config;
     let (signal, h) = health.0.horizons(config).into_iter().next()?;
     let id = &spec.signals.get(signal as usize)?.id;
+    let (expected, early, late) = (
+        human_duration(h.expected_s),
+        human_duration(h.early_s),
+        human_duration(h.late_s),
+    );
     let when = if h.expected_s <= 0.0 {
         "past its limit now".to_string()
+    } else if early == late {
+        // "(7 min-7 min)" says nothing: the interval is narrower than the words.
+        format!("expected in {expected}")
     } else {
-        format!(
-            "expected in {} ({}-{})",
-            human_duration(h.expected_s),
-            human_duration(h.early_s),
-            human_duration(h.late_s)
-        )
+        format!("expected in {expected} ({early}-{late})")
     };
     Some(format!(
         "P(failure within {}) = {:.2}, {when}: {id} toward {}",

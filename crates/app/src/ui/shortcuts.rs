@@ -19,7 +19,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Click an asset", "Select it"),
     ("F", "Frame the selected asset"),
     ("Home", "Frame the whole plant"),
-    ("Esc", "Clear the selection"),
+    ("Esc", "Clear the selection, close help and diagnostics"),
     ("L", "Show or hide asset labels"),
     ("F2", "Show or hide data diagnostics"),
     ("F3", "Show or hide the alarm list"),
@@ -108,6 +108,11 @@ pub(super) fn keyboard_shortcuts(
             frame: true,
             additive: false,
         });
+    }
+    if keys.just_pressed(KeyCode::Escape) {
+        // Esc closes the help and the diagnostics, as it closes a selection.
+        ui_state.show_help = false;
+        ui_state.show_diagnostics = false;
     }
     if keys.just_pressed(KeyCode::F2) {
         ui_state.show_diagnostics = !ui_state.show_diagnostics;

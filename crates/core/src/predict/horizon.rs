@@ -210,7 +210,9 @@ pub fn human_duration(seconds: f64) -> String {
     } else if s < 90.0 * 60.0 {
         format!("{:.0} min", s / 60.0)
     } else if s < 48.0 * 3600.0 {
-        format!("{:.1} h", s / 3600.0)
+        // "24 h", not "24.0 h"; "3.5 h" keeps its half hour.
+        let hours = format!("{:.1}", s / 3600.0);
+        format!("{} h", hours.trim_end_matches(".0"))
     } else {
         format!("{:.0} days", s / 86_400.0)
     }
@@ -278,6 +280,8 @@ mod tests {
     fn durations_read_naturally() {
         assert_eq!(human_duration(20.0), "20 s");
         assert_eq!(human_duration(42.0 * 60.0), "42 min");
+        assert_eq!(human_duration(24.0 * 3600.0), "24 h");
+        assert_eq!(human_duration(3.5 * 3600.0), "3.5 h");
         assert_eq!(human_duration(9.0 * 86_400.0), "9 days");
         assert_eq!(human_duration(f64::INFINITY), "never");
     }
