@@ -86,6 +86,8 @@ pub struct UiState {
     save_requested: bool,
     /// The alarm list is closed (it is open by default).
     pub hide_alarms: bool,
+    /// Reload this layout file once the user confirmed what it discards.
+    confirm_reload: Option<PathBuf>,
     /// What the alarm list shows: active alarms, shelved ones, or the history.
     pub alarm_tab: alarms::AlarmTab,
     /// Typed placement in the inspector: (asset entity, x, y, rotation).
@@ -403,6 +405,7 @@ fn panels_ui(
     sandbox::violation_labels_ui(&scene_painter, &world);
     sandbox::windows_ui(ctx, &world, &mut intents, &mut ui_state, &dialogs);
 
+    confirm_reload_ui(ctx, &world, &mut ui_state, &mut intents.load);
     floating_windows_ui(ctx, &world, &mut ui_state);
     Ok(())
 }
@@ -441,7 +444,11 @@ fn file_menu_ui(
     if let crate::plant::LayoutSource::File(path) = &world.document.source
         && ui.button("Reload layout").clicked()
     {
-        intents.load.write(LoadLayoutRequest { path: path.clone() });
+        if reload_discards(world).is_empty() {
+            intents.load.write(LoadLayoutRequest { path: path.clone() });
+        } else {
+            ui_state.confirm_reload = Some(path.clone());
+        }
     }
     ui.separator();
     if ui.button("Quit").clicked() {
@@ -539,6 +546,67 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
             ui.label("F1: help");
         });
     });
+}
+
+/// What reloading the layout would throw away, in words; empty when nothing.
+fn reload_discards(world: &PanelWorld) -> Vec<String> {
+    let mut lost = vec![];
+    if world.sandbox.dirty {
+        lost.push("the layout edits that are not saved".to_string());
+    }
+    let records = world.alarm_log.records.len();
+    if records > 0 {
+        let entries = if records == 1 { "entry" } else { "entries" };
+        lost.push(format!("the alarm history ({records} {entries})"));
+    }
+    let (alarms, warnings, _) = alarms::alarm_counts(world);
+    if alarms + warnings > 0 {
+        lost.push(format!(
+            "the standing alarms and their acknowledgements ({} active)",
+            alarms + warnings
+        ));
+    }
+    let learned = world
+        .health
+        .iter()
+        .any(|(_, _, health)| health.0.detectors.iter().any(|d| d.baseline().is_some()));
+    if learned {
+        lost.push(
+            "what the detectors learned since they started (the saved baseline is read again)"
+                .to_string(),
+        );
+    }
+    lost
+}
+
+/// Asks before a reload throws away work; says what.
+fn confirm_reload_ui(
+    ctx: &egui::Context,
+    world: &PanelWorld,
+    ui_state: &mut UiState,
+    load: &mut MessageWriter<LoadLayoutRequest>,
+) {
+    let Some(path) = ui_state.confirm_reload.clone() else {
+        return;
+    };
+    egui::Window::new("Reload the layout?")
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            ui.label(format!("Reloading {} discards:", path.display()));
+            for what in reload_discards(world) {
+                ui.label(format!("• {what}"));
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Reload").clicked() {
+                    load.write(LoadLayoutRequest { path: path.clone() });
+                    ui_state.confirm_reload = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    ui_state.confirm_reload = None;
+                }
+            });
+        });
 }
 
 /// Windows over the scene: data diagnostics, help, a layout that was not loaded.
