@@ -90,8 +90,13 @@ pub struct UiState {
     confirm_reload: Option<PathBuf>,
     /// What the alarm list shows: active alarms, shelved ones, or the history.
     pub alarm_tab: alarms::AlarmTab,
-    /// Typed placement in the inspector: (asset entity, x, y, rotation).
-    typed_placement: Option<(Entity, f32, f32, f32)>,
+    /// Typed placement in the inspector: the asset, the placement the typing started from, and
+    /// the typed (x, y, rotation).
+    typed_placement: Option<(
+        Entity,
+        plant_twin_core::sandbox::history::Placement,
+        (f32, f32, f32),
+    )>,
 }
 
 /// Results of native file dialogs, which run on their own thread so the frame loop never waits.

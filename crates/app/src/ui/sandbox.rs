@@ -383,8 +383,10 @@ pub(super) fn typed_placement_ui(
     ui_state: &mut UiState,
     edit: &mut MessageWriter<EditIntent>,
 ) {
+    // Typed values only stand while the asset stays where the typing started: after a drag, a
+    // turn or an undo they would move it back.
     let typed = match ui_state.typed_placement {
-        Some((typed_entity, x, y, r)) if typed_entity == entity => (x, y, r),
+        Some((typed_entity, base, typed)) if typed_entity == entity && base == current => typed,
         _ => (current.position.0, current.position.1, current.rotation_deg),
     };
     let (mut x, mut y, mut rotation) = typed;
@@ -411,7 +413,7 @@ pub(super) fn typed_placement_ui(
                 .fixed_decimals(1),
         );
     });
-    ui_state.typed_placement = Some((entity, x, y, rotation));
+    ui_state.typed_placement = Some((entity, current, (x, y, rotation)));
     let changed =
         (x, y, rotation) != (current.position.0, current.position.1, current.rotation_deg);
     ui.horizontal(|ui| {
