@@ -235,7 +235,7 @@ fn end_to_end(layout: &PlantLayout, messages: usize) {
         config,
         Decoder::new(TopicResolver::from_layout(layout)),
         sender,
-        plant_twin_core::record::RecordTap::default(),
+        plant_twin_core::telemetry::tap::RecordTap::default(),
     )
     .expect("ingest");
     loop {

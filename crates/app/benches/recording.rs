@@ -24,10 +24,9 @@ use plant_twin::data::replay::{ReplayIntent, ReplayPlugin, ReplayState};
 use plant_twin::data::telemetry::{LivePlugin, SourceConfig};
 use plant_twin::plant::PlantDocument;
 use plant_twin_core::layout::{DEMO_LAYOUT_PATH, DEMO_LAYOUT_TEXT, PlantLayout, parse_layout};
-use plant_twin_core::record::{
-    RawMessage, RecordTap, Recorder, Recording, RecordingContext, RecordingWriter,
-};
+use plant_twin_core::record::{Recorder, Recording, RecordingContext, RecordingWriter};
 use plant_twin_core::sim::{SimConfig, Simulator, scaled_layout};
+use plant_twin_core::telemetry::tap::{RawMessage, RecordTap};
 
 fn arg(args: &[String], name: &str, default: f64) -> f64 {
     args.iter()

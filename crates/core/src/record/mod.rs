@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-pub use crate::telemetry::tap::{RawMessage, RecordTap};
+use crate::telemetry::tap::{RawMessage, RecordTap};
 
 pub use reader::{Recording, RecordingError};
 pub use writer::{RecordingContext, RecordingWriter};
