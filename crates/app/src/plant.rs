@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bevy::prelude::*;
 use bevy::world_serialization::{WorldAsset, WorldAssetRoot};
@@ -57,6 +58,9 @@ impl std::fmt::Display for LayoutSource {
 pub struct PlantDocument {
     pub layout: PlantLayout,
     pub source: LayoutSource,
+    /// The text the layout was read from, so that a save changes only what was edited and
+    /// keeps the file's comments and formatting; `None` when there is no such text.
+    pub text: Option<Arc<str>>,
 }
 
 impl PlantDocument {
@@ -69,14 +73,18 @@ impl PlantDocument {
         Ok(PlantDocument {
             layout,
             source: LayoutSource::BuiltInDemo,
+            text: Some(Arc::from(layout::DEMO_LAYOUT_TEXT)),
         })
     }
 
     pub fn from_file(path: PathBuf) -> Result<PlantDocument, plant_twin_core::files::FileError> {
-        let layout = layout::load_layout(&path)?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|error| plant_twin_core::files::FileError::unreadable(&path, &error))?;
+        let layout = layout::parse_layout(&text, &path)?;
         Ok(PlantDocument {
             layout,
             source: LayoutSource::File(path),
+            text: Some(Arc::from(text)),
         })
     }
 }

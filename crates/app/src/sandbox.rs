@@ -16,7 +16,7 @@ use crate::plant::{AssetIndex, AssetSpec, LayoutSource, PlantDocument, asset_tra
 use crate::selection::Selection;
 use plant_twin_core::clearance::{ClearanceModel, ClearanceViolation};
 use plant_twin_core::diff::{LayoutDiff, diff_layouts};
-use plant_twin_core::layout::PlantLayout;
+use plant_twin_core::layout::{LayoutSaveError, PlantLayout, WriteStyle};
 use plant_twin_core::sandbox::history::{EditCommand, History, Placement, normalise_deg, snap};
 
 pub struct SandboxPlugin {
@@ -353,14 +353,15 @@ fn apply_edit_intents(
                 let layout = layout_with_placements(&document, &index, |entity| {
                     assets.get(entity).ok().map(|(spec, _)| placement_of(spec))
                 });
-                match save_layout(path, &layout) {
-                    Ok(()) => {
+                match save_layout(path, document.text.as_deref(), &layout) {
+                    Ok(text) => {
                         info!("layout saved to {}", path.display());
                         // The saved file is the new baseline; the scene already shows it, so
                         // the plant is not respawned.
                         let document = document.bypass_change_detection();
                         document.layout = layout;
                         document.source = LayoutSource::File(path.clone());
+                        document.text = Some(text.into());
                         if sandbox.save_as.is_none() {
                             sandbox.save_path = Some(path.clone());
                         }
@@ -406,14 +407,20 @@ fn commit(sandbox: &mut Sandbox, what: &str, changes: Vec<(usize, Placement, Pla
     refresh_all(sandbox);
 }
 
-/// Writes a layout atomically in the project's RON form and checks it reads back.
-pub fn save_layout(path: &Path, layout: &PlantLayout) -> Result<(), String> {
-    let text = plant_twin_core::layout::layout_to_ron(layout).map_err(|e| e.to_string())?;
-    plant_twin_core::layout::parse_layout(&text, path)
-        .map_err(|e| format!("the edited layout is invalid: {e}"))?;
-    let header = "// Plant layout written by plant-twin (schema: docs/layout-format.md).\n";
-    plant_twin_core::files::write_atomic(path, format!("{header}{text}\n").as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+/// Saves over the text the layout was read from, changing only what was edited (see
+/// [`plant_twin_core::layout::write_layout`]); returns the text written.
+pub fn save_layout(
+    path: &Path,
+    original: Option<&str>,
+    layout: &PlantLayout,
+) -> Result<String, LayoutSaveError> {
+    let (text, style) = plant_twin_core::layout::save_layout(path, original, layout)?;
+    if let WriteStyle::Rewritten { reason } = style
+        && original.is_some()
+    {
+        warn!("{} was written in full: {reason}", path.display());
+    }
+    Ok(text)
 }
 
 fn apply_drag_intents(

@@ -369,6 +369,8 @@ fn finish_loading(mut state: ResMut<ReplayState>, mut swap: LiveOrReplay) {
     *swap.document = PlantDocument {
         layout,
         source: LayoutSource::File(recording.path.clone()),
+        // The recorded plant is shown, never saved over the recording.
+        text: None,
     };
     // Trend points are stored as offsets from the epoch: the recording's start.
     swap.epoch.0 = start_ms;

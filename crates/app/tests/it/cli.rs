@@ -170,6 +170,66 @@ fn diff_lists_moves_and_clearance_changes() {
 }
 
 #[test]
+fn layout_move_changes_two_lines_keeps_comments_and_validates() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("moved.ron");
+    let demo = repo_file("plant-layouts/demo-plant.ron");
+    let output = plant_twin()
+        .args(["layout", "move"])
+        .arg(&demo)
+        .args(["press-202", "--to", "35.5,30", "--rotate", "-90", "-o"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("| press-202 | 34.000, 31.000 | 35.500, 30.000 |"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 line(s) changed"), "{stdout}");
+    let before = std::fs::read_to_string(&demo).expect("demo");
+    let after = std::fs::read_to_string(&out).expect("written");
+    let removed: Vec<_> = before.lines().filter(|l| !after.contains(*l)).collect();
+    let added: Vec<_> = after.lines().filter(|l| !before.contains(*l)).collect();
+    assert_eq!(removed, ["            position: (34.0, 31.0),"], "{after}");
+    assert_eq!(
+        added,
+        [
+            "            position: (35.5, 30.0),",
+            "            rotation_deg: -90.0,"
+        ]
+    );
+    let comments = |text: &str| text.lines().filter(|l| l.contains("//")).count();
+    assert_eq!(comments(&after), comments(&before));
+    let validate = plant_twin()
+        .arg("validate")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(validate.status.success());
+
+    // An unknown asset and a move off the floor fail and write nothing.
+    for args in [["nope", "--to", "1,1"], ["press-202", "--to", "-5,1"]] {
+        let refused = dir.path().join("refused.ron");
+        let output = plant_twin()
+            .args(["layout", "move"])
+            .arg(&demo)
+            .args(args)
+            .arg("-o")
+            .arg(&refused)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1));
+        assert!(!refused.exists());
+    }
+}
+
+#[test]
 fn a_lost_snapshot_fails_the_headless_run() {
     let dir = tempfile::tempdir().expect("temp dir");
     let output = plant_twin()

@@ -268,6 +268,17 @@ fn saved_layouts_load_back_to_the_same_scene() {
     );
 
     let saved = load_layout(&path).expect("the saved file is a valid layout");
+    // The save patches the demo layout's text: one line moved, one rotation line added, every
+    // comment kept (layouts are reviewed in version control).
+    let text = std::fs::read_to_string(&path).expect("saved text");
+    let demo = plant_twin_core::layout::DEMO_LAYOUT_TEXT;
+    assert_eq!(
+        plant_twin_core::layout::changed_lines(demo, &text),
+        2,
+        "{text}"
+    );
+    let comments = |text: &str| text.lines().filter(|line| line.contains("//")).count();
+    assert_eq!(comments(&text), comments(demo));
     let tank = saved
         .assets
         .iter()

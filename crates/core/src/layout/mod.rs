@@ -5,6 +5,7 @@ mod schema;
 mod source_map;
 mod summary;
 mod validate;
+mod writer;
 
 use std::path::Path;
 
@@ -13,6 +14,10 @@ use crate::files::{FileError, FileIssue};
 pub use schema::*;
 pub use source_map::SourceMap;
 pub use summary::LayoutSummary;
+pub use writer::{
+    LayoutSaveError, WRITTEN_HEADER, WriteStyle, changed_lines, patch_layout, save_layout,
+    write_layout,
+};
 
 /// The layout shipped with the app and opened when no `--layout` is given.
 pub const DEMO_LAYOUT_PATH: &str = "plant-layouts/demo-plant.ron";
