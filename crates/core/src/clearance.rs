@@ -6,7 +6,7 @@
 use parry3d::bounding_volume::{Aabb, BoundingVolume};
 use parry3d::math::{Pose, Vec3};
 use parry3d::partitioning::{Bvh, BvhBuildStrategy, BvhNode};
-use parry3d::query::{ClosestPoints, closest_points};
+use parry3d::query::{ClosestPoints, closest_points, contact};
 use parry3d::shape::{Shape, SharedShape};
 
 use crate::geometry::{
@@ -33,7 +33,8 @@ pub struct ClearanceViolation {
     /// The asset, by position in the layout.
     pub asset: usize,
     pub neighbour: Neighbour,
-    /// Metres: free distance between the two (0 when they overlap); for walkways the free width
+    /// Metres: free distance between the two, negative when they overlap (minus the depth of
+    /// the overlap: the shortest push that would separate them); for walkways the free width
     /// left; for the boundary the margin to the nearest wall (negative outside).
     pub distance: f32,
     pub required: f32,
@@ -56,10 +57,28 @@ impl ClearanceViolation {
             ),
             Neighbour::Boundary => ("floor boundary".into(), "margin"),
         };
-        format!(
-            "{asset} <-> {other}: {:.3} m < {:.3} m required {what}",
-            self.distance, self.required
-        )
+        let shortfall = match (self.neighbour, self.distance < 0.0) {
+            (Neighbour::Boundary, true) => format!("{:.3} m outside", -self.distance),
+            (_, true) => format!(
+                "overlapping by {:.3} m ({:.3} m {what} required)",
+                -self.distance, self.required
+            ),
+            (_, false) => format!(
+                "{:.3} m < {:.3} m required {what}",
+                self.distance, self.required
+            ),
+        };
+        format!("{asset} <-> {other}: {shortfall}")
+    }
+
+    /// The shortfall in two figures for a label in the scene: `0.42 m < 1.20 m required`, or
+    /// `overlapping by 0.80 m`.
+    pub fn short_text(&self) -> String {
+        if self.distance < 0.0 {
+            format!("overlapping by {:.2} m", -self.distance)
+        } else {
+            format!("{:.2} m < {:.2} m required", self.distance, self.required)
+        }
     }
 
     /// The item ids of both sides, for reports.
@@ -124,6 +143,48 @@ pub struct ClearanceModel {
     built_aabbs: Vec<Aabb>,
     /// Assets moved since the hierarchy was built: checked directly, not through it.
     moved_since_build: Vec<usize>,
+}
+
+/// How deep two intersecting solids overlap (the shortest push that separates them, metres) and
+/// the deepest points. Compounds parry cannot pair directly are measured part by part and the
+/// deepest pair counts. `None` when no depth can be found (touching faces).
+fn overlap(
+    pose1: &Pose,
+    shape1: &dyn Shape,
+    pose2: &Pose,
+    shape2: &dyn Shape,
+) -> Option<(f32, (Vec3, Vec3))> {
+    let deepest = |found: Option<parry3d::query::Contact>| {
+        found
+            .filter(|c| c.dist < 0.0)
+            .map(|c| (-c.dist, (c.point1, c.point2)))
+    };
+    if let Ok(found) = contact(pose1, shape1, pose2, shape2, 0.0) {
+        return deepest(found);
+    }
+    let parts = |pose: &Pose, shape: &'_ dyn Shape| -> Vec<(Pose, SharedShape)> {
+        match shape.as_compound() {
+            Some(compound) => compound
+                .shapes()
+                .iter()
+                .map(|(part_pose, part)| (*pose * *part_pose, part.clone()))
+                .collect(),
+            None => vec![(*pose, SharedShape(shape.clone_dyn().into()))],
+        }
+    };
+    let (first, second) = (parts(pose1, shape1), parts(pose2, shape2));
+    first
+        .iter()
+        .flat_map(|(p1, s1)| {
+            second.iter().filter_map(move |(p2, s2)| {
+                deepest(
+                    contact(p1, s1.as_ref(), p2, s2.as_ref(), 0.0)
+                        .ok()
+                        .flatten(),
+                )
+            })
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
 }
 
 fn prism(corners: &[(f32, f32)]) -> Option<SharedShape> {
@@ -235,12 +296,17 @@ impl ClearanceModel {
             required + TOLERANCE,
         )
         .ok()?;
-        let (distance, points) = match result {
-            ClosestPoints::Intersecting => (0.0, None),
-            ClosestPoints::WithinMargin(p1, p2) => (p1.distance(p2), Some((p1, p2))),
+        let (distance, points, intersecting) = match result {
+            ClosestPoints::Intersecting => {
+                match overlap(&first.pose, first.shape(), &second.pose, second.shape()) {
+                    Some((depth, points)) => (-depth, Some(points), true),
+                    None => (0.0, None, true),
+                }
+            }
+            ClosestPoints::WithinMargin(p1, p2) => (p1.distance(p2), Some((p1, p2)), false),
             ClosestPoints::Disjoint => return None,
         };
-        (distance + TOLERANCE < required || (required == 0.0 && points.is_none())).then_some(
+        (distance + TOLERANCE < required || (required == 0.0 && intersecting)).then_some(
             ClearanceViolation {
                 asset: a,
                 neighbour: Neighbour::Asset(b),
@@ -271,7 +337,10 @@ impl ClearanceModel {
                         continue;
                     };
                     let violation = match result {
-                        ClosestPoints::Intersecting => Some((0.0, None)),
+                        ClosestPoints::Intersecting => Some(
+                            overlap(&entry.pose, entry.shape(), &Pose::IDENTITY, solid.as_ref())
+                                .map_or((0.0, None), |(depth, points)| (-depth, Some(points))),
+                        ),
                         ClosestPoints::WithinMargin(p1, p2) => {
                             let distance = p1.distance(p2);
                             (distance + TOLERANCE < required).then_some((distance, Some((p1, p2))))
@@ -476,6 +545,42 @@ mod tests {
             found[0].describe(&plant),
             "press <-> robot: 0.420 m < 0.800 m required clearance"
         );
+    }
+
+    #[test]
+    fn overlaps_say_how_deep() {
+        // Two 2 m cubes 1.2 m apart overlap by 0.8 m; a cube 0.5 m into a polygon keep-out zone.
+        let zones = vec![Zone {
+            id: "ko".into(),
+            name: "ko".into(),
+            kind: ZoneKind::KeepOut,
+            area: Area::Polygon(vec![(10.0, 10.0), (14.0, 10.0), (14.0, 14.0), (10.0, 14.0)]),
+        }];
+        let plant = layout(
+            vec![
+                asset("press", (5.0, 5.0), 0.0, cube(2.0), 1.2),
+                asset("robot", (6.2, 5.0), 0.0, cube(2.0), 0.5),
+                asset("intruder", (9.5, 12.0), 0.0, cube(2.0), 0.0),
+            ],
+            zones,
+        );
+        let found = ClearanceModel::new(&plant).check_all();
+        let pair = found
+            .iter()
+            .find(|v| v.neighbour == Neighbour::Asset(1))
+            .expect("the pair");
+        assert!(close(pair.distance, -0.8), "{}", pair.distance);
+        assert!(pair.points.is_some());
+        assert_eq!(
+            pair.describe(&plant),
+            "press <-> robot: overlapping by 0.800 m (1.200 m clearance required)"
+        );
+        assert_eq!(pair.short_text(), "overlapping by 0.80 m");
+        let zone = found
+            .iter()
+            .find(|v| v.neighbour == Neighbour::Zone(0))
+            .expect("the zone");
+        assert!(close(zone.distance, -0.5), "{}", zone.distance);
     }
 
     #[test]

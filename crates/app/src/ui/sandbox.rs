@@ -179,10 +179,7 @@ pub(super) fn violation_labels_ui(painter: &egui::Painter, world: &PanelWorld) {
         let Ok(screen) = camera.world_to_viewport(camera_transform, middle) else {
             continue;
         };
-        let text = format!(
-            "{:.2} m < {:.2} m required",
-            violation.distance, violation.required
-        );
+        let text = violation.short_text();
         let galley =
             painter.layout_no_wrap(text, egui::FontId::proportional(14.0), egui::Color32::WHITE);
         let rect = egui::Rect::from_center_size(
