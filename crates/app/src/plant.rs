@@ -25,6 +25,7 @@ impl Plugin for PlantPlugin {
             .init_resource::<KindModels>()
             .add_systems(Startup, load_kind_models)
             .add_message::<LoadLayoutRequest>()
+            .add_message::<LayoutReloaded>()
             .add_systems(
                 Update,
                 (
@@ -93,6 +94,14 @@ impl PlantDocument {
 #[derive(Message, Debug, Clone)]
 pub struct LoadLayoutRequest {
     pub path: PathBuf,
+}
+
+/// Fact: a [`LoadLayoutRequest`] replaced the plant this frame (not a replay opening): state
+/// that still fits the new layout (learned detectors, alarm history) may be kept.
+#[derive(Message, Debug, Clone)]
+pub struct LayoutReloaded {
+    /// The layout before the reload.
+    pub previous: PlantLayout,
 }
 
 /// The outcome of the last load request, for the UI to show.
@@ -252,6 +261,7 @@ fn load_requested_layouts(
     mut requests: MessageReader<LoadLayoutRequest>,
     mut document: ResMut<PlantDocument>,
     mut status: ResMut<LayoutLoadStatus>,
+    mut reloaded: MessageWriter<LayoutReloaded>,
 ) {
     // Only the newest request matters when several arrive in one frame.
     let Some(request) = requests.read().last() else {
@@ -264,7 +274,8 @@ fn load_requested_layouts(
                 request.path.display(),
                 loaded.layout.assets.len()
             );
-            *document = loaded;
+            let previous = std::mem::replace(&mut *document, loaded).layout;
+            reloaded.write(LayoutReloaded { previous });
             status.last_error = None;
         }
         Err(error) => {

@@ -3,7 +3,7 @@
 //! Alarm changes go to the [`AlarmLog`] and to the `DataEvent` stream; the UI acknowledges,
 //! shelves and re-learns through [`AlarmIntent`]s.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 
 use bevy::prelude::*;
@@ -11,14 +11,14 @@ use bevy::prelude::*;
 use crate::data::events::{DataEvent, DataEventKind};
 use crate::data::telemetry::FrameSamples;
 use crate::frame::DataSystems;
-use crate::plant::{AssetIndex, AssetSpec, LayoutSource, PlantDocument};
+use crate::plant::{AssetIndex, AssetSpec, LayoutReloaded, LayoutSource, PlantDocument};
 use plant_twin_core::layout::{self, Asset};
 use plant_twin_core::predict::baseline::{
     BaselineFile, DEMO_BASELINE_TEXT, baseline_path_for, collect_baseline, load_baseline,
     parse_baseline, save_baseline,
 };
 use plant_twin_core::predict::{
-    AlarmChange, AssetModel, Part, PartChange, PredictConfig, Severity,
+    AlarmChange, AssetModel, Part, PartChange, PredictConfig, Severity, models_fit,
 };
 
 /// Alarm history entries kept.
@@ -62,6 +62,8 @@ impl Plugin for PredictionPlugin {
             baseline_override: None,
         })
         .init_resource::<AlarmLog>()
+        .init_resource::<DespawnedModels>()
+        .add_observer(keep_despawned_model)
         .add_message::<AlarmIntent>()
         .add_message::<TimedAlarmIntent>()
         .add_systems(
@@ -105,6 +107,21 @@ impl Prediction {
 /// The prediction state of an asset entity.
 #[derive(Component, Debug, Clone)]
 pub struct AssetHealth(pub AssetModel);
+
+/// The models of the plant that was just despawned, by asset id: a reload whose assets still
+/// fit them gives them to the new entities instead of starting to learn again.
+#[derive(Resource, Debug, Default)]
+struct DespawnedModels(HashMap<String, AssetModel>);
+
+fn keep_despawned_model(
+    despawned: On<Despawn, AssetHealth>,
+    models: Query<(&AssetSpec, &AssetHealth)>,
+    mut kept: ResMut<DespawnedModels>,
+) {
+    if let Ok((spec, health)) = models.get(despawned.entity) {
+        kept.0.insert(spec.0.id.clone(), health.0.clone());
+    }
+}
 
 /// One line of the alarm history.
 #[derive(Debug, Clone, PartialEq)]
@@ -304,14 +321,34 @@ pub fn baseline_in_force(
     Ok(Some((file, "built-in demo baseline".into())))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn load_baseline_for_layout(
     mut commands: Commands,
     document: Res<PlantDocument>,
     mut prediction: ResMut<Prediction>,
     models: Query<Entity, With<AssetHealth>>,
     mut log: ResMut<AlarmLog>,
+    mut reloads: MessageReader<LayoutReloaded>,
+    mut despawned: ResMut<DespawnedModels>,
+    index: Res<AssetIndex>,
 ) {
-    // A new plant (or a replay) starts its own source clock and alarm history.
+    // Reloading a layout whose assets only moved (or were renamed) keeps what was learned,
+    // the standing alarms and the history; anything else (another plant, a replay) starts
+    // its own source clock and alarm history.
+    let kept = reloads
+        .read()
+        .last()
+        .is_some_and(|reload| models_fit(&reload.previous, &document.layout));
+    if kept {
+        for record in &mut log.records {
+            if let Some(entity) = index.by_id.get(&record.asset) {
+                record.entity = *entity;
+            }
+        }
+        info!("layout reloaded with the same assets: learned state and alarm history kept");
+        return;
+    }
+    despawned.0.clear();
     prediction.clock_s = f64::NEG_INFINITY;
     log.records.clear();
     match baseline_in_force(&prediction, &document.source) {
@@ -354,8 +391,13 @@ fn attach_models(
     mut commands: Commands,
     prediction: Res<Prediction>,
     new_assets: Query<(Entity, &AssetSpec), Without<AssetHealth>>,
+    mut despawned: ResMut<DespawnedModels>,
 ) {
     for (entity, spec) in &new_assets {
+        if let Some(model) = despawned.0.remove(&spec.0.id) {
+            commands.entity(entity).insert(AssetHealth(model));
+            continue;
+        }
         let saved = prediction
             .baseline
             .as_ref()

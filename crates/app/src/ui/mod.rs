@@ -86,8 +86,9 @@ pub struct UiState {
     save_requested: bool,
     /// The alarm list is closed (it is open by default).
     pub hide_alarms: bool,
-    /// Reload this layout file once the user confirmed what it discards.
-    confirm_reload: Option<PathBuf>,
+    /// Reload this layout file once the user confirmed what it discards; true when its assets
+    /// fit the current models (learned state and alarm history are kept).
+    confirm_reload: Option<(PathBuf, bool)>,
     /// What the alarm list shows: active alarms, shelved ones, or the history.
     pub alarm_tab: alarms::AlarmTab,
     /// Typed placement in the inspector: the asset, the placement the typing started from, and
@@ -449,10 +450,13 @@ fn file_menu_ui(
     if let crate::plant::LayoutSource::File(path) = &world.document.source
         && ui.button("Reload layout").clicked()
     {
-        if reload_discards(world).is_empty() {
+        // The file is read once here to tell whether the learned state survives the reload.
+        let keeps_learning = plant_twin_core::layout::load_layout(path)
+            .is_ok_and(|file| plant_twin_core::predict::models_fit(&world.document.layout, &file));
+        if reload_discards(world, keeps_learning).is_empty() {
             intents.load.write(LoadLayoutRequest { path: path.clone() });
         } else {
-            ui_state.confirm_reload = Some(path.clone());
+            ui_state.confirm_reload = Some((path.clone(), keeps_learning));
         }
     }
     ui.separator();
@@ -554,10 +558,13 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
 }
 
 /// What reloading the layout would throw away, in words; empty when nothing.
-fn reload_discards(world: &PanelWorld) -> Vec<String> {
+fn reload_discards(world: &PanelWorld, keeps_learning: bool) -> Vec<String> {
     let mut lost = vec![];
     if world.sandbox.dirty {
         lost.push("the layout edits that are not saved".to_string());
+    }
+    if keeps_learning {
+        return lost;
     }
     let records = world.alarm_log.records.len();
     if records > 0 {
@@ -591,7 +598,7 @@ fn confirm_reload_ui(
     ui_state: &mut UiState,
     load: &mut MessageWriter<LoadLayoutRequest>,
 ) {
-    let Some(path) = ui_state.confirm_reload.clone() else {
+    let Some((path, keeps_learning)) = ui_state.confirm_reload.clone() else {
         return;
     };
     egui::Window::new("Reload the layout?")
@@ -599,8 +606,11 @@ fn confirm_reload_ui(
         .resizable(false)
         .show(ctx, |ui| {
             ui.label(format!("Reloading {} discards:", path.display()));
-            for what in reload_discards(world) {
+            for what in reload_discards(world, keeps_learning) {
                 ui.label(format!("• {what}"));
+            }
+            if keeps_learning {
+                ui.label("Its assets are the same: alarms, their history and what the detectors learned are kept.");
             }
             ui.horizontal(|ui| {
                 if ui.button("Reload").clicked() {

@@ -357,3 +357,57 @@ fn alarm_state_colouring_paints_only_the_asset_in_alarm() {
         vec![("pump-02".to_string(), plant_twin::score_colour::STEPS)]
     );
 }
+
+#[test]
+fn reloading_a_layout_with_the_same_assets_keeps_alarms_history_and_learning() {
+    let mut run = Run::new("bearing-wear");
+    run.run(100);
+    let history = run.app.world().resource::<AlarmLog>().records.len();
+    assert!(history > 0, "pump-02 raised nothing in 100 s");
+    assert_ne!(run.health("pump-02").0.severity(), Severity::Normal);
+
+    // The same plant with one press moved, as a save of the sandbox writes it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let moved = dir.path().join("moved.ron");
+    let mut layout = run.app.world().resource::<PlantDocument>().layout.clone();
+    let press = layout
+        .assets
+        .iter_mut()
+        .find(|a| a.id == "press-202")
+        .expect("press");
+    press.position = (35.0, 31.0);
+    plant_twin_core::layout::save_layout(
+        &moved,
+        Some(plant_twin_core::layout::DEMO_LAYOUT_TEXT),
+        &layout,
+    )
+    .expect("saved");
+    let old_pump = run.entity("pump-02");
+    run.app
+        .world_mut()
+        .write_message(plant_twin::plant::LoadLayoutRequest { path: moved });
+    run.run(2);
+    let pump = run.entity("pump-02");
+    assert_ne!(pump, old_pump, "the plant was respawned");
+    assert_ne!(run.health("pump-02").0.severity(), Severity::Normal);
+    let log = run.app.world().resource::<AlarmLog>();
+    assert!(log.records.len() >= history, "the alarm history was lost");
+    assert!(
+        log.records
+            .iter()
+            .filter(|r| r.asset == "pump-02")
+            .all(|r| r.entity == pump),
+        "history rows point at the despawned entity"
+    );
+
+    // Another plant (a signal removed): everything starts again.
+    let changed = dir.path().join("changed.ron");
+    layout.assets[0].signals.pop();
+    plant_twin_core::layout::save_layout(&changed, None, &layout).expect("saved");
+    run.app
+        .world_mut()
+        .write_message(plant_twin::plant::LoadLayoutRequest { path: changed });
+    run.run(1);
+    assert!(run.app.world().resource::<AlarmLog>().records.is_empty());
+    assert_eq!(run.health("pump-02").0.severity(), Severity::Normal);
+}

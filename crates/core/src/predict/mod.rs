@@ -15,6 +15,20 @@ pub use alarm::{AlarmChange, AlarmConfig, AlarmMachine, Annunciation, Severity};
 pub use detector::{DetectorConfig, Finding, SignalBaseline, SignalDetector};
 pub use horizon::{Horizon, Trend, TrendFit};
 
+/// True when the models built for `before` fit `after` unchanged: the same assets in the same
+/// order with the same id, kind, components and signals (limits and normal ranges included).
+/// Placement, names and footprints do not matter, so a reloaded layout whose assets only moved
+/// keeps what its detectors learned.
+pub fn models_fit(before: &crate::layout::PlantLayout, after: &crate::layout::PlantLayout) -> bool {
+    before.assets.len() == after.assets.len()
+        && before.assets.iter().zip(&after.assets).all(|(a, b)| {
+            a.id == b.id
+                && a.kind == b.kind
+                && a.components == b.components
+                && a.signals == b.signals
+        })
+}
+
 /// A signal gets a failure horizon only once it is this far (sigmas) from normal.
 pub const HORIZON_MIN_SIGMA: f64 = 3.0;
 
