@@ -109,13 +109,16 @@ fn spawn_floor(
     for zone in &layout.zones {
         let corners = zone.area.corners();
         let (fill, edge) = match zone.kind {
+            // Red and amber mean alarm and warning in this scene and nothing else (ISA-101), so
+            // the floor's markings are drawn as a plan would: a dark hatch for keep-out areas,
+            // white edges and a muted green for walkways.
             ZoneKind::KeepOut => (
-                Color::srgba(0.85, 0.12, 0.10, 0.22),
-                Color::srgb(0.85, 0.15, 0.12),
+                Color::srgba(0.10, 0.11, 0.16, 0.28),
+                Color::srgb(0.16, 0.17, 0.24),
             ),
             ZoneKind::Walkway { .. } => (
-                Color::srgba(0.30, 0.62, 0.35, 0.25),
-                Color::srgb(0.98, 0.80, 0.10),
+                Color::srgba(0.30, 0.62, 0.35, 0.22),
+                Color::srgb(0.95, 0.95, 0.95),
             ),
         };
         commands.spawn((

@@ -5,6 +5,10 @@
 
 use std::process::Command;
 
+/// One window on the shared X display at a time: the checks read the screen itself, where
+/// another test's window would cover what is looked at.
+static DISPLAY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn display_available() -> bool {
     let has_display = std::env::var_os("DISPLAY").is_some();
     let required = std::env::var("PLANT_TWIN_REQUIRE_DISPLAY").is_ok_and(|v| v == "1");
@@ -23,6 +27,9 @@ fn window_shows_the_plant_and_the_panels() {
     if !display_available() {
         return;
     }
+    let _display = DISPLAY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let shot = Shot::take(&["--window-size", "1280x720", "--select", "press-202"], 20);
     assert_eq!((shot.width, shot.height), (1280, 720));
     let pixel = |x, y| shot.pixel(x, y);
@@ -46,6 +53,9 @@ fn replaying_the_sample_shows_the_timeline_played_through() {
     if !display_available() {
         return;
     }
+    let _display = DISPLAY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let sample = crate::repo_file("assets/recordings/demo-bearing-wear.mcap");
     let sample = sample.to_string_lossy();
     let shot = Shot::take(
@@ -138,6 +148,44 @@ impl Shot {
         }
     }
 
+    /// Writes the shot as a PNG, so that a failed check can be looked at.
+    fn save(&self, name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join("plant-twin-gui-shots");
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join(name);
+        let rgb: Vec<u8> = (0..self.height)
+            .flat_map(|y| (0..self.width).map(move |x| (x, y)))
+            .flat_map(|(x, y)| {
+                let (r, g, b) = self.pixel(x, y);
+                [r, g, b]
+            })
+            .collect();
+        if let Ok(file) = std::fs::File::create(&path) {
+            let mut encoder =
+                png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
+            encoder.set_color(png::ColorType::Rgb);
+            if let Ok(mut writer) = encoder.write_header() {
+                let _ = writer.write_image_data(&rgb);
+            }
+        }
+        path
+    }
+
+    /// Pixels in a box painted in the scene's alarm red or warning amber (any shading of
+    /// them), as (x, y, is_red).
+    fn abnormal(&self, x0: u32, x1: u32, y0: u32, y1: u32) -> Vec<(u32, u32, bool)> {
+        (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter_map(|(x, y)| {
+                let (r, g, b) = self.pixel(x, y);
+                let (r, g, b) = (u16::from(r), u16::from(g), u16::from(b));
+                let red = r > 110 && r > 2 * g && r > 2 * b;
+                let amber = r > 140 && g > 80 && r >= g && g > 2 * b;
+                (red || amber).then_some((x, y, red))
+            })
+            .collect()
+    }
+
     fn pixel(&self, x: u32, y: u32) -> (u8, u8, u8) {
         let at = y as usize * self.line_size + x as usize * self.channels;
         (self.pixels[at], self.pixels[at + 1], self.pixels[at + 2])
@@ -182,27 +230,258 @@ impl Shot {
     }
 }
 
+/// The app running in its own window on the X display, killed when dropped.
+struct Running(std::process::Child);
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let child = Command::new(env!("CARGO_BIN_EXE_plant-twin"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starts");
+        Running(child)
+    }
+
+    /// Waits until a top-level window of `size` is mapped and has drawn something, and
+    /// returns its geometry (x, y, width, height) on the screen.
+    fn wait_for_window(&mut self, size: (u32, u32)) -> (i32, i32, u32, u32) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                panic!("the app exited early: {status}");
+            }
+            let windows = XScreen::connect().top_level_windows();
+            if let Some(found) = windows.iter().find(|w| (w.2, w.3) == size) {
+                let shot = XScreen::connect().capture();
+                let (x, y) = (found.0.max(0) as u32, found.1.max(0) as u32);
+                if shot.distinct(x, x + size.0, y, y + size.1) > 20 {
+                    return *found;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no drawn {}x{} window after 120 s; windows: {windows:?}",
+                size.0,
+                size.1
+            );
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The X display itself: what is on the screen, whatever the app thinks its window is.
+struct XScreen {
+    connection: x11rb::rust_connection::RustConnection,
+    screen: usize,
+}
+
+impl XScreen {
+    fn connect() -> XScreen {
+        let (connection, screen) = x11rb::connect(None).expect("the X display");
+        XScreen { connection, screen }
+    }
+
+    fn root(&self) -> &x11rb::protocol::xproto::Screen {
+        use x11rb::connection::Connection;
+        &self.connection.setup().roots[self.screen]
+    }
+
+    /// Mapped children of the root window: (x, y, width, height).
+    fn top_level_windows(&self) -> Vec<(i32, i32, u32, u32)> {
+        use x11rb::protocol::xproto::{ConnectionExt, MapState};
+        let tree = self
+            .connection
+            .query_tree(self.root().root)
+            .expect("query")
+            .reply()
+            .expect("tree");
+        tree.children
+            .iter()
+            .filter(|&&window| {
+                self.connection
+                    .get_window_attributes(window)
+                    .ok()
+                    .and_then(|c| c.reply().ok())
+                    .is_some_and(|a| a.map_state == MapState::VIEWABLE)
+            })
+            .filter_map(|&window| {
+                let g = self.connection.get_geometry(window).ok()?.reply().ok()?;
+                Some((
+                    i32::from(g.x),
+                    i32::from(g.y),
+                    u32::from(g.width),
+                    u32::from(g.height),
+                ))
+            })
+            .collect()
+    }
+
+    /// The whole screen as RGB, read from the root window (24-bit depth, 32 bits per pixel).
+    fn capture(&self) -> Shot {
+        use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
+        let root = self.root();
+        let (width, height) = (root.width_in_pixels, root.height_in_pixels);
+        let visual = root
+            .allowed_depths
+            .iter()
+            .flat_map(|d| &d.visuals)
+            .find(|v| v.visual_id == root.root_visual)
+            .expect("root visual");
+        let image = self
+            .connection
+            .get_image(ImageFormat::Z_PIXMAP, root.root, 0, 0, width, height, !0)
+            .expect("get_image")
+            .reply()
+            .expect("image");
+        let channel = |pixel: u32, mask: u32| ((pixel & mask) >> mask.trailing_zeros()) as u8;
+        let pixels: Vec<u8> = image
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let pixel = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
+                [
+                    channel(pixel, visual.red_mask),
+                    channel(pixel, visual.green_mask),
+                    channel(pixel, visual.blue_mask),
+                ]
+            })
+            .collect();
+        Shot {
+            width: u32::from(width),
+            height: u32::from(height),
+            line_size: usize::from(width) * 3,
+            channels: 3,
+            pixels,
+        }
+    }
+}
+
 /// The wall's banner background and the stale banner's red (src/ui/wall.rs, src/ui/status.rs).
 const BANNER: (u8, u8, u8) = (16, 22, 34);
 const STALE_RED: (u8, u8, u8) = (235, 80, 70);
+
+#[test]
+fn the_overview_shows_only_the_asset_in_alarm_in_colour() {
+    if !display_available() {
+        return;
+    }
+    let _display = DISPLAY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // The default scenario in real time: the bearing of pump-02 warns at ~55 s, alarms at ~70 s.
+    let started = std::time::Instant::now();
+    let mut app = Running::start(&["--window-size", "1280x720"]);
+    let (x, y, _, _) = app.wait_for_window((1280, 720));
+    let (x, y) = (x.max(0) as u32, y.max(0) as u32);
+    let at = |seconds: u64| {
+        let due = std::time::Duration::from_secs(seconds);
+        std::thread::sleep(due.saturating_sub(started.elapsed()));
+        XScreen::connect().capture()
+    };
+    // The 3D view between the asset list, the inspector and the alarm list, without the
+    // legend (which shows the colours on purpose).
+    let scene = |shot: &Shot| {
+        let mut found = shot.abnormal(x + 262, x + 978, y + 26, y + 540);
+        found.retain(|&(px, py, _)| !(px < x + 560 && py > y + 440));
+        found
+    };
+    let early = at(20);
+    let coloured = scene(&early);
+    if coloured.len() > 20 {
+        panic!(
+            "at 20 s {} pixels are amber or red, e.g. {:?} (see {})",
+            coloured.len(),
+            &coloured[..3],
+            early.save("overview-20s.png").display()
+        );
+    }
+    let late = at(90);
+    let coloured = scene(&late);
+    let path = late.save("overview-90s.png");
+    let red: Vec<_> = coloured.iter().filter(|p| p.2).collect();
+    let amber = coloured.len() - red.len();
+    assert!(
+        red.len() > 100,
+        "pump-02 is not red at 90 s (see {})",
+        path.display()
+    );
+    assert!(
+        amber < 20,
+        "{amber} amber pixels at 90 s (see {})",
+        path.display()
+    );
+    // All the red is one place: pump-02, its ring and its label (a red box with white text).
+    let (min_x, max_x) = red
+        .iter()
+        .fold((u32::MAX, 0), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (min_y, max_y) = red
+        .iter()
+        .fold((u32::MAX, 0), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    assert!(
+        max_x - min_x < 160 && max_y - min_y < 120,
+        "red spread over {}x{} px: more than one asset (see {})",
+        max_x - min_x,
+        max_y - min_y,
+        path.display()
+    );
+    let text = (min_y..=max_y)
+        .flat_map(|py| (min_x..=max_x).map(move |px| (px, py)))
+        .filter(|&(px, py)| {
+            let (r, g, b) = late.pixel(px, py);
+            r > 225 && g > 225 && b > 225
+        })
+        .count();
+    assert!(
+        text > 15,
+        "no label text on the red (see {})",
+        path.display()
+    );
+}
 
 #[test]
 fn wall_display_at_1080p_says_data_is_stale_when_the_broker_is_gone() {
     if !display_available() {
         return;
     }
-    // Nothing listens on port 9: the twin keeps trying, and the wall says so.
-    let shot = Shot::take(
-        &[
-            "--wall",
-            "--window-size",
-            "1920x1080",
-            "--mqtt",
-            "mqtt://127.0.0.1:9",
-        ],
-        40,
+    let _display = DISPLAY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // Nothing listens on port 9: the twin keeps trying, and the wall says so. What is checked is
+    // the X screen itself: the real window must fill 1920x1080 from the corner (once it was
+    // 800x600 while the app's own render target looked right).
+    let mut app = Running::start(&[
+        "--wall",
+        "--window-size",
+        "1920x1080",
+        "--mqtt",
+        "mqtt://127.0.0.1:9",
+    ]);
+    let window = app.wait_for_window((1920, 1080));
+    assert_eq!(
+        (window.0, window.1),
+        (0, 0),
+        "the wall is not at the corner"
     );
-    assert_eq!((shot.width, shot.height), (1920, 1080));
+    // Let the banner and its large type settle (egui lays text out over a few frames).
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    let shot = XScreen::connect().capture();
+    let path = shot.save("wall-1080p.png");
+    assert!(shot.width >= 1920 && shot.height >= 1080);
+    // The banner reaches the right edge of the screen: nothing of it is cut off.
+    assert!(
+        shot.share(BANNER, 1700, 1920, 4, 90) > 0.5,
+        "the banner does not reach the right edge (see {})",
+        path.display()
+    );
     // The alarm banner across the top, with its large counts in it.
     assert!(
         shot.share(BANNER, 0, 1920, 4, 90) > 0.5,
@@ -233,10 +512,25 @@ fn wall_display_at_4k_shows_the_banner_and_the_scene() {
         display_available(),
         "PLANT_TWIN_SCREEN_4K=1 needs a display"
     );
-    // Enough frames for egui's font atlas to settle at 4K type sizes: at 20 frames the banner
-    // text was sometimes still missing.
-    let shot = Shot::take(&["--wall", "--window-size", "3840x2160"], 45);
+    let _display = DISPLAY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut app = Running::start(&["--wall", "--window-size", "3840x2160"]);
+    let window = app.wait_for_window((3840, 2160));
+    assert_eq!(
+        (window.0, window.1),
+        (0, 0),
+        "the wall is not at the corner"
+    );
+    // Enough time for egui's font atlas to settle at 4K type sizes.
+    std::thread::sleep(std::time::Duration::from_secs(15));
+    let shot = XScreen::connect().capture();
     assert_eq!((shot.width, shot.height), (3840, 2160));
+    assert!(
+        shot.share(BANNER, 3400, 3840, 8, 180) > 0.5,
+        "the banner does not reach the right edge (see {})",
+        shot.save("wall-4k.png").display()
+    );
     // The banner scales with the screen: twice as tall as at 1080p.
     assert!(
         shot.share(BANNER, 0, 3840, 8, 180) > 0.5,
