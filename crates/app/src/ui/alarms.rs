@@ -57,7 +57,11 @@ struct ActiveAlarm {
     name: String,
     severity: Severity,
     state: Annunciation,
+    /// Start of the episode (the first warning), seconds.
     raised_s: f64,
+    /// When the current severity was reached (the alarm after its warning), seconds.
+    since_s: f64,
+    acknowledged: Option<(String, f64)>,
     reason: String,
 }
 
@@ -85,6 +89,11 @@ fn active_alarms(world: &PanelWorld) -> (Vec<ActiveAlarm>, usize) {
                 severity: alarm.severity,
                 state,
                 raised_s: alarm.raised_at_s.unwrap_or(alarm.changed_at_s),
+                since_s: alarm
+                    .severity_since_s
+                    .or(alarm.raised_at_s)
+                    .unwrap_or(alarm.changed_at_s),
+                acknowledged: alarm.acknowledged_by.clone(),
                 reason: reason(&spec.0, model, config, Some(*part)),
             });
         }
@@ -271,7 +280,25 @@ pub fn alarm_panel_ui(
                             text.color(colour)
                         };
                         ui.label(text);
-                        ui.monospace(clock((row.raised_s * 1000.0) as i64));
+                        // The time the row's state began (an alarm's, not its warning's);
+                        // the episode's other times on hover.
+                        let mut times =
+                            vec![format!("raised {}", clock((row.raised_s * 1000.0) as i64))];
+                        if row.since_s > row.raised_s {
+                            times.push(format!(
+                                "{} since {}",
+                                row.severity.label(),
+                                clock((row.since_s * 1000.0) as i64)
+                            ));
+                        }
+                        if let Some((by, at)) = &row.acknowledged {
+                            times.push(format!(
+                                "acknowledged by {by} {}",
+                                clock((at * 1000.0) as i64)
+                            ));
+                        }
+                        ui.monospace(clock((row.since_s * 1000.0) as i64))
+                            .on_hover_text(times.join("\n"));
                         let title = format!("{} / {}", row.asset, row.name);
                         let title = if unacknowledged {
                             egui::RichText::new(title).strong()
@@ -372,7 +399,7 @@ pub fn horizon_text(
         // "(7 min-7 min)" says nothing: the interval is narrower than the words.
         format!("expected in {expected}")
     } else {
-        format!("expected in {expected} ({early}-{late})")
+        format!("expected in {expected} ({})", interval_text(&early, &late))
     };
     Some(format!(
         "P(failure within {}) = {:.2}, {when}: {id} toward {}",
@@ -380,6 +407,16 @@ pub fn horizon_text(
         h.probability,
         h.limit
     ))
+}
+
+/// "6-14 min" when both ends have the same unit, "50 min-2 h" otherwise.
+fn interval_text(early: &str, late: &str) -> String {
+    match (early.rsplit_once(' '), late.rsplit_once(' ')) {
+        (Some((from, unit)), Some((_, late_unit))) if unit == late_unit => {
+            format!("{from}-{late}")
+        }
+        _ => format!("{early}-{late}"),
+    }
 }
 
 /// The inspector's health section for one asset.
@@ -412,12 +449,15 @@ pub fn health_ui(
                 .color(egui::Color32::BLACK)
                 .background_color(state_colour),
         );
+        // The figure beside its bar, not on it: on a half-filled amber bar the text was
+        // unreadable where the fill ended.
         let colour = ramp_colour(Ramp::Anomaly, score.value as f32);
+        ui.label(format!("anomaly score {:.2}", score.value));
         ui.add(
             egui::ProgressBar::new(score.value as f32)
-                .desired_width(150.0)
-                .fill(egui_colour(colour))
-                .text(format!("anomaly score {:.2}", score.value)),
+                .desired_width(110.0)
+                .desired_height(10.0)
+                .fill(egui_colour(colour)),
         );
     });
     if let Some(text) = horizon_text(world, asset, health) {
@@ -446,7 +486,13 @@ pub fn health_ui(
                 } else {
                     ui.visuals().text_color()
                 };
-                ui.label(egui::RichText::new(text).color(colour));
+                let shown = ui.label(egui::RichText::new(text).color(colour));
+                if c.finding == Finding::Settling {
+                    shown.on_hover_text(
+                        "Restarted from the saved baseline: re-reading today's level for about \
+                         half a minute before scoring; counted as normal meanwhile.",
+                    );
+                }
                 ui.end_row();
             }
         });
@@ -640,22 +686,49 @@ pub fn legend_ui(
             };
             let (low, high) = signal_scale(signal);
             let at = |v: f64| ((v - low) / (high - low).max(1e-12)) as f32;
-            let mut marks = vec![(0.0, format!("{low} {}", signal.unit))];
+            let unit = &signal.unit;
+            let mut marks = vec![(0.0, format!("{low} {unit}"))];
             marks.push((
                 at(signal.normal.1),
-                format!("{} (normal max)", signal.normal.1),
+                format!("{} {unit} normal max", signal.normal.1),
             ));
             if signal.limits.is_some() {
-                marks.push((1.0, format!("{high} (limit)")));
+                marks.push((1.0, format!("{high} {unit} limit")));
             }
             (Ramp::Value, format!("{id} ({})", signal.unit), marks)
         }
     };
     let width = 260.0;
-    let origin = egui::pos2(scene_rect.min.x + 16.0, scene_rect.max.y - 70.0);
+    // Tick labels go on one row while they fit and drop to a second where they would overlap
+    // (a normal maximum close to the limit), so none is written over another.
+    let font = egui::FontId::proportional(12.0);
+    let mut placed: Vec<(f32, egui::Align2, std::sync::Arc<egui::Galley>, f32)> = vec![];
+    let mut row_ends = [f32::NEG_INFINITY; 2];
+    let mut rows = 1;
+    for (at, label) in marks {
+        let x = width * at.clamp(0.0, 1.0);
+        let galley = painter.layout_no_wrap(label, font.clone(), egui::Color32::WHITE);
+        let right_aligned = at >= 0.99;
+        let (left, right) = if right_aligned {
+            (x - galley.size().x, x)
+        } else {
+            (x, x + galley.size().x)
+        };
+        let row = usize::from(left < row_ends[0] + 6.0);
+        row_ends[row] = right;
+        rows = rows.max(row + 1);
+        let align = if right_aligned {
+            egui::Align2::RIGHT_TOP
+        } else {
+            egui::Align2::LEFT_TOP
+        };
+        placed.push((22.0 + 15.0 * row as f32, align, galley, x));
+    }
+    let height = 78.0 + 15.0 * (rows - 1) as f32;
+    let origin = egui::pos2(scene_rect.min.x + 16.0, scene_rect.max.y - height + 8.0);
     let background = egui::Rect::from_min_size(
         origin - egui::vec2(8.0, 22.0),
-        egui::vec2(width + 16.0, 78.0),
+        egui::vec2(width + 16.0, height),
     );
     painter.rect_filled(background, 4.0, egui::Color32::from_black_alpha(170));
     painter.text(
@@ -678,22 +751,27 @@ pub fn legend_ui(
             egui_colour(ramp_colour(ramp, i as f32 / (steps - 1) as f32)),
         );
     }
-    for (at, label) in marks {
-        let x = origin.x + width * at.clamp(0.0, 1.0);
+    for (label_y, align, galley, x) in placed {
+        let x = origin.x + x;
+        let tick_end = origin.y + label_y - 2.0;
         painter.line_segment(
-            [egui::pos2(x, origin.y), egui::pos2(x, origin.y + 20.0)],
+            [egui::pos2(x, origin.y), egui::pos2(x, tick_end)],
             egui::Stroke::new(1.0, egui::Color32::WHITE),
         );
-        painter.text(
-            egui::pos2(x, origin.y + 22.0),
-            if at >= 0.99 {
-                egui::Align2::RIGHT_TOP
-            } else {
-                egui::Align2::LEFT_TOP
-            },
-            label,
-            egui::FontId::proportional(12.0),
-            egui::Color32::WHITE,
-        );
+        let anchor = egui::pos2(x, origin.y + label_y);
+        let rect = align.anchor_size(anchor, galley.size());
+        painter.galley(rect.min, galley, egui::Color32::WHITE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interval_text;
+
+    #[test]
+    fn an_interval_names_a_shared_unit_once() {
+        assert_eq!(interval_text("9 min", "10 min"), "9-10 min");
+        assert_eq!(interval_text("50 min", "2 h"), "50 min-2 h");
+        assert_eq!(interval_text("now", "3 min"), "now-3 min");
     }
 }

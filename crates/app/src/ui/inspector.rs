@@ -273,8 +273,25 @@ fn trends_ui(
             .collect();
         let (low, high) = signal.normal;
         let normal = egui::Color32::from_rgba_unmultiplied(120, 200, 140, 110);
+        // The y axis is labelled where it matters, the normal range and the limit, instead of
+        // wherever a round number happened to fall (often nowhere in 70 px).
+        let mut marks = vec![low, high];
+        if let Some((_, limit)) = signal.limits {
+            marks.push(limit);
+        }
+        let spread = (high - low).abs().max(1e-9);
         Plot::new(("trend", asset_id, index))
-            .height(70.0)
+            .height(84.0)
+            .y_grid_spacer(move |_| {
+                marks
+                    .iter()
+                    .map(|&value| egui_plot::GridMark {
+                        value,
+                        step_size: spread,
+                    })
+                    .collect()
+            })
+            .y_axis_min_width(34.0)
             .allow_zoom(false)
             .allow_drag(false)
             .allow_scroll(false)

@@ -376,9 +376,12 @@ fn panels_ui(
             asset_list::asset_list_ui(ui, &world, &mut ui_state.search, &mut intents.select);
         });
 
+    // Wide enough from the start for a selected asset's signal table, so selecting one does
+    // not widen the panel and shift the scene. A minimum, not only a default: egui keeps the
+    // width of the first frames, when the window may not have its size yet.
     egui::Panel::right("inspector")
         .resizable(true)
-        .default_size(330.0)
+        .size_range(INSPECTOR_WIDTH..=720.0)
         .show(&mut root, |ui| {
             inspector::inspector_ui(
                 ui,
@@ -558,6 +561,10 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
 }
 
 /// What reloading the layout would throw away, in words; empty when nothing.
+/// Logical pixels: the inspector's signal table (id, value with unit, normal range, limits)
+/// of the demo plant's widest asset.
+const INSPECTOR_WIDTH: f32 = 410.0;
+
 fn reload_discards(world: &PanelWorld, keeps_learning: bool) -> Vec<String> {
     let mut lost = vec![];
     if world.sandbox.dirty {
@@ -637,11 +644,19 @@ fn floating_windows_ui(ctx: &egui::Context, world: &PanelWorld, ui_state: &mut U
 
     if ui_state.show_help {
         let mut open = true;
+        // Over the top of the scene, scrolling rather than growing over the alarm list (at
+        // 1280x720 the whole list of keys is taller than the scene).
+        let max_height = (ctx.content_rect().height() * 0.55).max(200.0);
         egui::Window::new("Keyboard and mouse")
             .open(&mut open)
             .resizable(false)
             .collapsible(false)
-            .show(ctx, shortcuts::help_ui);
+            .anchor(egui::Align2::CENTER_TOP, [0.0, 36.0])
+            .show(ctx, |ui| {
+                egui::ScrollArea::vertical()
+                    .max_height(max_height)
+                    .show(ui, shortcuts::help_ui);
+            });
         ui_state.show_help = open;
     }
 

@@ -390,7 +390,7 @@ fn the_overview_shows_only_the_asset_in_alarm_in_colour() {
     // The 3D view between the asset list, the inspector and the alarm list, without the
     // legend (which shows the colours on purpose).
     let scene = |shot: &Shot| {
-        let mut found = shot.abnormal(x + 262, x + 978, y + 26, y + 540);
+        let mut found = shot.abnormal(x + 262, x + 868, y + 26, y + 540);
         found.retain(|&(px, py, _)| !(px < x + 560 && py > y + 440));
         found
     };

@@ -108,6 +108,9 @@ pub struct AlarmMachine {
     pub shelved_until_s: Option<f64>,
     /// When the current episode was raised.
     pub raised_at_s: Option<f64>,
+    /// When the current severity was reached: an escalation from warning to alarm moves it,
+    /// while `raised_at_s` keeps the start of the episode. `None` when normal.
+    pub severity_since_s: Option<f64>,
     /// When the state last changed.
     pub changed_at_s: f64,
 }
@@ -170,6 +173,7 @@ impl AlarmMachine {
         let previous = self.severity;
         self.severity = target;
         self.changed_at_s = now_s;
+        self.severity_since_s = (target != Severity::Normal).then_some(now_s);
         if target > previous {
             if previous == Severity::Normal {
                 self.raised_at_s = Some(now_s);
@@ -325,6 +329,11 @@ mod tests {
             )]
         );
         assert_eq!(alarm.annunciation(), Annunciation::Unacknowledged);
+        // The alarm has its own time; the episode keeps the warning's.
+        assert_eq!(
+            (alarm.raised_at_s, alarm.severity_since_s),
+            (Some(5.0), Some(15.0))
+        );
         // Easing back to a warning keeps the acknowledgement of the worse state.
         alarm.acknowledge(20.0, "bo");
         let changes = run(
