@@ -131,6 +131,7 @@ fn drain_benchmark(layout: &PlantLayout) {
     let document = PlantDocument {
         layout: layout.clone(),
         source: LayoutSource::BuiltInDemo,
+        text: None,
     };
     let mut app = headless_app(
         document,

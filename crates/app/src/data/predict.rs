@@ -242,7 +242,8 @@ fn signal_reason(
     use plant_twin_core::predict::Finding;
     let index = contribution.signal as usize;
     let signal = asset.signals.get(index)?;
-    let detector = model.detectors.get(index)?;
+    // The detector that scored it: the current mode's or the one over every mode.
+    let detector = model.detector(index)?;
     let (id, unit) = (&signal.id, &signal.unit);
     let baseline = detector.baseline();
     if contribution.finding == Finding::Frozen {

@@ -402,7 +402,9 @@ pub fn horizon_text(
         format!("expected in {expected} ({})", interval_text(&early, &late))
     };
     Some(format!(
-        "P(failure within {}) = {:.2}, {when}: {id} toward {}",
+        // The model behind the figure is named: today always the trend to the limit (no
+        // degradation model learned from run-to-failure histories yet).
+        "P(failure within {}) = {:.2}, {when}: {id} toward {} (trend to limit)",
         human_duration(h.within_s),
         h.probability,
         h.limit
@@ -460,6 +462,15 @@ pub fn health_ui(
                 .fill(egui_colour(colour)),
         );
     });
+    if let Some((mode, count)) = model.mode() {
+        ui.weak(format!(
+            "Operating mode {mode} of {count}: scored against what is normal in it"
+        ))
+        .on_hover_text(
+            "Modes (running, idle, load levels) are learned with the baseline from the \
+             asset's signals; a stop is normal when stopped.",
+        );
+    }
     if let Some(text) = horizon_text(world, asset, health) {
         ui.label(egui::RichText::new(text).color(AMBER));
     } else {

@@ -378,10 +378,11 @@ fn simulated_recording(dir: &Path, seconds: f64) -> (PathBuf, u64) {
 #[test]
 fn truncated_recordings_replay_what_they_hold_and_recover() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (path, total) = simulated_recording(dir.path(), 60.0);
+    let (path, total) = simulated_recording(dir.path(), 200.0);
     let bytes = std::fs::read(&path).expect("read");
     let mut previous = 0;
-    // The first ~110 kB are the stored layout and baseline; the cuts after them land in chunks.
+    // The first ~250 kB are the stored layout and baseline (its modes included); the cuts
+    // after them land in chunks.
     for fraction in [0.02, 0.6, 0.75, 0.9, 0.97, 0.9999] {
         let cut = ((bytes.len() as f64) * fraction) as usize;
         let cut_path = dir.path().join(format!("cut-{cut}.mcap"));
@@ -604,6 +605,26 @@ fn the_sample_recording_replays_a_developing_bearing_fault() {
     assert!((end - start) / 1_000_000_000 >= 180, "a few minutes");
     let mut app = replay_app(&path);
     let end_ms = (end / 1_000_000) as i64;
+    // Every 10 s along the way, only the failing pump has a failure horizon (healthy machines
+    // that stop and start on their duty cycles have none).
+    let config = plant_twin_core::predict::PredictConfig::default();
+    let start_ms = (start / 1_000_000) as i64;
+    let mut with_horizon = std::collections::BTreeSet::new();
+    for at_ms in (start_ms + 10_000..=end_ms).step_by(10_000) {
+        seek(&mut app, at_ms);
+        let world = app.world_mut();
+        let mut query = world.query::<(&AssetSpec, &plant_twin::data::predict::AssetHealth)>();
+        for (spec, health) in query.iter(world) {
+            if !health.0.horizons(&config).is_empty() {
+                with_horizon.insert(spec.0.id.clone());
+            }
+        }
+    }
+    assert_eq!(
+        with_horizon.into_iter().collect::<Vec<_>>(),
+        ["pump-02"],
+        "failure horizons in the sample"
+    );
     seek(&mut app, end_ms);
     let session = app.world().resource::<ReplayState>();
     let markers: Vec<_> = session

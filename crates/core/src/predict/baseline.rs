@@ -33,6 +33,10 @@ pub struct BaselineFile {
 #[serde(deny_unknown_fields)]
 pub struct AssetBaseline {
     pub signals: BTreeMap<String, SignalBaseline>,
+    /// The asset's operating modes and what each signal does in each (none in files from
+    /// before modes: they are then learned live).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modes: Vec<super::mode::ModeBaseline>,
 }
 
 pub fn baseline_path_for(layout_path: &Path) -> PathBuf {
@@ -90,8 +94,10 @@ pub fn collect_baseline<'a>(
             .filter_map(|(signal, detector)| Some((signal.id.clone(), detector.baseline()?)))
             .collect();
         if !signals.is_empty() {
+            let ids: Vec<&str> = asset.signals.iter().map(|s| s.id.as_str()).collect();
+            let modes = model.modes.baselines(&ids);
             file.assets
-                .insert(asset.id.clone(), AssetBaseline { signals });
+                .insert(asset.id.clone(), AssetBaseline { signals, modes });
         }
     }
     file
@@ -138,9 +144,7 @@ pub fn learn_from_simulation(
         changes.clear();
     }
     for model in &mut models {
-        for detector in &mut model.detectors {
-            detector.finish_learning();
-        }
+        model.finish_learning();
     }
     collect_baseline(
         layout.assets.iter().zip(&models),

@@ -138,7 +138,9 @@ pub enum Finding {
 #[derive(Debug, Clone)]
 pub struct SignalDetector {
     learned: Option<SignalBaseline>,
-    learning: Learning,
+    /// Only while learning: boxed, so a detector that scores is small (memory per signal is
+    /// what a 10,000-asset plant pays for).
+    learning: Option<Box<Learning>>,
     /// Used to keep a constant signal from having a zero sigma (e.g. 1 % of its normal range).
     sigma_floor: f64,
     fast: f64,
@@ -163,7 +165,7 @@ impl SignalDetector {
     pub fn new(baseline: Option<SignalBaseline>, sigma_floor: f64) -> SignalDetector {
         SignalDetector {
             learned: baseline,
-            learning: Learning::default(),
+            learning: baseline.is_none().then(Box::default),
             sigma_floor: sigma_floor.max(1e-12),
             fast: 0.0,
             baseline: baseline.map_or(0.0, |b| b.level),
@@ -194,7 +196,10 @@ impl SignalDetector {
 
     /// Seconds of learning done, if still learning.
     pub fn learning_s(&self, now_s: f64) -> Option<f64> {
-        match (self.learned, self.learning.started_s) {
+        match (
+            self.learned,
+            self.learning.as_ref().and_then(|l| l.started_s),
+        ) {
             (None, Some(start)) => Some((now_s - start).max(0.0)),
             (None, None) => Some(0.0),
             (Some(_), _) => None,
@@ -240,10 +245,11 @@ impl SignalDetector {
         }
         self.flat_s = now - self.flat_since_s;
         if self.learned.is_none() {
+            let learning = self.learning_mut();
             if delta > 0.0 {
-                self.learning.rose += 1;
+                learning.rose += 1;
             } else if delta < 0.0 {
-                self.learning.fell += 1;
+                learning.fell += 1;
             }
         }
         self.last_value = value;
@@ -254,8 +260,9 @@ impl SignalDetector {
 
         let Some(learned) = self.learned else {
             let rate = delta / dt;
-            self.learning.fast_rate += (rate - self.learning.fast_rate) * fast_alpha;
-            self.learning.rate_mean.push(rate);
+            let learning = self.learning_mut();
+            learning.fast_rate += (rate - learning.fast_rate) * fast_alpha;
+            learning.rate_mean.push(rate);
             self.learn(config, now, value, slow_alpha);
             return self.sigma;
         };
@@ -308,25 +315,35 @@ impl SignalDetector {
         self.fast = if counter { self.baseline } else { value };
         if self.learned.is_none() {
             self.baseline = value;
-            self.learning.started_s = Some(time_s);
-            self.learning.samples = 1;
-            self.learning.raw.push(value);
+            let learning = self.learning_mut();
+            learning.started_s = Some(time_s);
+            learning.samples = 1;
+            learning.raw.push(value);
         }
     }
 
+    fn learning_mut(&mut self) -> &mut Learning {
+        self.learning.get_or_insert_with(Box::default)
+    }
+
     fn learn(&mut self, config: &DetectorConfig, now: f64, value: f64, slow_alpha: f64) {
-        let learning = &mut self.learning;
-        let started = *learning.started_s.get_or_insert(now);
-        learning.samples += 1;
-        learning.raw.push(value);
+        let flat_s = self.flat_s;
+        let (fast, baseline) = (
+            self.fast,
+            self.baseline + (value - self.baseline) * slow_alpha,
+        );
+        self.baseline = baseline;
         // The baseline learns exactly as it will score (an EWMA from the first value), so the
         // spread measured now is the spread of the same statistic later; a running mean here
         // gave a tighter spread and a third more false alarms on SKAB.
-        self.baseline += (value - self.baseline) * slow_alpha;
-        learning.longest_flat_s = learning.longest_flat_s.max(self.flat_s);
+        let learning = self.learning_mut();
+        let started = *learning.started_s.get_or_insert(now);
+        learning.samples += 1;
+        learning.raw.push(value);
+        learning.longest_flat_s = learning.longest_flat_s.max(flat_s);
         // The smoothing needs a few time constants before its spread means anything.
         if now - started > 2.0 * config.fast_tau_s {
-            learning.residual.push(self.fast - self.baseline);
+            learning.residual.push(fast - baseline);
             learning
                 .rate_residual
                 .push(learning.fast_rate - learning.rate_mean.mean);
@@ -345,7 +362,9 @@ impl SignalDetector {
         if self.learned.is_some() {
             return true;
         }
-        let learning = &self.learning;
+        let Some(learning) = self.learning.as_deref() else {
+            return false;
+        };
         if learning.samples < 2 {
             return false;
         }
@@ -373,6 +392,7 @@ impl SignalDetector {
             sample_interval_s: self.interval_s,
             counter,
         });
+        self.learning = None;
         self.sigma = 0.0;
         self.finding = Finding::Deviation;
         true

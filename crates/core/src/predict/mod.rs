@@ -7,6 +7,7 @@ pub mod alarm;
 pub mod baseline;
 pub mod detector;
 pub mod horizon;
+pub mod mode;
 
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +87,18 @@ pub enum Part {
 /// The prediction state of one asset.
 #[derive(Debug, Clone)]
 pub struct AssetModel {
+    /// One detector per signal over every mode: scores until the current mode's own detector
+    /// has learned, and places the asset among its modes.
     pub detectors: Vec<SignalDetector>,
+    /// The asset's operating modes, each with its own detector per signal.
+    pub modes: mode::Modes,
+    /// Per signal: the low end of its normal range (a limit at or below a non-negative
+    /// signal's floor is not a failure limit).
+    normal_low: Vec<f64>,
+    /// Per signal: the distance (sigmas, absolute) its scoring detector reports, NaN while it
+    /// learns. Kept up to date on every sample so that a part's score reads one small array,
+    /// not every detector of the part (at 10,000 assets each detector read is a cache miss).
+    scored_sigma: Vec<f64>,
     trends: Vec<Option<Trend>>,
     limits: Vec<Option<(f64, f64)>>,
     /// Which part each signal belongs to.
@@ -132,18 +144,29 @@ impl AssetModel {
             }
         }
         parts.sort();
+        // A constant-looking signal gets at least 1 % of its normal range as sigma.
+        let floors: Vec<f64> = asset
+            .signals
+            .iter()
+            .map(|signal| 0.01 * (signal.normal.1 - signal.normal.0).abs())
+            .collect();
         let detectors = asset
             .signals
             .iter()
-            .map(|signal| {
+            .zip(&floors)
+            .map(|(signal, floor)| {
                 let saved = baseline.and_then(|b| b.signals.get(&signal.id)).copied();
-                // A constant-looking signal gets at least 1 % of its normal range as sigma.
-                let floor = 0.01 * (signal.normal.1 - signal.normal.0).abs();
-                SignalDetector::new(saved, floor)
+                SignalDetector::new(saved, *floor)
             })
             .collect();
+        let normal: Vec<(f64, f64)> = asset.signals.iter().map(|s| s.normal).collect();
+        let ids: Vec<&str> = asset.signals.iter().map(|s| s.id.as_str()).collect();
+        let saved_modes = baseline.map_or(&[][..], |b| b.modes.as_slice());
         AssetModel {
             detectors,
+            modes: mode::Modes::new(&normal, &floors, &ids, saved_modes),
+            normal_low: normal.iter().map(|n| n.0).collect(),
+            scored_sigma: vec![f64::NAN; asset.signals.len()],
             trends: asset
                 .signals
                 .iter()
@@ -171,6 +194,22 @@ impl AssetModel {
             return;
         };
         detector.update(&config.detector, time_s, value);
+        // The mode follows the raw value: a machine stops at once, and a stop of a few seconds
+        // is still a stop (a smoothed value would show it as a state between the modes).
+        self.modes.observe(signal, value);
+        let previous_mode = self.modes.current();
+        let mode = self.modes.classify(time_s, config.detector.warm_up_s);
+        if let Some(mode) = mode {
+            self.modes
+                .update(mode, signal, value, config.detector.fast_tau_s);
+        }
+        if mode == previous_mode {
+            self.refresh_scored(signal);
+        } else {
+            for other in 0..self.scored_sigma.len() {
+                self.refresh_scored(other);
+            }
+        }
         if let Some(Some(trend)) = self.trends.get_mut(signal) {
             trend.push(time_s, value);
         }
@@ -211,18 +250,65 @@ impl AssetModel {
         self.score_value(config, Some(part)).unwrap_or(0.0)
     }
 
+    /// Signal `signal`'s detector over every mode (its smoothed value, baseline, findings).
+    pub fn detector(&self, signal: usize) -> Option<&SignalDetector> {
+        self.detectors.get(signal)
+    }
+
+    /// Signal `signal`'s distance from normal now (sigmas, signed) and its finding. A signal
+    /// is abnormal only if it is far from normal both over every mode and in the mode the
+    /// asset is in: the mode's distance speaks when it is the smaller (a stop is normal when
+    /// stopped), the overall one otherwise (a mode learned from a few minutes underestimates
+    /// slow load swings). A frozen sensor is frozen in every mode.
+    pub fn scored(&self, signal: usize) -> Option<(f64, Finding)> {
+        let overall = self.detectors.get(signal)?;
+        if overall.finding != Finding::Deviation {
+            return Some((overall.sigma, overall.finding));
+        }
+        Some(match self.modes.deviation(signal) {
+            Some(in_mode) if in_mode.abs() < overall.sigma.abs() => (in_mode, Finding::Deviation),
+            _ => (overall.sigma, overall.finding),
+        })
+    }
+
+    /// The operating mode the asset is in, as (1-based number, number of modes), once it has
+    /// more than one.
+    pub fn mode(&self) -> Option<(usize, usize)> {
+        let count = self.modes.count();
+        (count > 1)
+            .then(|| self.modes.current().map(|m| (m + 1, count)))
+            .flatten()
+    }
+
+    fn refresh_scored(&mut self, signal: usize) {
+        let sigma = self
+            .scored(signal)
+            .filter(|(_, finding)| *finding != Finding::Learning)
+            .map_or(f64::NAN, |(sigma, _)| sigma.abs());
+        if let Some(slot) = self.scored_sigma.get_mut(signal) {
+            *slot = sigma;
+        }
+    }
+
+    /// Ends learning now with what has been seen, modes included (a baseline learned from a
+    /// fixed stretch of data).
+    pub fn finish_learning(&mut self) {
+        for detector in &mut self.detectors {
+            detector.finish_learning();
+        }
+        self.modes.finish_discovery();
+    }
+
     /// The score of one part (or the whole asset with `None`) and its contributions.
     pub fn score(&self, config: &PredictConfig, part: Option<Part>) -> Score {
-        let mut contributions: Vec<Contribution> = self
-            .detectors
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| part.is_none_or(|p| self.part_of[*i] == p))
-            .filter(|(_, d)| d.finding != Finding::Learning)
-            .map(|(i, d)| Contribution {
+        let mut contributions: Vec<Contribution> = (0..self.detectors.len())
+            .filter(|i| part.is_none_or(|p| self.part_of[*i] == p))
+            .filter_map(|i| Some((i, self.scored(i)?)))
+            .filter(|(_, (_, finding))| *finding != Finding::Learning)
+            .map(|(i, (sigma, finding))| Contribution {
                 signal: i as u16,
-                sigma: d.sigma,
-                finding: d.finding,
+                sigma,
+                finding,
             })
             .collect();
         contributions.sort_by(|a, b| b.sigma.abs().total_cmp(&a.sigma.abs()));
@@ -237,11 +323,11 @@ impl AssetModel {
     /// Just the score of a part (or the asset with `None`), without contributions: None while
     /// every signal in it is still learning. Allocation-free, for per-frame use.
     pub fn score_value(&self, config: &PredictConfig, part: Option<Part>) -> Option<f64> {
-        self.detectors
+        self.scored_sigma
             .iter()
             .zip(&self.part_of)
-            .filter(|(d, p)| d.finding != Finding::Learning && part.is_none_or(|q| q == **p))
-            .map(|(d, _)| d.sigma.abs())
+            .filter(|(sigma, p)| !sigma.is_nan() && part.is_none_or(|q| q == **p))
+            .map(|(sigma, _)| *sigma)
             .reduce(f64::max)
             .map(|sigma| config.detector.score_of(sigma))
     }
@@ -293,17 +379,16 @@ impl AssetModel {
             .zip(&self.limits)
             .enumerate()
             .filter_map(|(i, (trend, limits))| {
-                let detector = &self.detectors[i];
+                let detector = self.detector(i)?;
+                let (sigma, finding) = self.scored(i)?;
                 // Degradation first shows as a deviation from normal: a signal inside its
-                // normal spread (a machine's load swinging) has no failure horizon, and a
-                // frozen sensor has a stuck value, not a trend.
-                if detector.finding != Finding::Deviation
-                    || detector.sigma.abs() < HORIZON_MIN_SIGMA
-                {
+                // normal spread (a machine's load swinging, a stop in its idle mode) has no
+                // failure horizon, and a frozen sensor has a stuck value, not a trend.
+                if finding != Finding::Deviation || sigma.abs() < HORIZON_MIN_SIGMA {
                     return None;
                 }
                 let fit = trend.as_ref()?.fit()?;
-                if fit.slope * detector.sigma < 0.0 {
+                if fit.slope * sigma < 0.0 {
                     return None;
                 }
                 // A trend must move the signal by more than its normal spread within the
@@ -312,8 +397,19 @@ impl AssetModel {
                 if fit.slope.abs() * config.trend_tau_s < spread {
                     return None;
                 }
-                let h =
-                    horizon::horizon(&fit, (*limits)?, config.horizon_s, config.trend_min_t_ratio)?;
+                let (low, high) = (*limits)?;
+                let h = horizon::horizon(
+                    &fit,
+                    (low, high),
+                    config.horizon_s,
+                    config.trend_min_t_ratio,
+                )?;
+                // A low limit at or below the floor of a signal that is never negative (a
+                // speed, a vibration, a temperature that is normally above 0) is where the
+                // machine stops or cools, not where it fails: no "toward 0".
+                if h.limit == low && low <= 0.0 && self.normal_low[i] >= 0.0 {
+                    return None;
+                }
                 Some((i as u16, h))
             })
             .collect();
@@ -325,11 +421,13 @@ impl AssetModel {
         out
     }
 
-    /// Starts learning normal behaviour afresh on every signal.
+    /// Starts learning normal behaviour afresh on every signal, modes included.
     pub fn relearn(&mut self) {
         for detector in &mut self.detectors {
             detector.relearn();
         }
+        self.modes.relearn();
+        self.scored_sigma.fill(f64::NAN);
     }
 }
 

@@ -331,6 +331,12 @@ impl Recording {
             }
             offset = body_start + length;
         }
+        // Cut exactly between two records: nothing is broken, but the recording was never
+        // closed (no footer), and a reader must say so rather than call the file whole.
+        self.damage = Some(damage(
+            offset,
+            "the file ends without its footer (the recording was not closed)".into(),
+        ));
         Ok(())
     }
 

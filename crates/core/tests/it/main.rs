@@ -4,6 +4,7 @@
 mod architecture;
 mod bindings;
 mod garbage;
+mod horizons;
 mod layout_files;
 
 use std::path::PathBuf;

@@ -1,0 +1,73 @@
+//! Failure horizons on the demo plant, through the simulator in simulated time: the failing
+//! pump gets one, healthy machines whose duty cycles stop and start them get none.
+
+use std::collections::BTreeSet;
+
+use plant_twin_core::layout::{DEMO_LAYOUT_TEXT, PlantLayout, parse_layout};
+use plant_twin_core::predict::baseline::{DEMO_BASELINE_TEXT, parse_baseline};
+use plant_twin_core::predict::{AssetModel, PredictConfig};
+use plant_twin_core::sim::{SimConfig, Simulator, scenario};
+
+fn demo() -> PlantLayout {
+    parse_layout(DEMO_LAYOUT_TEXT, std::path::Path::new("demo.ron")).expect("demo layout")
+}
+
+/// Every (asset, signal, limit) that had a failure horizon at any second of the run.
+fn horizons_seen(scenario_name: &str, seconds: u32) -> BTreeSet<(String, String, String)> {
+    let layout = demo();
+    let config = PredictConfig::default();
+    let baseline = parse_baseline(DEMO_BASELINE_TEXT).expect("demo baseline");
+    let mut models: Vec<AssetModel> = layout
+        .assets
+        .iter()
+        .map(|asset| AssetModel::new(asset, &config, baseline.assets.get(&asset.id)))
+        .collect();
+    let sim = SimConfig {
+        scenario: scenario::scenario(scenario_name).expect("scenario"),
+        ..SimConfig::default()
+    };
+    let mut simulator = Simulator::new(&layout, sim);
+    let mut changes = vec![];
+    let mut seen = BTreeSet::new();
+    for step in 0..seconds {
+        let t = f64::from(step);
+        for v in simulator.step(t) {
+            models[v.asset].update(&config, v.signal, t, v.value, &mut changes);
+        }
+        for (asset, model) in layout.assets.iter().zip(&models) {
+            for (signal, horizon) in model.horizons(&config) {
+                seen.insert((
+                    asset.id.clone(),
+                    asset.signals[usize::from(signal)].id.clone(),
+                    format!("{}", horizon.limit),
+                ));
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_sample_scenario_gives_a_horizon_to_the_failing_pump_only() {
+    // The shipped sample recording is this run (bearing-wear, seed 1, 240 s).
+    let seen = horizons_seen("bearing-wear", 240);
+    assert!(
+        seen.iter()
+            .any(|(asset, signal, _)| asset == "pump-02" && signal.starts_with("bearing")),
+        "no horizon on pump-02's bearing: {seen:?}"
+    );
+    let others: Vec<_> = seen
+        .iter()
+        .filter(|(asset, ..)| asset != "pump-02")
+        .collect();
+    assert!(
+        others.is_empty(),
+        "healthy assets with a horizon: {others:?}"
+    );
+}
+
+#[test]
+fn a_healthy_plant_gets_no_horizon_in_half_an_hour() {
+    let seen = horizons_seen("healthy", 1800);
+    assert!(seen.is_empty(), "horizons on a healthy plant: {seen:?}");
+}
