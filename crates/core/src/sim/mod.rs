@@ -256,7 +256,8 @@ impl Simulator {
                                     Some(FaultKind::SensorFreeze | FaultKind::SensorDropout) => {
                                         signal.id.contains(scenario.signal)
                                     }
-                                    Some(FaultKind::NodeDeath) | None => false,
+                                    Some(FaultKind::NodeDeath | FaultKind::ProductChangeover)
+                                    | None => false,
                                 };
                             let start = if quantity == Quantity::Count {
                                 // A machine that has been running for a while.
@@ -329,14 +330,21 @@ impl Simulator {
             .then(|| self.target.map(|i| self.assets[i].node.clone()))
             .flatten();
         self.values.clear();
+        let changed_node = (scenario.fault == Some(FaultKind::ProductChangeover) && severity > 0.0)
+            .then(|| self.target.map(|i| self.assets[i].node.clone()))
+            .flatten();
         for (a, asset) in self.assets.iter_mut().enumerate() {
             if dead_node.as_ref() == Some(&asset.node) {
                 continue;
             }
             let cycle = ((t / asset.period_s) + asset.phase).fract();
             let running = cycle < asset.running_fraction;
-            // Load wanders while running; idle machines draw a little.
-            let load = if running {
+            let changed_over = changed_node.as_ref() == Some(&asset.node);
+            // Load wanders while running; idle machines draw a little; after a product
+            // changeover the line's machines hold a steady load.
+            let load = if running && changed_over {
+                0.8
+            } else if running {
                 0.65 + 0.25
                     * (std::f64::consts::TAU * (t / (asset.period_s * 0.37) + asset.phase)).sin()
             } else {
