@@ -1,12 +1,17 @@
 //! NASA C-MAPSS turbofan degradation: remaining useful life (RUL) at each test engine's last
-//! cycle, scored by RMSE and the PHM08 score.
+//! cycle, scored by RMSE and the PHM08 score, and the calibration of "P(failure within h
+//! cycles)" (Brier score, expected calibration error, reliability bins).
 //!
 //! The engines have no single signal with a failure limit, so one is built from the training
 //! engines: a health indicator, a ridge regression on the sensors that vary (and their squares),
 //! scaled to 1 while healthy and 0 at failure (the usual piecewise-linear target, capped at 125
-//! cycles). Its failure limit is 0. Two estimates follow, both printed: the app's failure
-//! horizon (`predict::horizon`: the indicator's recent trend extrapolated to the limit), and the
-//! earlier of that and the indicator's level read as RUL. Time is in cycles.
+//! cycles). The operating settings move the sensors far more than wear does (FD002 mixes six
+//! conditions), so each sensor is standardised within its operating regime first, the regimes
+//! found in the settings. Three estimates follow, all printed: similarity to the training
+//! engines' run-to-failure histories (the recent indicator slid along each; an empirical RUL
+//! distribution), the app's failure horizon (`predict::horizon`: the indicator's recent trend
+//! extrapolated to the limit 0), and the earlier of that and the indicator's level read as RUL.
+//! Time is in cycles.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,6 +30,8 @@ const TREND_CYCLES: f64 = 10.0;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Engine {
     pub unit: u32,
+    /// The three operating settings (altitude, Mach number, throttle) at each cycle.
+    pub settings: Vec<[f64; 3]>,
     pub cycles: Vec<Vec<f64>>,
 }
 
@@ -51,11 +58,11 @@ pub fn parse_engines(path: &Path, text: &str) -> Result<Vec<Engine>, EvalError> 
         if engines.last().is_none_or(|e| e.unit != unit) {
             engines.push(Engine {
                 unit,
-                cycles: vec![],
+                ..Engine::default()
             });
         }
         if let Some(engine) = engines.last_mut() {
-            // Operating settings (columns 3-5) are left out: FD001 runs at one condition.
+            engine.settings.push([fields[2], fields[3], fields[4]]);
             engine.cycles.push(fields[5..].to_vec());
         }
     }
@@ -79,101 +86,180 @@ pub fn metrics(predicted: &[f64], truth: &[f64]) -> (f64, f64) {
     ((squares / n).sqrt(), phm)
 }
 
-/// The health indicator: which sensors, how they are standardised, and their weights.
+/// Operating regimes, found in the settings: a cycle belongs to the first regime whose
+/// settings are all within 5 % of their magnitude (at least 0.05) of its own. FD001 has one,
+/// FD002 six. Not tuned per subset: the tolerance is a fraction of each setting's scale.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Regimes {
+    centres: Vec<[f64; 3]>,
+}
+
+impl Regimes {
+    fn close(centre: &[f64; 3], settings: &[f64; 3]) -> bool {
+        centre
+            .iter()
+            .zip(settings)
+            .all(|(c, s)| (c - s).abs() <= 0.05 * c.abs().max(1.0))
+    }
+
+    /// The regimes of the training engines.
+    pub fn discover(engines: &[Engine]) -> Regimes {
+        let mut regimes = Regimes::default();
+        for settings in engines.iter().flat_map(|e| &e.settings) {
+            if !regimes.centres.iter().any(|c| Regimes::close(c, settings)) {
+                regimes.centres.push(*settings);
+            }
+        }
+        regimes
+    }
+
+    /// The regime of a cycle: the matching one, or the nearest.
+    pub fn of(&self, settings: &[f64; 3]) -> usize {
+        self.centres
+            .iter()
+            .position(|c| Regimes::close(c, settings))
+            .or_else(|| {
+                (0..self.centres.len()).min_by(|&a, &b| {
+                    let d = |c: &[f64; 3]| {
+                        c.iter()
+                            .zip(settings)
+                            .map(|(c, s)| ((c - s) / c.abs().max(1.0)).powi(2))
+                            .sum::<f64>()
+                    };
+                    d(&self.centres[a]).total_cmp(&d(&self.centres[b]))
+                })
+            })
+            .unwrap_or(0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.centres.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.centres.is_empty()
+    }
+}
+
+/// The health indicator: the operating regimes, how each sensor is standardised in each (the
+/// settings move the sensors far more than wear does), which sensors, and their weights.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthModel {
+    pub regimes: Regimes,
     sensors: Vec<usize>,
-    mean: Vec<f64>,
-    sd: Vec<f64>,
+    /// Per regime, per kept sensor: (mean, sd).
+    scale: Vec<Vec<(f64, f64)>>,
     weights: Vec<f64>,
     bias: f64,
 }
 
-fn smoothed(engine: &Engine) -> Vec<Vec<f64>> {
-    let alpha = 1.0 - (-1.0 / SMOOTH_CYCLES).exp();
-    let mut state: Option<Vec<f64>> = None;
-    engine
-        .cycles
-        .iter()
-        .map(|row| {
-            let next = match &state {
-                None => row.clone(),
-                Some(s) => s
-                    .iter()
-                    .zip(row)
-                    .map(|(s, x)| s + (x - s) * alpha)
-                    .collect(),
-            };
-            state = Some(next.clone());
-            next
-        })
-        .collect()
-}
-
 impl HealthModel {
+    /// Every cycle's sensors standardised in its regime, then smoothed (cycles in different
+    /// regimes are comparable only once standardised).
+    fn standardised(&self, engine: &Engine) -> Vec<Vec<f64>> {
+        let alpha = 1.0 - (-1.0 / SMOOTH_CYCLES).exp();
+        let mut state: Option<Vec<f64>> = None;
+        engine
+            .cycles
+            .iter()
+            .zip(&engine.settings)
+            .map(|(row, settings)| {
+                let scale = &self.scale[self.regimes.of(settings).min(self.scale.len() - 1)];
+                let z: Vec<f64> = self
+                    .sensors
+                    .iter()
+                    .zip(scale)
+                    .map(|(&j, (mean, sd))| (row[j] - mean) / sd)
+                    .collect();
+                let next = match &state {
+                    None => z,
+                    Some(s) => s.iter().zip(&z).map(|(s, x)| s + (x - s) * alpha).collect(),
+                };
+                state = Some(next.clone());
+                next
+            })
+            .collect()
+    }
+
     /// Fits the indicator on run-to-failure engines by ridge regression.
     pub fn fit(train: &[Engine]) -> Option<HealthModel> {
         let width = train.first()?.cycles.first()?.len();
-        let rows: Vec<(Vec<f64>, f64)> = train
+        let regimes = Regimes::discover(train);
+        let mut sums = vec![vec![(0.0f64, 0.0f64, 0.0f64); width]; regimes.len()];
+        for engine in train {
+            for (row, settings) in engine.cycles.iter().zip(&engine.settings) {
+                let r = regimes.of(settings);
+                for (j, x) in row.iter().enumerate().take(width) {
+                    let (n, s, q) = &mut sums[r][j];
+                    *n += 1.0;
+                    *s += x;
+                    *q += x * x;
+                }
+            }
+        }
+        let stats: Vec<Vec<(f64, f64)>> = sums
             .iter()
-            .flat_map(|engine| {
-                let last = engine.cycles.len();
-                smoothed(engine)
-                    .into_iter()
-                    .enumerate()
-                    .map(move |(i, x)| (x, ((last - 1 - i) as f64).min(RUL_CAP) / RUL_CAP))
+            .map(|row| {
+                row.iter()
+                    .map(|(n, s, q)| {
+                        let mean = s / n.max(1.0);
+                        (mean, (q / n.max(1.0) - mean * mean).max(0.0).sqrt())
+                    })
+                    .collect()
             })
             .collect();
-        let n = rows.len() as f64;
-        let mean: Vec<f64> = (0..width)
-            .map(|j| rows.iter().map(|r| r.0[j]).sum::<f64>() / n)
-            .collect();
-        let sd: Vec<f64> = (0..width)
-            .map(|j| (rows.iter().map(|r| (r.0[j] - mean[j]).powi(2)).sum::<f64>() / n).sqrt())
-            .collect();
-        // Sensors that never move (several in FD001) carry nothing.
+        // Sensors that never move within a regime (several in FD001) carry nothing.
         let sensors: Vec<usize> = (0..width)
-            .filter(|&j| sd[j] > 1e-6 * mean[j].abs().max(1.0))
+            .filter(|&j| {
+                stats
+                    .iter()
+                    .all(|regime| regime[j].1 > 1e-6 * regime[j].0.abs().max(1.0))
+            })
             .collect();
+        let mut model = HealthModel {
+            scale: stats
+                .iter()
+                .map(|regime| sensors.iter().map(|&j| regime[j]).collect())
+                .collect(),
+            regimes,
+            sensors,
+            weights: vec![],
+            bias: 0.0,
+        };
         // Each sensor standardised, and its square: degradation bends the sensors.
-        let k = 2 * sensors.len() + 1;
+        let k = 2 * model.sensors.len() + 1;
         let mut ata = vec![vec![0.0; k]; k];
         let mut aty = vec![0.0; k];
-        for (x, y) in &rows {
-            let z: Vec<f64> = sensors.iter().map(|&j| (x[j] - mean[j]) / sd[j]).collect();
-            let f = features(&z);
-            for a in 0..k {
-                aty[a] += f[a] * y;
-                for b in 0..k {
-                    ata[a][b] += f[a] * f[b];
+        let mut n = 0.0;
+        for engine in train {
+            let last = engine.cycles.len();
+            for (i, z) in model.standardised(engine).iter().enumerate() {
+                let y = ((last - 1 - i) as f64).min(RUL_CAP) / RUL_CAP;
+                let f = features(z);
+                for a in 0..k {
+                    aty[a] += f[a] * y;
+                    for b in 0..k {
+                        ata[a][b] += f[a] * f[b];
+                    }
                 }
+                n += 1.0;
             }
         }
         for (a, row) in ata.iter_mut().enumerate().take(k - 1) {
             row[a] += 1e-2 * n;
         }
         let solution = solve(ata, aty)?;
-        Some(HealthModel {
-            mean: sensors.iter().map(|&j| mean[j]).collect(),
-            sd: sensors.iter().map(|&j| sd[j]).collect(),
-            weights: solution[..k - 1].to_vec(),
-            bias: solution[k - 1],
-            sensors,
-        })
+        model.weights = solution[..k - 1].to_vec();
+        model.bias = solution[k - 1];
+        Some(model)
     }
 
     /// The indicator at every cycle of an engine.
     pub fn indicator(&self, engine: &Engine) -> Vec<f64> {
-        smoothed(engine)
+        self.standardised(engine)
             .iter()
-            .map(|x| {
-                let z: Vec<f64> = self
-                    .sensors
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &j)| (x[j] - self.mean[i]) / self.sd[i])
-                    .collect();
-                let f = features(&z);
+            .map(|z| {
+                let f = features(z);
                 self.bias + self.weights.iter().zip(&f).map(|(w, f)| w * f).sum::<f64>()
             })
             .collect()
@@ -186,6 +272,54 @@ fn features(z: &[f64]) -> Vec<f64> {
     f.extend(z.iter().map(|v| v * v));
     f.push(1.0);
     f
+}
+
+/// "P(failure within h cycles)" against what happened, for both estimators' probabilities.
+fn calibration_report(
+    out: &mut String,
+    name: &str,
+    model: &HealthModel,
+    engines: &[Engine],
+    similar: &[Similar],
+    truth: &[f64],
+) {
+    let _ = writeln!(
+        out,
+        "\n{name}: calibration of P(failure within h cycles) (Brier, expected calibration error; bins: mean predicted / observed / engines)"
+    );
+    for h in [10.0, 20.0, 30.0, 50.0] {
+        let happened: Vec<bool> = truth.iter().map(|t| *t <= h).collect();
+        let trend: Vec<f64> = engines
+            .iter()
+            .map(|e| {
+                let mut trend = Trend::new(TREND_CYCLES);
+                for (cycle, value) in model.indicator(e).iter().enumerate() {
+                    trend.push(cycle as f64, *value);
+                }
+                trend
+                    .fit()
+                    .and_then(|fit| horizon(&fit, (0.0, f64::INFINITY), h, 2.0))
+                    .map_or(0.0, |found| found.probability)
+            })
+            .collect();
+        let from_similar: Vec<f64> = similar.iter().map(|s| s.within(h)).collect();
+        for (label, predicted) in [
+            ("trend to limit", trend),
+            ("similar histories", from_similar),
+        ] {
+            let (brier, ece, bins) = calibration(&predicted, &happened);
+            let table: Vec<String> = bins
+                .iter()
+                .filter(|b| b.2 > 0)
+                .map(|(p, o, n)| format!("{p:.2}/{o:.2}/{n}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  h={h:<3} {label:<18} Brier {brier:.3}  ECE {ece:.3}  {}",
+                table.join(" ")
+            );
+        }
+    }
 }
 
 /// RUL at an engine's last cycle: (the app's failure-horizon estimate of the indicator toward
@@ -205,6 +339,125 @@ pub fn predict_rul(model: &HealthModel, engine: &Engine) -> (f64, f64) {
         .last()
         .map_or(RUL_CAP, |h| (h * RUL_CAP).clamp(0.0, RUL_CAP));
     (from_trend, from_trend.min(from_level))
+}
+
+/// The run-to-failure histories an estimate is matched against: each training engine's
+/// indicator, cycle by cycle, ending at its failure.
+pub struct Histories(Vec<Vec<f64>>);
+
+impl Histories {
+    pub fn learn(model: &HealthModel, train: &[Engine]) -> Histories {
+        Histories(train.iter().map(|e| model.indicator(e)).collect())
+    }
+}
+
+/// Cycles of the indicator compared when matching an engine against a history.
+const MATCH_WINDOW: usize = 30;
+/// Histories an estimate is taken from (the best-matching ones).
+const NEIGHBOURS: usize = 15;
+
+/// Remaining life by similarity to run-to-failure histories: the engine's recent indicator is
+/// slid along every history; where it fits best, that history's remaining cycles are one
+/// candidate. The estimate is the weighted mean of the best candidates, and the probability of
+/// failing within `h` cycles is the weighted share of candidates that failed within `h`: an
+/// empirical distribution, not a straight line's.
+pub struct Similar {
+    /// (remaining cycles, weight) of the nearest histories.
+    candidates: Vec<(f64, f64)>,
+}
+
+impl Similar {
+    pub fn estimate(histories: &Histories, indicator: &[f64]) -> Similar {
+        let window = indicator.len().min(MATCH_WINDOW);
+        let recent = &indicator[indicator.len() - window..];
+        let mut matches: Vec<(f64, f64)> = histories
+            .0
+            .iter()
+            .filter(|h| h.len() >= window && window > 0)
+            .map(|history| {
+                // The history must have lived at least as long as the engine has.
+                let earliest_end = indicator.len().min(history.len()).max(window);
+                let (distance, end) = (earliest_end..=history.len())
+                    .map(|end| {
+                        let d = history[end - window..end]
+                            .iter()
+                            .zip(recent)
+                            .map(|(a, b)| (a - b) * (a - b))
+                            .sum::<f64>()
+                            / window as f64;
+                        (d, end)
+                    })
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .unwrap_or((f64::INFINITY, history.len()));
+                (distance, (history.len() - end) as f64)
+            })
+            .collect();
+        matches.sort_by(|a, b| a.0.total_cmp(&b.0));
+        matches.truncate(NEIGHBOURS);
+        // Weights fall with the distance, on the scale of the neighbours' own distances.
+        let scale = matches
+            .get(matches.len() / 2)
+            .map_or(1.0, |m| m.0)
+            .max(1e-9);
+        Similar {
+            candidates: matches
+                .iter()
+                .map(|(d, rul)| (*rul, (-d / scale).exp()))
+                .collect(),
+        }
+    }
+
+    /// Expected remaining cycles, capped like the training target.
+    pub fn rul(&self) -> f64 {
+        let total: f64 = self.candidates.iter().map(|c| c.1).sum();
+        if total <= 0.0 {
+            return RUL_CAP;
+        }
+        (self.candidates.iter().map(|(r, w)| r * w).sum::<f64>() / total).min(RUL_CAP)
+    }
+
+    /// Probability of failing within `cycles`.
+    pub fn within(&self, cycles: f64) -> f64 {
+        let total: f64 = self.candidates.iter().map(|c| c.1).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        self.candidates
+            .iter()
+            .filter(|(r, _)| *r <= cycles)
+            .map(|(_, w)| w)
+            .sum::<f64>()
+            / total
+    }
+}
+
+/// How well probabilities match outcomes: the Brier score, the expected calibration error
+/// over ten equal bins, and the bins (mean probability, observed frequency, count).
+pub fn calibration(predicted: &[f64], happened: &[bool]) -> (f64, f64, Vec<(f64, f64, usize)>) {
+    let n = predicted.len().max(1) as f64;
+    let brier = predicted
+        .iter()
+        .zip(happened)
+        .map(|(p, o)| (p - f64::from(u8::from(*o))).powi(2))
+        .sum::<f64>()
+        / n;
+    let mut bins = vec![(0.0, 0.0, 0usize); 10];
+    for (p, o) in predicted.iter().zip(happened) {
+        let bin = ((p * 10.0) as usize).min(9);
+        bins[bin].0 += p;
+        bins[bin].1 += f64::from(u8::from(*o));
+        bins[bin].2 += 1;
+    }
+    let mut ece = 0.0;
+    let table = bins
+        .into_iter()
+        .map(|(p, o, count)| {
+            let c = count.max(1) as f64;
+            ece += count as f64 / n * (p / c - o / c).abs();
+            (p / c, o / c, count)
+        })
+        .collect();
+    (brier, ece, table)
 }
 
 /// Gaussian elimination with partial pivoting.
@@ -274,7 +527,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "C-MAPSS: RUL at each test engine's last cycle, from the trend of a learned health indicator toward failure\n"
+        "C-MAPSS: RUL at each test engine's last cycle, from a learned health indicator (sensors standardised per operating regime)\n"
     );
     let _ = writeln!(
         out,
@@ -305,7 +558,16 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
             .iter()
             .map(|e| predict_rul(&model, e))
             .collect();
+        let histories = Histories::learn(&model, &train_engines);
+        let similar: Vec<Similar> = test_engines
+            .iter()
+            .map(|e| Similar::estimate(&histories, &model.indicator(e)))
+            .collect();
         for (label, predicted) in [
+            (
+                "similar histories",
+                similar.iter().map(Similar::rul).collect::<Vec<_>>(),
+            ),
             (
                 "trend to limit (the app's)",
                 both.iter().map(|p| p.0).collect::<Vec<_>>(),
@@ -328,6 +590,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
                 test_engines.len()
             );
         }
+        calibration_report(&mut out, &name, &model, &test_engines, &similar, &truth);
     }
     let _ = writeln!(
         out,
@@ -352,6 +615,7 @@ mod tests {
     fn engine(unit: u32, life: usize, seen: usize) -> Engine {
         Engine {
             unit,
+            settings: vec![[0.0, 0.0, 100.0]; seen],
             cycles: (0..seen)
                 .map(|c| {
                     let left = (life - 1 - c) as f64;
@@ -376,6 +640,37 @@ mod tests {
         let (trend, earlier) = predict_rul(&model, &engine(98, 400, 100));
         assert_eq!(trend, RUL_CAP);
         assert!(earlier > 110.0, "{earlier}");
+    }
+
+    #[test]
+    fn similar_histories_give_the_remaining_life_and_its_distribution() {
+        // Indicators falling from 1 to 0 over the last 100 cycles of lives of 150-250 cycles.
+        let history = |life: usize| -> Vec<f64> {
+            (0..life)
+                .map(|c| ((life - 1 - c) as f64 / 100.0).min(1.0))
+                .collect()
+        };
+        let histories = Histories((0..20).map(|i| history(150 + 5 * i)).collect());
+        // An engine 20 cycles from failure.
+        let engine: Vec<f64> = history(180)[..160].to_vec();
+        let similar = Similar::estimate(&histories, &engine);
+        assert!((similar.rul() - 20.0).abs() < 2.0, "{}", similar.rul());
+        assert!(similar.within(30.0) > 0.95 && similar.within(10.0) < 0.05);
+        // A young engine, flat at 1: the cap.
+        let young = vec![1.0; 40];
+        assert_eq!(Similar::estimate(&histories, &young).rul(), RUL_CAP);
+    }
+
+    #[test]
+    fn calibration_scores_match_hand_values() {
+        let (brier, ece, bins) = calibration(&[0.0, 1.0, 0.0, 1.0], &[false, true, false, true]);
+        assert_eq!((brier, ece), (0.0, 0.0));
+        assert_eq!(bins[0].2 + bins[9].2, 4);
+        let (brier, ece, _) = calibration(&[0.5; 4], &[true, false, true, false]);
+        assert!((brier - 0.25).abs() < 1e-12 && ece.abs() < 1e-12);
+        // Always sure, right half the time: half an error.
+        let (_, ece, _) = calibration(&[1.0; 4], &[true, false, true, false]);
+        assert!((ece - 0.5).abs() < 1e-12);
     }
 
     #[test]
