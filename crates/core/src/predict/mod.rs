@@ -7,6 +7,7 @@ pub mod alarm;
 pub mod baseline;
 pub mod detector;
 pub mod horizon;
+pub mod likelihood;
 pub mod mode;
 
 use serde::{Deserialize, Serialize};
