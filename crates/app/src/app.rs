@@ -131,17 +131,21 @@ pub fn gui_app(
             WindowPosition::Automatic,
         ),
     };
-    app.add_plugins(DefaultPlugins.set(WindowPlugin {
-        primary_window: Some(Window {
-            title,
-            resolution: WindowResolution::new(width, height),
-            mode,
-            decorations,
-            position,
-            ..default()
-        }),
-        ..default()
-    }))
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window {
+                    title,
+                    resolution: WindowResolution::new(width, height),
+                    mode,
+                    decorations,
+                    position,
+                    ..default()
+                }),
+                ..default()
+            })
+            .set(log_plugin()),
+    )
     .add_plugins((
         MeshPickingPlugin,
         TwinCorePlugin { document },
@@ -209,4 +213,22 @@ fn select_when_replay_ready(
             additive: false,
         });
     }
+}
+
+/// Logging to standard error, coloured only on a terminal: a log file or a pipeline reading
+/// the errors of a headless run gets plain text, not escape codes.
+pub fn log_plugin() -> bevy::log::LogPlugin {
+    bevy::log::LogPlugin {
+        fmt_layer: plain_unless_terminal,
+        ..default()
+    }
+}
+
+fn plain_unless_terminal(_: &mut App) -> Option<bevy::log::BoxedFmtLayer> {
+    use std::io::IsTerminal;
+    Some(Box::new(
+        bevy::log::tracing_subscriber::fmt::Layer::default()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal()),
+    ))
 }

@@ -55,7 +55,7 @@ pub fn headless_app(
         MinimalPlugins.set(ScheduleRunnerPlugin::run_loop(frame_wait)),
         // Warnings and errors (a source that cannot start, a snapshot that cannot be written)
         // go to standard error; `--events -` keeps standard output to itself.
-        bevy::log::LogPlugin::default(),
+        crate::app::log_plugin(),
         AssetPlugin::default(),
         TransformPlugin,
         InputPlugin,
@@ -161,7 +161,13 @@ fn exit_when_due(world: &mut World) {
     if !exiting {
         return;
     }
-    let mut failed = false;
+    // A replay that could not be opened (missing, empty, not MCAP) is a failed run, whatever
+    // else was written: a review pipeline must not read it as a success.
+    let replay_failed = output.options.replay.is_some()
+        && world
+            .get_resource::<crate::data::replay::ReplayState>()
+            .is_some_and(|replay| replay.error.is_some() && replay.session.is_none());
+    let mut failed = replay_failed;
     if let Some(path) = output.options.snapshot.clone() {
         let snapshot = snapshot(world);
         let text = serde_json::to_vec_pretty(&snapshot).unwrap_or_default();

@@ -253,6 +253,46 @@ fn a_lost_snapshot_fails_the_headless_run() {
     assert_eq!(written["connection"]["source"], "built-in simulator");
 }
 
+#[test]
+fn a_replay_that_cannot_be_opened_fails_and_logs_plain_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty.mcap");
+    std::fs::write(&empty, b"").expect("written");
+    let not_mcap = dir.path().join("notes.mcap");
+    std::fs::write(&not_mcap, b"not a recording at all").expect("written");
+    for file in [dir.path().join("missing.mcap"), empty, not_mcap] {
+        for extra in [&[][..], &["--exit-after", "2"][..]] {
+            let output = plant_twin()
+                .args(["--headless", "--replay"])
+                .arg(&file)
+                .args(extra)
+                .output()
+                .expect("runs");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{} {extra:?}: {stderr}",
+                file.display()
+            );
+            assert!(stderr.contains("recording not opened"), "{stderr}");
+            // Standard error is a pipe here: no terminal colour codes in it.
+            assert!(!stderr.contains('\u{1b}'), "escape codes: {stderr:?}");
+        }
+    }
+}
+
+#[test]
+fn a_broker_url_without_a_host_is_refused() {
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "1", "--mqtt", "mqtt://:1883"])
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has no host"), "{stderr}");
+}
+
 /// Tiny benchmark directories laid out like the public ones, written by hand.
 mod eval {
     use super::plant_twin;

@@ -117,8 +117,12 @@ impl std::str::FromStr for BrokerUrl {
             ));
         }
         let (host, port) = match rest.rsplit_once(':') {
+            // A port without a host ("mqtt://:1883") is refused below, not read as host ":1883".
+            Some(("", _)) => {
+                return Err(SourceError::BrokerUrl(format!("\"{text}\" has no host")));
+            }
             // An IPv6 literal without a port, e.g. [::1].
-            Some((host, port)) if !host.is_empty() && !port.contains(']') => {
+            Some((host, port)) if !port.contains(']') => {
                 let port = port.parse::<u16>().map_err(|_| {
                     SourceError::BrokerUrl(format!("\"{port}\" is not a port number"))
                 })?;
@@ -399,6 +403,9 @@ mod tests {
         assert!("http://x".parse::<BrokerUrl>().is_err());
         assert!("mqtt://user:pw@host".parse::<BrokerUrl>().is_err());
         assert!("mqtt://host:99999".parse::<BrokerUrl>().is_err());
+        // A port without a host is refused, not read as the host ":1883".
+        assert!("mqtt://:1883".parse::<BrokerUrl>().is_err());
+        assert!("mqtt://".parse::<BrokerUrl>().is_err());
     }
 
     #[test]
