@@ -466,9 +466,9 @@ fn value_end(text: &str, start: usize) -> Result<usize, String> {
                 i = skip_trivia(text, i);
                 continue;
             }
-            b'"' => i = string_end(bytes, i)?,
+            b'"' => i = quoted_end(bytes, i)?,
             b'\'' if bytes.get(i + 2) == Some(&b'\'') || bytes.get(i + 1) == Some(&b'\\') => {
-                i = char_end(bytes, i)?
+                i = quoted_end(bytes, i)?
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
@@ -497,28 +497,18 @@ fn value_end(text: &str, start: usize) -> Result<usize, String> {
     }
 }
 
-fn string_end(bytes: &[u8], open: usize) -> Result<usize, String> {
+/// Just past the quote that closes the string or char literal opened at `open`.
+fn quoted_end(bytes: &[u8], open: usize) -> Result<usize, String> {
+    let quote = bytes[open];
     let mut i = open + 1;
     while i < bytes.len() {
         match bytes[i] {
             b'\\' => i += 2,
-            b'"' => return Ok(i + 1),
+            c if c == quote => return Ok(i + 1),
             _ => i += 1,
         }
     }
-    Err("unclosed string".into())
-}
-
-fn char_end(bytes: &[u8], open: usize) -> Result<usize, String> {
-    let mut i = open + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'\'' => return Ok(i + 1),
-            _ => i += 1,
-        }
-    }
-    Err("unclosed character".into())
+    Err("unclosed string or character".into())
 }
 
 /// Past whitespace and comments.

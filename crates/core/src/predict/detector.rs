@@ -403,14 +403,7 @@ impl SignalDetector {
 mod tests {
     use super::*;
 
-    /// Deterministic noise in [-1, 1].
-    fn noise(i: u64) -> f64 {
-        let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-        x ^= x >> 29;
-        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x ^= x >> 32;
-        (x as f64 / u64::MAX as f64) * 2.0 - 1.0
-    }
+    use crate::predict::test_noise as noise;
 
     fn learned(config: &DetectorConfig) -> (SignalDetector, u64) {
         let mut detector = SignalDetector::new(None, 1e-6);

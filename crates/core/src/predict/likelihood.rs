@@ -73,13 +73,7 @@ pub fn log_score(likelihood: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn noise(i: u64) -> f64 {
-        let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-        x ^= x >> 29;
-        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x ^= x >> 32;
-        x as f64 / u64::MAX as f64
-    }
+    use crate::predict::test_noise as noise;
 
     #[test]
     fn a_noisy_signal_is_ordinary_and_a_sustained_rise_is_not() {
@@ -87,12 +81,12 @@ mod tests {
         let mut stage = Likelihood::default();
         let mut worst: f64 = 0.0;
         for i in 0..5_000 {
-            worst = worst.max(log_score(stage.update(&config, 2.0 * noise(i))));
+            worst = worst.max(log_score(stage.update(&config, 1.0 + noise(i))));
         }
         assert!(worst < 0.6, "noise reached {worst}");
         let mut found: f64 = 0.0;
         for i in 5_000..5_020 {
-            found = found.max(log_score(stage.update(&config, 4.0 + noise(i))));
+            found = found.max(log_score(stage.update(&config, 4.5 + 0.5 * noise(i))));
         }
         assert!(found > 0.99, "a sustained rise scored {found}");
     }

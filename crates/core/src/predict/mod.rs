@@ -31,6 +31,16 @@ pub fn models_fit(before: &crate::layout::PlantLayout, after: &crate::layout::Pl
         })
 }
 
+/// Deterministic noise in [-1, 1] for the stages' tests.
+#[cfg(test)]
+pub(crate) fn test_noise(i: u64) -> f64 {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 32;
+    (x as f64 / u64::MAX as f64) * 2.0 - 1.0
+}
+
 /// A signal gets a failure horizon only once it is this far (sigmas) from normal.
 pub const HORIZON_MIN_SIGMA: f64 = 3.0;
 

@@ -319,31 +319,14 @@ impl Modes {
             .iter()
             .map(|s| total == 0 || *s as f64 >= MIN_MODE_SHARE * total as f64)
             .collect();
-        let n = self.n;
-        let by_mode = |index: usize| keep[index / n.max(1)];
-        let mut i = 0;
-        self.centres.retain(|_| {
-            i += 1;
-            by_mode(i - 1)
-        });
-        let mut i = 0;
-        self.signals.retain(|_| {
-            i += 1;
-            by_mode(i - 1)
-        });
+        let n = self.n.max(1);
+        retain_modes(&mut self.centres, n, &keep);
+        retain_modes(&mut self.signals, n, &keep);
+        retain_modes(&mut self.samples, 1, &keep);
+        retain_modes(&mut self.clocks, 1, &keep);
         for (index, signal) in self.signals.iter_mut().enumerate() {
-            signal.finish(self.floors[index % n.max(1)]);
+            signal.finish(self.floors[index % n]);
         }
-        let mut i = 0;
-        self.samples.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
-        let mut i = 0;
-        self.clocks.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
         self.sums = vec![];
         self.current = None;
         self.moved = true;
@@ -417,6 +400,16 @@ impl Modes {
             })
             .collect()
     }
+}
+
+/// Keeps the entries of the modes marked in `keep`, in a mode-major array of `per_mode`
+/// entries per mode.
+fn retain_modes<T>(entries: &mut Vec<T>, per_mode: usize, keep: &[bool]) {
+    let mut index = 0;
+    entries.retain(|_| {
+        index += 1;
+        keep.get((index - 1) / per_mode).copied().unwrap_or(false)
+    });
 }
 
 /// Root mean square distance between a state and a mode's centre over the signals both know;
