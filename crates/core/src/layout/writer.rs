@@ -594,14 +594,18 @@ mod tests {
         parse_layout(DEMO_LAYOUT_TEXT, Path::new("demo.ron")).expect("demo layout")
     }
 
-    #[test]
-    fn moving_one_asset_changes_one_line_and_keeps_comments() {
-        let mut layout = demo();
-        let press = layout
+    fn press_202(layout: &mut PlantLayout) -> &mut crate::layout::Asset {
+        layout
             .assets
             .iter_mut()
             .find(|asset| asset.id == "press-202")
-            .expect("press-202");
+            .expect("press-202")
+    }
+
+    #[test]
+    fn moving_one_asset_changes_one_line_and_keeps_comments() {
+        let mut layout = demo();
+        let press = press_202(&mut layout);
         press.position = (35.25, 30.5);
         let (text, style) = write_layout(Some(DEMO_LAYOUT_TEXT), &layout).expect("write");
         assert_eq!(style, WriteStyle::Patched);
@@ -615,11 +619,7 @@ mod tests {
     #[test]
     fn a_rotation_the_file_left_out_is_inserted_after_the_position() {
         let mut layout = demo();
-        let press = layout
-            .assets
-            .iter_mut()
-            .find(|asset| asset.id == "press-202")
-            .expect("press-202");
+        let press = press_202(&mut layout);
         press.position = (34.0, 30.0);
         press.rotation_deg = 90.0;
         let (text, style) = write_layout(Some(DEMO_LAYOUT_TEXT), &layout).expect("write");
@@ -627,11 +627,7 @@ mod tests {
         assert_eq!(changed_lines(DEMO_LAYOUT_TEXT, &text), 2);
         assert!(text.contains("position: (34.0, 30.0),\n            rotation_deg: 90.0,\n"));
         // Turning it back to 0 removes nothing it does not have to: the value is written.
-        layout.assets.iter_mut().for_each(|a| {
-            if a.id == "press-202" {
-                a.rotation_deg = 0.0;
-            }
-        });
+        press_202(&mut layout).rotation_deg = 0.0;
         let (again, _) = write_layout(Some(&text), &layout).expect("write");
         assert_eq!(parse_layout(&again, Path::new("x")).expect("valid"), layout);
     }
