@@ -5,6 +5,7 @@
 
 pub mod alarm;
 pub mod baseline;
+pub mod degradation;
 pub mod detector;
 pub mod horizon;
 pub mod likelihood;
