@@ -99,6 +99,7 @@ fn main() {
         layout_ron: plant_twin_core::layout::layout_to_ron(&layout).expect("layout"),
         bindings_ron: None,
         baseline_ron: None,
+        degradation_ron: vec![],
         source: "benchmark".into(),
     };
     let start_ms = 1_790_000_000_000;

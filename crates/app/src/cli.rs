@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::data::telemetry::{DEFAULT_HISTORY, SourceConfig};
+use plant_twin_core::layout::AssetKind;
 use plant_twin_core::sim::scenario::{DEFAULT_SCENARIO, scenario};
 use plant_twin_core::sim::{SimConfig, SimFormat};
 use plant_twin_core::telemetry::mqtt::{BrokerUrl, MqttConfig, PASSWORD_ENV};
@@ -171,6 +172,17 @@ pub fn parse_colour_by(text: &str) -> Result<crate::score_colour::ColourBy, Stri
             )),
         },
     }
+}
+
+/// An asset kind by its layout name (`Pump`, `CncMachine`) or file stem (`cnc_machine`).
+fn asset_kind(text: &str) -> Result<AssetKind, String> {
+    AssetKind::ALL
+        .into_iter()
+        .find(|kind| format!("{kind:?}").eq_ignore_ascii_case(text) || kind.file_stem() == text)
+        .ok_or_else(|| {
+            let names: Vec<String> = AssetKind::ALL.iter().map(|k| format!("{k:?}")).collect();
+            format!("unknown asset kind {text:?}; one of {}", names.join(", "))
+        })
 }
 
 /// A replay speed between 0.1x and 100x ("2", "2x").
@@ -424,6 +436,32 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Learn a degradation model for one asset kind from run-to-failure histories (CSV: a
+    /// header `time_s,<signal id>,...`, a row per sample, the last row at the failure) and write
+    /// it as a model file a layout names in `degradation_models`. The assets of that kind then
+    /// get "P(failure within H)" from the histories instead of a trend to a limit.
+    LearnDegradation {
+        /// The asset kind the histories are of (e.g. Pump, CncMachine).
+        #[arg(long, value_name = "KIND", value_parser = asset_kind)]
+        kind: AssetKind,
+        /// Run-to-failure histories (CSV), one per file, all with the same columns.
+        #[arg(value_name = "FILES", required = true)]
+        files: Vec<PathBuf>,
+        /// Columns that set the operating regime (load, speed, product), comma-separated:
+        /// the other signals are standardised within each regime.
+        #[arg(long, value_name = "IDS", value_delimiter = ',')]
+        settings: Vec<String>,
+        /// Seconds per step of the model (default: the histories' median sample interval).
+        #[arg(long, value_name = "S")]
+        step: Option<f64>,
+        /// Remaining life beyond which an asset counts as healthy, seconds (default: half the
+        /// median history length). Wear is read only within it.
+        #[arg(long, value_name = "S")]
+        healthy_beyond: Option<f64>,
+        /// Output model file, e.g. plant-layouts/pump.degradation.ron.
+        #[arg(short, long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Inspect, repair or make recordings (MCAP files of raw messages).
     Recording {
         #[command(subcommand)]
@@ -475,6 +513,28 @@ pub enum RecordingCommand {
         input: PathBuf,
         #[arg(value_name = "OUT")]
         output: PathBuf,
+    },
+    /// Write run-to-failure histories (CSV, input for `learn-degradation`) of the simulator's
+    /// fault scenario on its asset, in simulated time: each run starts its fault at another
+    /// time and lets it develop at another pace, and ends where a signal passes a limit.
+    RunToFailure {
+        /// Directory the CSV files are written to (created if missing).
+        #[arg(value_name = "DIR")]
+        output: PathBuf,
+        /// Layout (default: the built-in demo plant).
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
+        #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+        scenario: String,
+        /// Histories to write.
+        #[arg(long, value_name = "N", default_value_t = 24)]
+        runs: u64,
+        /// Seed of the first run (run k uses seed + k).
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Seconds between rows.
+        #[arg(long, value_name = "S", default_value_t = 5.0)]
+        step: f64,
     },
     /// Write a recording of the built-in simulator in simulated time (no waiting): samples,
     /// benchmarks and tests.

@@ -36,8 +36,127 @@ pub fn run(cli: Cli) -> ExitCode {
             rate,
             ref out,
         }) => learn_baseline(layout.as_deref(), seconds, seed, rate, out.as_deref()),
+        Some(Command::LearnDegradation {
+            kind,
+            ref files,
+            ref settings,
+            step,
+            healthy_beyond,
+            ref out,
+        }) => learn_degradation(kind, files, settings, step, healthy_beyond, out),
         None => run_app(cli),
     }
+}
+
+/// `plant-twin learn-degradation`: histories in, a model file out, exit 1 on any bad file.
+fn learn_degradation(
+    kind: plant_twin_core::layout::AssetKind,
+    files: &[std::path::PathBuf],
+    settings: &[String],
+    step_s: Option<f64>,
+    healthy_beyond_s: Option<f64>,
+    out: &std::path::Path,
+) -> ExitCode {
+    use plant_twin_core::predict::degradation::{DegradationModel, parse_history_csv, save_model};
+    let mut parsed = vec![];
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("{}: cannot read the file: {error}", file.display());
+                return ExitCode::FAILURE;
+            }
+        };
+        match parse_history_csv(file, &text) {
+            Ok(history) => parsed.push((file, history)),
+            Err(error) => {
+                eprintln!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let Some((_, first)) = parsed.first() else {
+        eprintln!("no histories given");
+        return ExitCode::FAILURE;
+    };
+    let columns = first.signals.clone();
+    if let Some(missing) = settings.iter().find(|s| !columns.contains(s)) {
+        eprintln!("--settings names {missing:?}, which is not a column of the histories");
+        return ExitCode::FAILURE;
+    }
+    if let Some((file, _)) = parsed.iter().find(|(_, h)| h.signals != columns) {
+        eprintln!(
+            "{}:1:1: its columns differ from {}'s: every history needs the same signals",
+            file.display(),
+            parsed[0].0.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let mut steps: Vec<f64> = parsed
+        .iter()
+        .filter_map(|(_, h)| h.median_step_s())
+        .collect();
+    steps.sort_by(f64::total_cmp);
+    let Some(step_s) = step_s
+        .or_else(|| steps.get(steps.len() / 2).copied())
+        .filter(|s| *s > 0.0 && s.is_finite())
+    else {
+        eprintln!("cannot tell the sample interval: give --step");
+        return ExitCode::FAILURE;
+    };
+    let runs: Vec<_> = parsed
+        .iter()
+        .map(|(file, history)| {
+            let name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            );
+            history.run(&name, step_s, settings)
+        })
+        .collect();
+    let mut lengths: Vec<usize> = runs.iter().map(|r| r.values.len()).collect();
+    lengths.sort_unstable();
+    let cap_steps = healthy_beyond_s.map_or_else(
+        || {
+            lengths
+                .get(lengths.len() / 2)
+                .map_or(1.0, |n| *n as f64 / 2.0)
+        },
+        |s| s / step_s,
+    );
+    let model = match DegradationModel::learn(
+        kind,
+        first.value_signals(settings),
+        settings.to_vec(),
+        step_s,
+        cap_steps,
+        &runs,
+    ) {
+        Ok(model) => model,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(error) = save_model(out, &model) {
+        eprintln!("{}: cannot write: {error}", out.display());
+        return ExitCode::FAILURE;
+    }
+    let lives: Vec<String> = [0, lengths.len() / 2, lengths.len() - 1]
+        .iter()
+        .map(|&i| plant_twin_core::predict::horizon::human_duration(lengths[i] as f64 * step_s))
+        .collect();
+    println!(
+        "{} model {}: {} signals, {} operating regimes, step {step_s} s, healthy beyond {}; lives shortest/median/longest {}; written to {}",
+        kind.label(),
+        model.provenance(),
+        model.signals.len(),
+        model.health.regimes.len(),
+        plant_twin_core::predict::horizon::human_duration(cap_steps * step_s),
+        lives.join("/"),
+        out.display()
+    );
+    ExitCode::SUCCESS
 }
 
 fn learn_baseline(
@@ -129,6 +248,14 @@ fn recording(action: &RecordingCommand) -> ExitCode {
                 }
             }
         }
+        RecordingCommand::RunToFailure {
+            output,
+            layout,
+            scenario,
+            runs,
+            seed,
+            step,
+        } => run_to_failure(output, layout.as_deref(), scenario, *runs, *seed, *step),
         RecordingCommand::Simulate {
             output,
             layout,
@@ -190,6 +317,16 @@ fn recording(action: &RecordingCommand) -> ExitCode {
                     ron::ser::PrettyConfig::default(),
                 )
                 .ok(),
+                // The models the layout names go with it (none for a scaled plant's copies,
+                // whose ids the layout's models still fit by kind).
+                degradation_ron: plant_twin_core::predict::degradation::models_named_by(
+                    &plant,
+                    layout.as_deref(),
+                )
+                .0
+                .into_iter()
+                .map(|m| (m.attachment, m.text))
+                .collect(),
                 source: format!(
                     "{} (simulated time)",
                     plant_twin_core::sim::source::SIMULATOR_SOURCE
@@ -222,6 +359,79 @@ fn recording(action: &RecordingCommand) -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// `plant-twin recording run-to-failure`: simulated histories for `learn-degradation`.
+fn run_to_failure(
+    output: &std::path::Path,
+    layout: Option<&std::path::Path>,
+    scenario: &str,
+    runs: u64,
+    seed: u64,
+    step_s: f64,
+) -> ExitCode {
+    let prepared = load_document(layout).and_then(|document| {
+        let sim = crate::cli::sim_config(scenario, seed, plant_twin_core::sim::SimFormat::Json)?;
+        Ok((document.layout, sim))
+    });
+    let (plant, sim) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if sim.scenario.fault.is_none() {
+        eprintln!("scenario {scenario:?} has no fault: nothing fails");
+        return ExitCode::FAILURE;
+    }
+    if let Err(error) = std::fs::create_dir_all(output) {
+        eprintln!("{}: {error}", output.display());
+        return ExitCode::FAILURE;
+    }
+    let step_s = step_s.clamp(0.1, 3600.0);
+    let mut written = 0;
+    for run in 0..runs {
+        // Spread evenly, not randomly: the fault starts after 2 to 20 minutes of healthy
+        // running and develops over 0.6 to 1.6 times the scenario's own ramp.
+        let share = if runs > 1 {
+            run as f64 / (runs - 1) as f64
+        } else {
+            0.5
+        };
+        let start_s = 120.0 + 1080.0 * ((share * 7.0).fract());
+        let ramp_s = sim.scenario.ramp_s * (0.6 + share);
+        let config = plant_twin_core::sim::SimConfig {
+            seed: seed.wrapping_add(run),
+            ..sim.clone()
+        };
+        let max_s = start_s + 4.0 * ramp_s;
+        let Some(csv) = plant_twin_core::sim::run_to_failure_csv(
+            &plant,
+            config,
+            (start_s, ramp_s),
+            step_s,
+            max_s,
+        ) else {
+            eprintln!("run {run}: nothing passed a limit within {max_s:.0} s; not written");
+            continue;
+        };
+        let path = output.join(format!("{scenario}-{run:03}.csv"));
+        if let Err(error) = plant_twin_core::files::write_atomic(&path, csv.as_bytes()) {
+            eprintln!("{}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+        written += 1;
+    }
+    println!(
+        "{written} run-to-failure histories written to {}",
+        output.display()
+    );
+    if written == 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

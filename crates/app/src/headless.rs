@@ -319,9 +319,22 @@ pub fn health_json(asset: &Asset, model: &AssetModel, config: &PredictConfig) ->
             })
         })
         .collect();
+    let learned = model.learned_horizon(config).map(|learned| {
+        let h = learned.horizon;
+        json!({
+            "health": round3(learned.health),
+            "model": learned.provenance,
+            "expected_s": finite(h.expected_s),
+            "early_s": finite(h.early_s),
+            "late_s": finite(h.late_s),
+            "probability": round3(h.probability),
+            "within_s": h.within_s,
+        })
+    });
     json!({
         "score": round3(score.value),
         "severity": model.severity(),
+        "learned_horizon": learned,
         "learning_left_s": model.learning_left_s(config),
         "contributions": contributions,
         "alarms": alarms,

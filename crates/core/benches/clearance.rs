@@ -45,6 +45,7 @@ fn grid_plant(count: usize) -> PlantLayout {
                 telemetry: None,
             })
             .collect(),
+        degradation_models: vec![],
     }
 }
 

@@ -521,6 +521,7 @@ mod tests {
             lines: vec![],
             zones,
             assets,
+            degradation_models: vec![],
         }
     }
 

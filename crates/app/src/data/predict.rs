@@ -17,6 +17,9 @@ use plant_twin_core::predict::baseline::{
     BaselineFile, DEMO_BASELINE_TEXT, baseline_path_for, collect_baseline, load_baseline,
     parse_baseline, save_baseline,
 };
+use plant_twin_core::predict::degradation::{
+    DegradationTracker, ModelInForce, models_from_attachments, models_named_by,
+};
 use plant_twin_core::predict::{
     AlarmChange, AssetModel, Part, PartChange, PredictConfig, Severity, models_fit,
 };
@@ -60,6 +63,9 @@ impl Plugin for PredictionPlugin {
             clock_s: f64::NEG_INFINITY,
             message: None,
             baseline_override: None,
+            degradation: vec![],
+            degradation_note: String::new(),
+            degradation_override: None,
         })
         .init_resource::<AlarmLog>()
         .init_resource::<DespawnedModels>()
@@ -95,6 +101,13 @@ pub struct Prediction {
     pub message: Option<String>,
     /// A baseline given in memory (a replay's, from the recording), used instead of files.
     pub baseline_override: Option<(BaselineFile, String)>,
+    /// The learned degradation models in force (one per asset kind).
+    pub degradation: Vec<ModelInForce>,
+    /// What they are, or why one is not used, for the UI.
+    pub degradation_note: String,
+    /// Models given in memory (a replay's attachments: name, text), used instead of the
+    /// files the layout names.
+    pub degradation_override: Option<Vec<(String, String)>>,
 }
 
 impl Prediction {
@@ -382,10 +395,35 @@ fn load_baseline_for_layout(
             prediction.baseline = None;
         }
     }
+    load_degradation_models(&mut prediction, &document);
     // A new layout: every asset starts again.
     for entity in &models {
         commands.entity(entity).remove::<AssetHealth>();
     }
+}
+
+/// The learned degradation models for this plant: a replay's own, else the files the layout
+/// names. A model that cannot be read is reported and its kind keeps the trend to the limit.
+fn load_degradation_models(prediction: &mut Prediction, document: &PlantDocument) {
+    let (models, errors) = match (&prediction.degradation_override, &document.source) {
+        (Some(attachments), _) => models_from_attachments(attachments),
+        (None, LayoutSource::File(path)) => models_named_by(&document.layout, Some(path)),
+        (None, LayoutSource::BuiltInDemo) => models_named_by(&document.layout, None),
+    };
+    let mut notes: Vec<String> = models
+        .iter()
+        .map(|m| format!("{}: {}", m.model.kind.label(), m.model.provenance()))
+        .collect();
+    for error in &errors {
+        warn!("degradation model not used: {error}");
+        notes.push(format!("not used: {error}"));
+    }
+    prediction.degradation_note = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("degradation models: {}", notes.join("; "))
+    };
+    prediction.degradation = models;
 }
 
 fn attach_models(
@@ -403,11 +441,23 @@ fn attach_models(
             .baseline
             .as_ref()
             .and_then(|file| file.assets.get(&spec.0.id));
-        commands.entity(entity).insert(AssetHealth(AssetModel::new(
-            &spec.0,
-            &prediction.config,
-            saved,
-        )));
+        let mut model = AssetModel::new(&spec.0, &prediction.config, saved);
+        if let Some(learned) = prediction
+            .degradation
+            .iter()
+            .find(|m| m.model.kind == spec.0.kind)
+        {
+            match DegradationTracker::new(learned.model.clone(), &spec.0) {
+                Ok(tracker) => model.set_degradation(tracker),
+                Err(missing) => warn!(
+                    "{}: the {} degradation model needs signals it does not have ({}); its horizons come from trends",
+                    spec.0.id,
+                    learned.model.kind.label(),
+                    missing.join(", ")
+                ),
+            }
+        }
+        commands.entity(entity).insert(AssetHealth(model));
     }
 }
 

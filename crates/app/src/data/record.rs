@@ -152,6 +152,12 @@ impl ContextInForce<'_, '_> {
             baseline_ron: baseline.and_then(|file| {
                 ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default()).ok()
             }),
+            degradation_ron: self
+                .prediction
+                .degradation
+                .iter()
+                .map(|m| (m.attachment.clone(), m.text.clone()))
+                .collect(),
             source: self.ingest.source.clone(),
         }
     }

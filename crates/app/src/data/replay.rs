@@ -361,6 +361,8 @@ fn finish_loading(mut state: ResMut<ReplayState>, mut swap: LiveOrReplay) {
         },
         None => None,
     };
+    // The recording's own degradation models, even none: a replay estimates as it did.
+    swap.prediction.degradation_override = Some(recording.context.degradation_ron.clone());
     swap.sources.write(UseSource(Some(SourceConfig::Manual)));
     // The sandbox sees the open session and refuses edits on the recorded plant itself.
     if state.before.is_none() {
@@ -420,6 +422,7 @@ fn close_replay(
     };
     *swap.document = before;
     swap.prediction.baseline_override = None;
+    swap.prediction.degradation_override = None;
     swap.sources.write(UseSource(None));
     swap.epoch.0 = plant_twin_core::telemetry::now_ms();
     *swap.clock = DataClock::Wall;

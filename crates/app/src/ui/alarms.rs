@@ -236,6 +236,9 @@ pub fn alarm_panel_ui(
                 alarms.write(AlarmIntent::AcknowledgeAll);
             }
             ui.weak(&world.prediction.baseline_note);
+            if !world.prediction.degradation_note.is_empty() {
+                ui.weak(&world.prediction.degradation_note);
+            }
             if let Some(message) = &world.prediction.message {
                 ui.label(message);
             }
@@ -379,15 +382,34 @@ fn history_ui(ui: &mut egui::Ui, world: &PanelWorld, select: &mut MessageWriter<
 }
 
 /// "P(failure within 24 h) = 0.87, expected in 9 min (6-14 min)" for the asset's most likely
-/// failure, or None without a degradation trend.
+/// failure, with the model behind it: the learned one ("health 0.31, learned from 24
+/// run-to-failure histories") when the asset's kind has one, else a signal's trend to its
+/// limit. None without either.
 pub fn horizon_text(
     world: &PanelWorld,
     spec: &plant_twin_core::layout::Asset,
     health: &AssetHealth,
 ) -> Option<String> {
     let config = &world.prediction.config;
+    if let Some(learned) = health.0.learned_horizon(config) {
+        return Some(format!(
+            "{}: health {:.2} ({})",
+            probability_text(&learned.horizon),
+            learned.health.clamp(0.0, 1.0),
+            learned.provenance
+        ));
+    }
     let (signal, h) = health.0.horizons(config).into_iter().next()?;
     let id = &spec.signals.get(signal as usize)?.id;
+    Some(format!(
+        "{}: {id} toward {} (trend to limit)",
+        probability_text(&h),
+        h.limit
+    ))
+}
+
+/// "P(failure within 24 h) = 0.87, expected in 9 min (6-14 min)".
+fn probability_text(h: &plant_twin_core::predict::Horizon) -> String {
     let (expected, early, late) = (
         human_duration(h.expected_s),
         human_duration(h.early_s),
@@ -395,20 +417,19 @@ pub fn horizon_text(
     );
     let when = if h.expected_s <= 0.0 {
         "past its limit now".to_string()
+    } else if !h.late_s.is_finite() {
+        format!("expected in {expected} (at least {early})")
     } else if early == late {
         // "(7 min-7 min)" says nothing: the interval is narrower than the words.
         format!("expected in {expected}")
     } else {
         format!("expected in {expected} ({})", interval_text(&early, &late))
     };
-    Some(format!(
-        // The model behind the figure is named: today always the trend to the limit (no
-        // degradation model learned from run-to-failure histories yet).
-        "P(failure within {}) = {:.2}, {when}: {id} toward {} (trend to limit)",
+    format!(
+        "P(failure within {}) = {:.2}, {when}",
         human_duration(h.within_s),
-        h.probability,
-        h.limit
-    ))
+        h.probability
+    )
 }
 
 /// "6-14 min" when both ends have the same unit, "50 min-2 h" otherwise.

@@ -25,6 +25,11 @@ pub struct PlantLayout {
     #[serde(default)]
     pub zones: Vec<Zone>,
     pub assets: Vec<Asset>,
+    /// Learned degradation models (`plant-twin learn-degradation`), one per asset kind, as
+    /// paths relative to this file: the assets of that kind get their failure horizons from
+    /// run-to-failure histories instead of a trend to a limit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub degradation_models: Vec<String>,
 }
 
 /// Length units of the file. Only metres today; the field exists so that a file says so.

@@ -368,11 +368,7 @@ impl Similar {
         for (r, w) in sorted {
             seen += w;
             if seen >= q * total {
-                return if r < self.cap_steps {
-                    r
-                } else {
-                    f64::INFINITY
-                };
+                return if r < self.cap_steps { r } else { f64::INFINITY };
             }
         }
         f64::INFINITY
@@ -468,12 +464,23 @@ pub fn fit_histories(
     Some((health, histories))
 }
 
+/// The learned models of the built-in demo plant, by the file name its layout gives them.
+pub const DEMO_MODELS: &[(&str, &str)] = &[(
+    "demo-plant.pump.degradation.ron",
+    include_str!("../../../../plant-layouts/demo-plant.pump.degradation.ron"),
+)];
+
 /// Reads a model file; errors carry file:line:column.
 pub fn load_model(path: &Path) -> Result<DegradationModel, FileError> {
     let text =
         std::fs::read_to_string(path).map_err(|error| FileError::unreadable(path, &error))?;
+    parse_model(path, &text)
+}
+
+/// Parses a model file's text (`path` names it in errors).
+pub fn parse_model(path: &Path, text: &str) -> Result<DegradationModel, FileError> {
     let model: DegradationModel =
-        ron::from_str(&text).map_err(|error| FileError::ron(path, &error))?;
+        ron::from_str(text).map_err(|error| FileError::ron(path, &error))?;
     if model.format_version != FORMAT_VERSION {
         return Err(FileError::without_position(
             path,
@@ -483,7 +490,11 @@ pub fn load_model(path: &Path) -> Result<DegradationModel, FileError> {
             ),
         ));
     }
-    if model.health.columns.iter().any(|&c| c >= model.signals.len())
+    if model
+        .health
+        .columns
+        .iter()
+        .any(|&c| c >= model.signals.len())
         || model.health.scale.is_empty()
         || !(model.step_s > 0.0)
     {
@@ -495,10 +506,90 @@ pub fn load_model(path: &Path) -> Result<DegradationModel, FileError> {
     Ok(model)
 }
 
+/// A model the plant uses: its text (kept for recordings) and what it says.
+#[derive(Debug, Clone)]
+pub struct ModelInForce {
+    /// The recording attachment that carries it: `degradation/<file name>`.
+    pub attachment: String,
+    pub text: String,
+    pub model: Arc<DegradationModel>,
+}
+
+impl ModelInForce {
+    fn parse(path: &Path, text: String) -> Result<ModelInForce, FileError> {
+        let model = parse_model(path, &text)?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Ok(ModelInForce {
+            attachment: format!(
+                "{}{}",
+                crate::record::DEGRADATION_ATTACHMENT_PREFIX,
+                name.trim_start_matches(crate::record::DEGRADATION_ATTACHMENT_PREFIX)
+            ),
+            text,
+            model: Arc::new(model),
+        })
+    }
+}
+
+/// The models a layout names, read relative to the layout file (`layout_path`), or from
+/// [`DEMO_MODELS`] for the built-in demo (None). A model that cannot be read is reported and
+/// left out: the assets of its kind keep the trend-to-limit horizon.
+pub fn models_named_by(
+    layout: &crate::layout::PlantLayout,
+    layout_path: Option<&Path>,
+) -> (Vec<ModelInForce>, Vec<FileError>) {
+    let mut models = vec![];
+    let mut errors = vec![];
+    for name in &layout.degradation_models {
+        let found = match layout_path {
+            Some(layout_path) => {
+                let path = layout_path
+                    .parent()
+                    .unwrap_or_else(|| Path::new("."))
+                    .join(name);
+                std::fs::read_to_string(&path)
+                    .map_err(|error| FileError::unreadable(&path, &error))
+                    .and_then(|text| ModelInForce::parse(&path, text))
+            }
+            None => DEMO_MODELS
+                .iter()
+                .find(|(file, _)| file == name)
+                .ok_or_else(|| {
+                    FileError::without_position(Path::new(name), "not a built-in demo model")
+                })
+                .and_then(|(_, text)| ModelInForce::parse(Path::new(name), text.to_string())),
+        };
+        match found {
+            Ok(model) => models.push(model),
+            Err(error) => errors.push(error),
+        }
+    }
+    (models, errors)
+}
+
+/// The models a recording carries, from its attachments (name, text).
+pub fn models_from_attachments(
+    attachments: &[(String, String)],
+) -> (Vec<ModelInForce>, Vec<FileError>) {
+    let mut models = vec![];
+    let mut errors = vec![];
+    for (name, text) in attachments {
+        match ModelInForce::parse(Path::new(name), text.clone()) {
+            Ok(model) => models.push(model),
+            Err(error) => errors.push(error),
+        }
+    }
+    (models, errors)
+}
+
 /// Writes a model file atomically.
 pub fn save_model(path: &Path, model: &DegradationModel) -> std::io::Result<()> {
-    let text = ron::ser::to_string_pretty(model, ron::ser::PrettyConfig::default())
-        .map_err(std::io::Error::other)?;
+    // One line per history and per list, not one per number: the file stays readable.
+    let config = ron::ser::PrettyConfig::default().compact_arrays(true);
+    let text = ron::ser::to_string_pretty(model, config).map_err(std::io::Error::other)?;
     crate::files::write_atomic(path, text.as_bytes())
 }
 
@@ -539,9 +630,15 @@ pub fn parse_history_csv(path: &Path, text: &str) -> Result<CsvHistory, FileErro
             let value = if trimmed.is_empty() {
                 None
             } else {
-                Some(trimmed.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                    at(n + 1, col, format!("{trimmed:?} is not a finite number"))
-                })?)
+                Some(
+                    trimmed
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .ok_or_else(|| {
+                            at(n + 1, col, format!("{trimmed:?} is not a finite number"))
+                        })?,
+                )
             };
             cells.push(value);
             col += cell.chars().count() + 1;
@@ -619,7 +716,8 @@ impl CsvHistory {
             let values = &self.rows[row];
             run.settings
                 .push(setting_cols.iter().map(|&c| values[c]).collect());
-            run.values.push(value_cols.iter().map(|&c| values[c]).collect());
+            run.values
+                .push(value_cols.iter().map(|&c| values[c]).collect());
         }
         run
     }
@@ -901,11 +999,10 @@ mod tests {
         // Steps back from the failure at 2.5 s: 0.5, 1.5, 2.5.
         assert_eq!(run.values, vec![vec![1.0], vec![1.5], vec![2.0]]);
         assert_eq!(run.settings, vec![vec![0.5], vec![0.5], vec![0.7]]);
-        let error = parse_history_csv(Path::new("h.csv"), "time_s,vib\n0,1\n1,x\n")
-            .expect_err("refused");
-        assert_eq!(error.to_string(), "h.csv:3:3: \"x\" is not a finite number");
         let error =
-            parse_history_csv(Path::new("h.csv"), "vib,time_s\n").expect_err("bad header");
+            parse_history_csv(Path::new("h.csv"), "time_s,vib\n0,1\n1,x\n").expect_err("refused");
+        assert_eq!(error.to_string(), "h.csv:3:3: \"x\" is not a finite number");
+        let error = parse_history_csv(Path::new("h.csv"), "vib,time_s\n").expect_err("bad header");
         assert!(error.to_string().starts_with("h.csv:1:1:"));
     }
 
@@ -928,7 +1025,10 @@ mod tests {
         assert_eq!(load_model(&path).expect("loaded"), model);
         std::fs::write(&path, "DegradationModel(format_version: 1,").expect("written");
         let error = load_model(&path).expect_err("truncated");
-        assert!(error.to_string().contains("pump.degradation.ron:1:"), "{error}");
+        assert!(
+            error.to_string().contains("pump.degradation.ron:1:"),
+            "{error}"
+        );
         assert_eq!(
             DegradationModel::learn(AssetKind::Pump, vec![], vec![], 1.0, 60.0, &runs[..1]).err(),
             Some(LearnError::TooFew(1))

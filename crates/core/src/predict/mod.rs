@@ -121,6 +121,8 @@ pub struct AssetModel {
     pub alarms: Vec<AlarmMachine>,
     /// Latest source time seen, seconds.
     pub now_s: f64,
+    /// The learned degradation model of the asset's kind, tracked on this asset.
+    degradation: Option<Box<degradation::DegradationTracker>>,
 }
 
 /// A change of one alarm of an asset.
@@ -189,7 +191,18 @@ impl AssetModel {
             alarms: vec![AlarmMachine::default(); parts.len()],
             parts,
             now_s: f64::NEG_INFINITY,
+            degradation: None,
         }
+    }
+
+    /// Tracks a learned degradation model on this asset (its remaining-life estimate then
+    /// comes from run-to-failure histories, not from a trend).
+    pub fn set_degradation(&mut self, tracker: degradation::DegradationTracker) {
+        self.degradation = Some(Box::new(tracker));
+    }
+
+    pub fn degradation(&self) -> Option<&degradation::DegradationTracker> {
+        self.degradation.as_deref()
     }
 
     /// Feeds one sample of signal `signal`; the alarm of its part is updated and any change is
@@ -224,6 +237,9 @@ impl AssetModel {
         }
         if let Some(Some(trend)) = self.trends.get_mut(signal) {
             trend.push(time_s, value);
+        }
+        if let Some(tracker) = &mut self.degradation {
+            tracker.observe(signal, time_s, value);
         }
         self.now_s = self.now_s.max(time_s);
         let part = self.part_of[signal];
@@ -431,6 +447,22 @@ impl AssetModel {
                 .then(a.1.expected_s.total_cmp(&b.1.expected_s))
         });
         out
+    }
+
+    /// The learned remaining-life estimate, when the asset has a model, one of the model's
+    /// signals deviates from normal (degradation first shows as a deviation, as for the trend)
+    /// and most matching histories were already failing at this point.
+    pub fn learned_horizon(&self, config: &PredictConfig) -> Option<degradation::LearnedHorizon> {
+        let tracker = self.degradation.as_deref()?;
+        let deviates = tracker.signals().iter().any(|&i| {
+            self.scored(i).is_some_and(|(sigma, finding)| {
+                finding == Finding::Deviation && sigma.abs() >= HORIZON_MIN_SIGMA
+            })
+        });
+        if !deviates {
+            return None;
+        }
+        tracker.horizon(config.horizon_s)
     }
 
     /// Starts learning normal behaviour afresh on every signal, modes included.

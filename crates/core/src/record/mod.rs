@@ -30,6 +30,9 @@ pub const LAYOUT_ATTACHMENT: &str = "layout.ron";
 pub const BINDINGS_ATTACHMENT: &str = "bindings.ron";
 /// Attachment holding what the detectors had learned when recording started (RON).
 pub const BASELINE_ATTACHMENT: &str = "baseline.ron";
+/// Attachments holding the learned degradation models in force (RON), one each, named
+/// `degradation/<kind>.ron`: a replay estimates remaining life as the recorded session did.
+pub const DEGRADATION_ATTACHMENT_PREFIX: &str = "degradation/";
 /// Topic of the operators' alarm actions (acknowledge, shelve...) in a recording: they change
 /// alarm states, so a replay applies them where they happened.
 pub const OPERATOR_TOPIC: &str = "plant-twin/operator/alarm";
@@ -261,6 +264,7 @@ mod tests {
             layout_ron: "(name: \"x\")".into(),
             bindings_ron: None,
             baseline_ron: None,
+            degradation_ron: vec![],
             source: "test".into(),
         }
     }

@@ -16,7 +16,8 @@ use mcap::records::{ChunkHeader, Record};
 
 use super::writer::{RecordingContext, RecordingWriter};
 use super::{
-    BASELINE_ATTACHMENT, BINDINGS_ATTACHMENT, LAYOUT_ATTACHMENT, METADATA_NAME, RawMessage,
+    BASELINE_ATTACHMENT, BINDINGS_ATTACHMENT, DEGRADATION_ATTACHMENT_PREFIX, LAYOUT_ATTACHMENT,
+    METADATA_NAME, RawMessage,
 };
 
 const MAGIC: &[u8] = b"\x89MCAP0\r\n";
@@ -311,6 +312,9 @@ impl Recording {
                         LAYOUT_ATTACHMENT => self.context.layout_ron = text,
                         BINDINGS_ATTACHMENT => self.context.bindings_ron = Some(text),
                         BASELINE_ATTACHMENT => self.context.baseline_ron = Some(text),
+                        name if name.starts_with(DEGRADATION_ATTACHMENT_PREFIX) => {
+                            self.context.degradation_ron.push((name.to_string(), text))
+                        }
                         _ => {}
                     }
                 }

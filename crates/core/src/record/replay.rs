@@ -215,6 +215,7 @@ mod tests {
             layout_ron: DEMO_LAYOUT_TEXT.into(),
             bindings_ron: None,
             baseline_ron: None,
+            degradation_ron: vec![],
             source: "test".into(),
         };
         let finished = crate::record::simulate_recording(

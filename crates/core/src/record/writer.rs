@@ -30,6 +30,8 @@ pub struct RecordingContext {
     pub bindings_ron: Option<String>,
     /// What the detectors knew when the recording started, so a replay scores the same.
     pub baseline_ron: Option<String>,
+    /// The learned degradation models in force: (attachment name, RON text).
+    pub degradation_ron: Vec<(String, String)>,
     /// Where the data came from ("mqtt://broker:1883", "built-in simulator").
     pub source: String,
 }
@@ -101,6 +103,9 @@ impl RecordingWriter {
         }
         if let Some(baseline) = &context.baseline_ron {
             attach(BASELINE_ATTACHMENT, baseline)?;
+        }
+        for (name, text) in &context.degradation_ron {
+            attach(name, text)?;
         }
         // Written now so that even a file cut a second later is a valid recording.
         writer.flush()?;

@@ -196,6 +196,8 @@ pub struct Simulator {
     rng: Rng,
     assets: Vec<AssetModel>,
     target: Option<usize>,
+    /// (start, ramp) seconds of the fault instead of the scenario's own.
+    fault_timing: Option<(f64, f64)>,
     last_t: f64,
     /// Sparkplug session: nodes in order, whether births were sent, seq per node.
     nodes: Vec<String>,
@@ -296,6 +298,7 @@ impl Simulator {
             rng,
             assets,
             target,
+            fault_timing: None,
             config,
             last_t: -WARM_S,
             births_sent: false,
@@ -309,6 +312,13 @@ impl Simulator {
         }
         simulator.values.clear();
         simulator
+    }
+
+    /// The same plant with the scenario's fault starting at `start_s` and fully developed
+    /// `ramp_s` later: run-to-failure histories that differ in when and how fast.
+    pub fn with_fault_timing(mut self, start_s: f64, ramp_s: f64) -> Simulator {
+        self.fault_timing = Some((start_s, ramp_s));
+        self
     }
 
     pub fn layout(&self) -> &PlantLayout {
@@ -325,7 +335,12 @@ impl Simulator {
         let dt = (t - self.last_t).clamp(0.0, 60.0);
         self.last_t = t;
         let scenario = self.config.scenario;
-        let severity = scenario.severity(t);
+        let severity = match self.fault_timing {
+            Some((start_s, ramp_s)) if scenario.fault.is_some() => {
+                ((t - start_s) / ramp_s.max(1e-3)).clamp(0.0, 1.0)
+            }
+            _ => scenario.severity(t),
+        };
         let dead_node = (scenario.fault == Some(FaultKind::NodeDeath) && severity > 0.0)
             .then(|| self.target.map(|i| self.assets[i].node.clone()))
             .flatten();
@@ -564,6 +579,48 @@ impl Simulator {
     }
 }
 
+/// One simulated run to failure of the scenario's asset, as a CSV history for
+/// `learn-degradation` (`time_s,<signal>...`, a row every `step_s`): the fault starts at
+/// `start_s`, develops over `ramp_s`, and the history ends at the first step where any of the
+/// asset's signals is past a limit (the failure). None if the scenario has no target or nothing
+/// failed within `max_s`.
+pub fn run_to_failure_csv(
+    layout: &PlantLayout,
+    config: SimConfig,
+    (start_s, ramp_s): (f64, f64),
+    step_s: f64,
+    max_s: f64,
+) -> Option<String> {
+    let mut sim = Simulator::new(layout, config).with_fault_timing(start_s, ramp_s);
+    let target = sim.target?;
+    let asset = &layout.assets[target];
+    let mut csv = String::from("time_s");
+    for signal in &asset.signals {
+        csv.push(',');
+        csv.push_str(&signal.id);
+    }
+    csv.push('\n');
+    let mut row = vec![String::new(); asset.signals.len()];
+    let mut t = 0.0;
+    while t <= max_s {
+        row.iter_mut().for_each(String::clear);
+        let mut failed = false;
+        for value in sim.step(t).iter().filter(|v| v.asset == target) {
+            let signal = &asset.signals[value.signal];
+            failed |= signal
+                .limits
+                .is_some_and(|(low, high)| value.value > high || value.value < low);
+            row[value.signal] = format!("{:.4}", value.value);
+        }
+        csv.push_str(&format!("{t:.1},{}\n", row.join(",")));
+        if failed {
+            return Some(csv);
+        }
+        t += step_s;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,6 +656,33 @@ mod tests {
             inside += usize::from(value.value >= low && value.value <= high);
         }
         assert!(inside as f64 / total as f64 > 0.97, "{inside}/{total}");
+    }
+
+    #[test]
+    fn run_to_failure_histories_end_at_the_first_limit_crossing() {
+        let config = SimConfig {
+            scenario: scenario::scenario("bearing-wear").expect("exists"),
+            ..SimConfig::default()
+        };
+        let layout = layout();
+        let early = run_to_failure_csv(&layout, config.clone(), (100.0, 200.0), 5.0, 3600.0)
+            .expect("fails");
+        let late = run_to_failure_csv(&layout, config, (400.0, 400.0), 5.0, 3600.0).expect("fails");
+        let rows = |csv: &str| csv.lines().count() - 1;
+        // Later and slower wear: a longer life, and both fail after their fault began.
+        assert!(
+            rows(&late) > rows(&early) + 60,
+            "{} {}",
+            rows(&late),
+            rows(&early)
+        );
+        assert!(rows(&early) * 5 > 100);
+        assert!(early.starts_with("time_s,"));
+        let healthy = SimConfig::default();
+        assert_eq!(
+            run_to_failure_csv(&layout, healthy, (0.0, 1.0), 5.0, 600.0),
+            None
+        );
     }
 
     #[test]
