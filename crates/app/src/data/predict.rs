@@ -402,14 +402,23 @@ fn load_baseline_for_layout(
     }
 }
 
-/// The learned degradation models for this plant: a replay's own, else the files the layout
-/// names. A model that cannot be read is reported and its kind keeps the trend to the limit.
-fn load_degradation_models(prediction: &mut Prediction, document: &PlantDocument) {
-    let (models, errors) = match (&prediction.degradation_override, &document.source) {
+/// The learned degradation models for a plant: a replay's own, else the files the layout names
+/// (the built-in demo's are compiled in); with every file that could not be used.
+pub fn degradation_in_force(
+    prediction: &Prediction,
+    document: &PlantDocument,
+) -> (Vec<ModelInForce>, Vec<plant_twin_core::files::FileError>) {
+    match (&prediction.degradation_override, &document.source) {
         (Some(attachments), _) => models_from_attachments(attachments),
         (None, LayoutSource::File(path)) => models_named_by(&document.layout, Some(path)),
         (None, LayoutSource::BuiltInDemo) => models_named_by(&document.layout, None),
-    };
+    }
+}
+
+/// Loads the learned degradation models for this plant: a replay's own, else the files the layout
+/// names. A model that cannot be read is reported and its kind keeps the trend to the limit.
+fn load_degradation_models(prediction: &mut Prediction, document: &PlantDocument) {
+    let (models, errors) = degradation_in_force(prediction, document);
     let mut notes: Vec<String> = models
         .iter()
         .map(|m| format!("{}: {}", m.model.kind.label(), m.model.provenance()))

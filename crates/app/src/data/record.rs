@@ -152,12 +152,16 @@ impl ContextInForce<'_, '_> {
             baseline_ron: baseline.and_then(|file| {
                 ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default()).ok()
             }),
-            degradation_ron: self
-                .prediction
-                .degradation
-                .iter()
-                .map(|m| (m.attachment.clone(), m.text.clone()))
-                .collect(),
+            // From the document, as the baseline: a recording started with the app may run
+            // before prediction has loaded anything.
+            degradation_ron: crate::data::predict::degradation_in_force(
+                &self.prediction,
+                &self.document,
+            )
+            .0
+            .into_iter()
+            .map(|m| (m.attachment, m.text))
+            .collect(),
             source: self.ingest.source.clone(),
         }
     }

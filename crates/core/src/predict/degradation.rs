@@ -496,7 +496,7 @@ pub fn parse_model(path: &Path, text: &str) -> Result<DegradationModel, FileErro
         .iter()
         .any(|&c| c >= model.signals.len())
         || model.health.scale.is_empty()
-        || !(model.step_s > 0.0)
+        || !(model.step_s.is_finite() && model.step_s > 0.0)
     {
         return Err(FileError::without_position(
             path,
