@@ -464,8 +464,50 @@ fn validate(files: &[std::path::PathBuf]) -> ExitCode {
         }
         match load_layout(file) {
             Ok(layout) => {
+                use plant_twin_core::predict::degradation::{DegradationTracker, models_named_by};
+                let (models, errors) = models_named_by(&layout, Some(file));
+                if !errors.is_empty() {
+                    failed = true;
+                    for error in &errors {
+                        eprintln!("{error}");
+                    }
+                    eprintln!(
+                        "{}: {} degradation model(s) cannot be used",
+                        file.display(),
+                        errors.len()
+                    );
+                    continue;
+                }
+                if let Some((i, twice)) = models.iter().enumerate().find(|(i, m)| {
+                    models[..*i].iter().any(|o| o.model.kind == m.model.kind)
+                }) {
+                    failed = true;
+                    eprintln!(
+                        "{}: degradation model {} is the second for {} assets: one model per kind",
+                        file.display(),
+                        layout.degradation_models.get(i).map_or("?", String::as_str),
+                        twice.model.kind.label()
+                    );
+                    continue;
+                }
                 println!("{}: valid", file.display());
                 println!("{}", LayoutSummary::of(&layout));
+                for learned in &models {
+                    let kind = learned.model.kind;
+                    let of_kind: Vec<_> = layout.assets.iter().filter(|a| a.kind == kind).collect();
+                    let fitting = of_kind
+                        .iter()
+                        .filter(|a| DegradationTracker::new(learned.model.clone(), a).is_ok())
+                        .count();
+                    println!(
+                        "degradation model {}: {} {}, used by {fitting} of {} {} assets (the others lack its signals)",
+                        learned.attachment.trim_start_matches("degradation/"),
+                        kind.label(),
+                        learned.model.provenance(),
+                        of_kind.len(),
+                        kind.label()
+                    );
+                }
             }
             Err(error) => {
                 failed = true;

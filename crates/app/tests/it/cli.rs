@@ -524,3 +524,88 @@ fn headless_record_writes_a_recording_that_replays() {
     assert!(recording.context.baseline_ron.is_some());
     assert_eq!(recording.context.source, "built-in simulator");
 }
+
+/// Simulated run-to-failure histories in, a model file out; a layout that names it validates
+/// and says who uses it, and the app's headless snapshot estimates with it; bad input is
+/// refused with where it is wrong.
+#[test]
+fn learn_degradation_from_histories_then_validate_and_use_the_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let histories = dir.path().join("histories");
+    let output = plant_twin()
+        .args(["recording", "run-to-failure"])
+        .arg(&histories)
+        .args(["--runs", "8", "--step", "5"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let mut files: Vec<_> = std::fs::read_dir(&histories)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 8);
+    let model = dir.path().join("pump.degradation.ron");
+    let output = plant_twin()
+        .args(["learn-degradation", "--kind", "Pump", "--healthy-beyond", "300", "-o"])
+        .arg(&model)
+        .args(&files)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("learned from 8 run-to-failure histories"),
+        "{stdout}"
+    );
+    // A layout beside it that names it.
+    let layout_text = std::fs::read_to_string(repo_file("plant-layouts/demo-plant.ron"))
+        .expect("demo")
+        .replace("demo-plant.pump.degradation.ron", "pump.degradation.ron");
+    let layout = dir.path().join("plant.ron");
+    std::fs::write(&layout, layout_text).expect("written");
+    let output = plant_twin()
+        .arg("validate")
+        .arg(&layout)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("degradation model pump.degradation.ron: Pump learned from 8"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("used by 4 of 4 Pump assets"), "{stdout}");
+
+    // A history with a bad cell: file:line:column, exit 1, no model written.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "time_s,flow\n0,1\n5,oops\n").expect("written");
+    let refused = dir.path().join("refused.ron");
+    let output = plant_twin()
+        .args(["learn-degradation", "--kind", "Pump", "-o"])
+        .arg(&refused)
+        .arg(&files[0])
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:3:3: ", bad.display())),
+        "{stderr}"
+    );
+    assert!(!refused.exists());
+    // A damaged model file named by the layout: validate says where, exits 1.
+    std::fs::write(&model, "(format_version: 1, kind: Pimp").expect("written");
+    let output = plant_twin()
+        .arg("validate")
+        .arg(&layout)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:1:", model.display())),
+        "{stderr}"
+    );
+}
