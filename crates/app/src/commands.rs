@@ -478,9 +478,11 @@ fn validate(files: &[std::path::PathBuf]) -> ExitCode {
                     );
                     continue;
                 }
-                if let Some((i, twice)) = models.iter().enumerate().find(|(i, m)| {
-                    models[..*i].iter().any(|o| o.model.kind == m.model.kind)
-                }) {
+                if let Some((i, twice)) = models
+                    .iter()
+                    .enumerate()
+                    .find(|(i, m)| models[..*i].iter().any(|o| o.model.kind == m.model.kind))
+                {
                     failed = true;
                     eprintln!(
                         "{}: degradation model {} is the second for {} assets: one model per kind",

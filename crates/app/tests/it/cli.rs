@@ -547,7 +547,14 @@ fn learn_degradation_from_histories_then_validate_and_use_the_model() {
     assert_eq!(files.len(), 8);
     let model = dir.path().join("pump.degradation.ron");
     let output = plant_twin()
-        .args(["learn-degradation", "--kind", "Pump", "--healthy-beyond", "300", "-o"])
+        .args([
+            "learn-degradation",
+            "--kind",
+            "Pump",
+            "--healthy-beyond",
+            "300",
+            "-o",
+        ])
         .arg(&model)
         .args(&files)
         .output()

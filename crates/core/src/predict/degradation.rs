@@ -795,8 +795,9 @@ impl DegradationTracker {
         &self.model
     }
 
-    /// Feeds one sample of the asset's signal `signal`.
-    pub fn observe(&mut self, signal: usize, time_s: f64, value: f64) {
+    /// Feeds one sample of the asset's signal `signal`; true when it completed a step of the
+    /// indicator (the estimate may then be refreshed).
+    pub fn observe(&mut self, signal: usize, time_s: f64, value: f64) -> bool {
         let mut used = false;
         for (column, s) in self.signal_of_column.iter().enumerate() {
             if *s == signal {
@@ -805,7 +806,7 @@ impl DegradationTracker {
             }
         }
         if !used {
-            return;
+            return false;
         }
         let step_s = self.model.step_s;
         let due = *self.next_step_s.get_or_insert(time_s);
@@ -813,10 +814,10 @@ impl DegradationTracker {
         if time_s + 2.0 * step_s < due {
             self.reset();
             self.next_step_s = Some(time_s);
-            return;
+            return false;
         }
         if time_s < due || self.latest.iter().any(Option::is_none) {
-            return;
+            return false;
         }
         // A long gap is not filled with invented steps: the next is due one step from now.
         self.next_step_s = Some(if time_s - due > 10.0 * step_s {
@@ -835,6 +836,18 @@ impl DegradationTracker {
         }
         self.recent.push_back(health);
         self.steps_seen += 1;
+        // The estimate is stale now; whether it is worth recomputing is the caller's call.
+        self.estimate = None;
+        true
+    }
+
+    /// Matches the recent indicator against every history (histories x length x window
+    /// operations: tens of microseconds for the demo's pump model, so done only for assets
+    /// that deviate, not for every healthy one at every step).
+    pub fn refresh_estimate(&mut self) {
+        if self.estimate.is_some() || self.recent.is_empty() {
+            return;
+        }
         let recent: Vec<f64> = self.recent.iter().copied().collect();
         self.estimate = Some(Similar::estimate(
             &self.model.histories,
@@ -966,9 +979,13 @@ mod tests {
         let unseen = run(200, 99);
         for (step, row) in unseen.values.iter().enumerate().take(180).skip(40) {
             let t = step as f64 * 5.0;
-            tracker.observe(1, t, row[0]);
-            tracker.observe(0, t + 0.1, row[1]);
-            tracker.observe(2, t + 0.2, row[2]);
+            let stepped = [(1, t, row[0]), (0, t + 0.1, row[1]), (2, t + 0.2, row[2])]
+                .into_iter()
+                .fold(false, |any, (s, t, v)| tracker.observe(s, t, v) | any);
+            // Refreshed on every step here (the app does so only while the asset deviates).
+            if stepped {
+                tracker.refresh_estimate();
+            }
             if step == 100 {
                 assert!(tracker.horizon(3600.0).is_none(), "healthy at step 100");
             }

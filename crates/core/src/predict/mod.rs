@@ -238,8 +238,12 @@ impl AssetModel {
         if let Some(Some(trend)) = self.trends.get_mut(signal) {
             trend.push(time_s, value);
         }
-        if let Some(tracker) = &mut self.degradation {
-            tracker.observe(signal, time_s, value);
+        if let Some(tracker) = self.degradation.as_deref_mut()
+            && tracker.observe(signal, time_s, value)
+            && self.degradation_signals_deviate()
+            && let Some(tracker) = self.degradation.as_deref_mut()
+        {
+            tracker.refresh_estimate();
         }
         self.now_s = self.now_s.max(time_s);
         let part = self.part_of[signal];
@@ -453,16 +457,22 @@ impl AssetModel {
     /// signals deviates from normal (degradation first shows as a deviation, as for the trend)
     /// and most matching histories were already failing at this point.
     pub fn learned_horizon(&self, config: &PredictConfig) -> Option<degradation::LearnedHorizon> {
-        let tracker = self.degradation.as_deref()?;
-        let deviates = tracker.signals().iter().any(|&i| {
-            self.scored(i).is_some_and(|(sigma, finding)| {
-                finding == Finding::Deviation && sigma.abs() >= HORIZON_MIN_SIGMA
-            })
-        });
-        if !deviates {
+        if !self.degradation_signals_deviate() {
             return None;
         }
-        tracker.horizon(config.horizon_s)
+        self.degradation.as_deref()?.horizon(config.horizon_s)
+    }
+
+    /// True when one of the degradation model's signals is far enough from normal for a
+    /// failure horizon (the estimate is computed only then).
+    fn degradation_signals_deviate(&self) -> bool {
+        self.degradation.as_deref().is_some_and(|tracker| {
+            tracker.signals().iter().any(|&i| {
+                self.scored(i).is_some_and(|(sigma, finding)| {
+                    finding == Finding::Deviation && sigma.abs() >= HORIZON_MIN_SIGMA
+                })
+            })
+        })
     }
 
     /// Starts learning normal behaviour afresh on every signal, modes included.
