@@ -616,6 +616,7 @@ fn the_sample_recording_replays_a_developing_bearing_fault() {
     let config = plant_twin_core::predict::PredictConfig::default();
     let start_ms = (start / 1_000_000) as i64;
     let mut with_horizon = std::collections::BTreeSet::new();
+    let mut learned = std::collections::BTreeSet::new();
     for at_ms in (start_ms + 10_000..=end_ms).step_by(10_000) {
         seek(&mut app, at_ms);
         let world = app.world_mut();
@@ -624,12 +625,22 @@ fn the_sample_recording_replays_a_developing_bearing_fault() {
             if !health.0.horizons(&config).is_empty() {
                 with_horizon.insert(spec.0.id.clone());
             }
+            if health.0.learned_horizon(&config).is_some() {
+                learned.insert(spec.0.id.clone());
+            }
         }
     }
     assert_eq!(
         with_horizon.into_iter().collect::<Vec<_>>(),
         ["pump-02"],
         "failure horizons in the sample"
+    );
+    // The sample carries the demo's learned pump model, and it estimates for pump-02 only.
+    assert_eq!(recording.context.degradation_ron.len(), 1);
+    assert_eq!(
+        learned.into_iter().collect::<Vec<_>>(),
+        ["pump-02"],
+        "learned horizons in the sample"
     );
     seek(&mut app, end_ms);
     let session = app.world().resource::<ReplayState>();
