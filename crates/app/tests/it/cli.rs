@@ -206,12 +206,19 @@ fn layout_move_changes_two_lines_keeps_comments_and_validates() {
     );
     let comments = |text: &str| text.lines().filter(|l| l.contains("//")).count();
     assert_eq!(comments(&after), comments(&before));
+    // The layout names its pump model beside it: a copy elsewhere needs the model too.
+    let model = "demo-plant.pump.degradation.ron";
+    std::fs::copy(
+        repo_file(&format!("plant-layouts/{model}")),
+        out.with_file_name(model),
+    )
+    .expect("model copied");
     let validate = plant_twin()
         .arg("validate")
         .arg(&out)
         .output()
         .expect("runs");
-    assert!(validate.status.success());
+    assert!(validate.status.success(), "{validate:?}");
 
     // An unknown asset and a move off the floor fail and write nothing.
     for args in [["nope", "--to", "1,1"], ["press-202", "--to", "-5,1"]] {

@@ -37,6 +37,9 @@ pub struct AssetBaseline {
     /// before modes: they are then learned live).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modes: Vec<super::mode::ModeBaseline>,
+    /// Signals whose normal follows the asset's load, by signal id (none in older files).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub conditioned: BTreeMap<String, super::load::ConditionedBaseline>,
 }
 
 pub fn baseline_path_for(layout_path: &Path) -> PathBuf {
@@ -96,8 +99,15 @@ pub fn collect_baseline<'a>(
         if !signals.is_empty() {
             let ids: Vec<&str> = asset.signals.iter().map(|s| s.id.as_str()).collect();
             let modes = model.modes.baselines(&ids);
-            file.assets
-                .insert(asset.id.clone(), AssetBaseline { signals, modes });
+            let conditioned = model.load.baselines(&ids);
+            file.assets.insert(
+                asset.id.clone(),
+                AssetBaseline {
+                    signals,
+                    modes,
+                    conditioned,
+                },
+            );
         }
     }
     file

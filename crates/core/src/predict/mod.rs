@@ -9,6 +9,7 @@ pub mod degradation;
 pub mod detector;
 pub mod horizon;
 pub mod likelihood;
+pub mod load;
 pub mod mode;
 
 use serde::{Deserialize, Serialize};
@@ -104,6 +105,8 @@ pub struct AssetModel {
     pub detectors: Vec<SignalDetector>,
     /// The asset's operating modes, each with its own detector per signal.
     pub modes: mode::Modes,
+    /// What each slow signal should read given the asset's recent load.
+    pub load: load::LoadConditioning,
     /// Per signal: the low end of its normal range (a limit at or below a non-negative
     /// signal's floor is not a failure limit).
     normal_low: Vec<f64>,
@@ -179,6 +182,11 @@ impl AssetModel {
         AssetModel {
             detectors,
             modes: mode::Modes::new(&normal, &floors, &ids, saved_modes),
+            load: load::LoadConditioning::new(
+                &asset.signals,
+                &floors,
+                baseline.map(|b| &b.conditioned),
+            ),
             normal_low: normal.iter().map(|n| n.0).collect(),
             scored_sigma: vec![f64::NAN; asset.signals.len()],
             trends: asset
@@ -219,6 +227,13 @@ impl AssetModel {
             return;
         };
         detector.update(&config.detector, time_s, value);
+        self.load.observe(
+            signal,
+            time_s,
+            value,
+            config.detector.fast_tau_s,
+            config.detector.warm_up_s,
+        );
         // The mode follows the raw value: a machine stops at once, and a stop of a few seconds
         // is still a stop (a smoothed value would show it as a state between the modes).
         self.modes.observe(signal, value);
@@ -288,19 +303,31 @@ impl AssetModel {
     }
 
     /// Signal `signal`'s distance from normal now (sigmas, signed) and its finding. A signal
-    /// is abnormal only if it is far from normal both over every mode and in the mode the
-    /// asset is in: the mode's distance speaks when it is the smaller (a stop is normal when
-    /// stopped), the overall one otherwise (a mode learned from a few minutes underestimates
-    /// slow load swings). A frozen sensor is frozen in every mode.
+    /// is abnormal only if it is far from normal over every mode, in the mode the asset is in,
+    /// and from what its recent load predicts (where the load explains it): the smallest
+    /// distance speaks. A stop is normal when stopped, a load swing normal overall, a motor
+    /// warmer after a steady higher load normal for that load. A frozen sensor is frozen in
+    /// every mode.
     pub fn scored(&self, signal: usize) -> Option<(f64, Finding)> {
         let overall = self.detectors.get(signal)?;
         if overall.finding != Finding::Deviation {
             return Some((overall.sigma, overall.finding));
         }
-        Some(match self.modes.deviation(signal) {
-            Some(in_mode) if in_mode.abs() < overall.sigma.abs() => (in_mode, Finding::Deviation),
-            _ => (overall.sigma, overall.finding),
-        })
+        let mut best = overall.sigma;
+        for other in [
+            self.modes.deviation(signal),
+            self.load
+                .deviation(signal)
+                .filter(|_| !overall.baseline().is_some_and(|b| b.counter)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if other.abs() < best.abs() {
+                best = other;
+            }
+        }
+        Some((best, Finding::Deviation))
     }
 
     /// The operating mode the asset is in, as (1-based number, number of modes), once it has
@@ -329,6 +356,7 @@ impl AssetModel {
             detector.finish_learning();
         }
         self.modes.finish_discovery();
+        self.load.finish();
     }
 
     /// The score of one part (or the whole asset with `None`) and its contributions.
@@ -481,6 +509,7 @@ impl AssetModel {
             detector.relearn();
         }
         self.modes.relearn();
+        self.load.relearn();
         self.scored_sigma.fill(f64::NAN);
     }
 }

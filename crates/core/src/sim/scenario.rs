@@ -19,8 +19,8 @@ pub enum FaultKind {
     /// The asset's whole edge node goes silent (a Sparkplug NDEATH in that format).
     NodeDeath,
     /// Not a fault: the asset's line changes product and every running machine on it holds a
-    /// steady, higher load (within what it does every day). Nothing should be raised; today
-    /// the warmer motors are (normal is not yet learned as a function of load).
+    /// steady, higher load (within what it does every day). Nothing should be raised: the
+    /// warmer motors are normal for that load (`predict::load`).
     ProductChangeover,
 }
 
@@ -114,7 +114,7 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "changeover",
-        description: "no fault: line 2 (press-202's line) changes product at 60 s and runs at a steady 80 % load instead of a wandering 40-90 %; its motors run warmer than anything seen while learning, and today that still raises temperature warnings",
+        description: "no fault: line 2 (press-202's line) changes product at 60 s and runs at a steady 80 % load instead of a wandering 40-90 %; its motors run warmer than anything seen while learning, as that load says they should: no alarm or warning",
         fault: Some(FaultKind::ProductChangeover),
         asset: "press-202",
         kind: AssetKind::HydraulicPress,

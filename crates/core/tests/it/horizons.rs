@@ -71,3 +71,58 @@ fn a_healthy_plant_gets_no_horizon_in_half_an_hour() {
     let seen = horizons_seen("healthy", 1800);
     assert!(seen.is_empty(), "horizons on a healthy plant: {seen:?}");
 }
+
+/// Alarms raised (asset, part, severity) and horizons seen in a run of a scenario.
+fn raised_and_horizons(scenario_name: &str, seconds: u32) -> (Vec<String>, usize) {
+    let layout = demo();
+    let config = PredictConfig::default();
+    let baseline = parse_baseline(DEMO_BASELINE_TEXT).expect("demo baseline");
+    let mut models: Vec<AssetModel> = layout
+        .assets
+        .iter()
+        .map(|asset| AssetModel::new(asset, &config, baseline.assets.get(&asset.id)))
+        .collect();
+    let sim = SimConfig {
+        scenario: scenario::scenario(scenario_name).expect("scenario"),
+        ..SimConfig::default()
+    };
+    let mut simulator = Simulator::new(&layout, sim);
+    let mut changes = vec![];
+    let mut raised = vec![];
+    let mut horizons = 0;
+    for step in 0..seconds {
+        let t = f64::from(step);
+        for v in simulator.step(t) {
+            models[v.asset].update(&config, v.signal, t, v.value, &mut changes);
+            for change in changes.drain(..) {
+                if let plant_twin_core::predict::AlarmChange::Raised { severity } = change.change {
+                    raised.push(format!(
+                        "{} {:?} {severity:?} at {t} s",
+                        layout.assets[v.asset].id, change.part
+                    ));
+                }
+            }
+        }
+        horizons += models
+            .iter()
+            .filter(|m| !m.horizons(&config).is_empty())
+            .count();
+    }
+    (raised, horizons)
+}
+
+#[test]
+fn a_product_changeover_raises_no_alarm_or_warning() {
+    // Line 2 holds a steady 80 % load from 60 s: its motors and gearboxes warm beyond anything
+    // seen while learning, as that load says they should. (Two of them still get a failure
+    // horizon for a while: their thermal gain is underestimated from the little their load
+    // varied while learning; see ARCHITECTURE.md, "Load-conditioned normal".)
+    let (raised, _) = raised_and_horizons("changeover", 900);
+    assert!(raised.is_empty(), "raised on a changeover: {raised:?}");
+    // The same code still sees lost cooling on a press of that line.
+    let (raised, _) = raised_and_horizons("overheating", 300);
+    assert!(
+        raised.iter().any(|r| r.starts_with("press-202")),
+        "overheating not raised: {raised:?}"
+    );
+}
