@@ -96,26 +96,92 @@ impl Sums {
     }
 }
 
+/// Memory the load conditioning takes per signal (its record and sigma floor), bytes.
+pub const BYTES_PER_SIGNAL: usize = std::mem::size_of::<SignalLoad>() + 8;
+
+/// What one signal is to the load conditioning, with its state: one small record per signal,
+/// so that a sample touches one cache line (at 10,000 assets the cost per sample is the memory
+/// it touches; four parallel arrays cost twice the time of this record).
+#[derive(Debug, Clone, Copy)]
+struct SignalLoad {
+    role: Role,
+    /// A load signal: its latest value as a fraction of its normal range. A conditioned
+    /// signal: its residual from the load's prediction, smoothed on source time.
+    latest: f64,
+    /// Source time of `latest`.
+    at_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    /// Neither a load nor conditioned on it.
+    Plain,
+    /// Part of the asset's load: low of its normal range and 1 / its width.
+    Load { low: f64, inv_span: f64 },
+    /// Predicted from the load smoothed with `LOAD_TAUS_S[tau]`.
+    Conditioned {
+        tau: u8,
+        intercept: f64,
+        slope: f64,
+        sigma: f64,
+    },
+}
+
+impl SignalLoad {
+    fn new(role: Role) -> SignalLoad {
+        SignalLoad {
+            role,
+            latest: f64::NAN,
+            at_s: 0.0,
+        }
+    }
+
+    fn learned(&self) -> Option<ConditionedBaseline> {
+        match self.role {
+            Role::Conditioned {
+                tau,
+                intercept,
+                slope,
+                sigma,
+            } => Some(ConditionedBaseline {
+                tau_s: LOAD_TAUS_S[usize::from(tau)],
+                intercept,
+                slope,
+                sigma,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The role of a signal conditioned as `learned` (Plain if its time constant is unknown).
+fn conditioned(learned: &ConditionedBaseline) -> Role {
+    LOAD_TAUS_S
+        .iter()
+        .position(|t| *t == learned.tau_s)
+        .map_or(Role::Plain, |tau| Role::Conditioned {
+            tau: tau as u8,
+            intercept: learned.intercept,
+            slope: learned.slope,
+            sigma: learned.sigma,
+        })
+}
+
 /// The load conditioning of one asset.
 #[derive(Debug, Clone)]
 pub struct LoadConditioning {
-    /// Per signal: (low of its normal range, width) if it is a load signal.
-    load_scale: Vec<Option<(f64, f64)>>,
-    /// Per load signal: its latest value as a fraction of its normal range.
-    fraction: Vec<f64>,
+    signals: Vec<SignalLoad>,
     /// The load smoothed with each of [`LOAD_TAUS_S`]; NaN before the first load sample.
     smoothed: [f64; LOAD_TAUS_S.len()],
     /// Source time the smoothed loads are at.
     at_s: f64,
-    /// Per signal: what was learned (None: not conditioned).
-    learned: Vec<Option<ConditionedBaseline>>,
     /// Learning: per signal and time constant, the regression sums; None once learned.
     sums: Option<Vec<[Sums; LOAD_TAUS_S.len()]>>,
     /// Source time learning ends; None before the first sample.
     learn_until_s: Option<f64>,
     floors: Vec<f64>,
-    /// Per signal: (source time, smoothed residual from the load's prediction).
-    residual: Vec<(f64, f64)>,
+    /// Bit i: some signal is conditioned on `LOAD_TAUS_S[i]`.
+    used_taus: u8,
 }
 
 impl LoadConditioning {
@@ -126,38 +192,51 @@ impl LoadConditioning {
         floors: &[f64],
         saved: Option<&BTreeMap<String, ConditionedBaseline>>,
     ) -> LoadConditioning {
-        let load_scale: Vec<Option<(f64, f64)>> = signals
+        let records: Vec<SignalLoad> = signals
             .iter()
             .map(|s| {
-                is_load_signal(s).then(|| (s.normal.0, (s.normal.1 - s.normal.0).abs().max(1e-12)))
+                SignalLoad::new(if is_load_signal(s) {
+                    Role::Load {
+                        low: s.normal.0,
+                        inv_span: 1.0 / (s.normal.1 - s.normal.0).abs().max(1e-12),
+                    }
+                } else {
+                    saved
+                        .and_then(|m| m.get(&s.id))
+                        .map_or(Role::Plain, conditioned)
+                })
             })
             .collect();
-        let any_load = load_scale.iter().any(Option::is_some);
-        LoadConditioning {
-            fraction: vec![f64::NAN; signals.len()],
+        let any_load = records.iter().any(|r| matches!(r.role, Role::Load { .. }));
+        let mut conditioning = LoadConditioning {
             smoothed: [f64::NAN; LOAD_TAUS_S.len()],
             at_s: f64::NEG_INFINITY,
-            learned: signals
-                .iter()
-                .map(|s| saved.and_then(|m| m.get(&s.id)).copied())
-                .collect(),
             sums: (saved.is_none() && any_load)
                 .then(|| vec![[Sums::default(); LOAD_TAUS_S.len()]; signals.len()]),
             learn_until_s: None,
             floors: floors.to_vec(),
-            residual: vec![(0.0, f64::NAN); signals.len()],
-            load_scale,
-        }
+            used_taus: 0,
+            signals: records,
+        };
+        conditioning.note_used_taus();
+        conditioning
+    }
+
+    /// Which smoothed loads the conditioned signals need.
+    fn note_used_taus(&mut self) {
+        self.used_taus = self.signals.iter().fold(0, |bits, s| match s.role {
+            Role::Conditioned { tau, .. } => bits | (1 << tau),
+            _ => bits,
+        });
     }
 
     /// The asset's load now: the mean fraction of its load signals seen so far.
     fn load(&self) -> Option<f64> {
         let (sum, count) = self
-            .fraction
+            .signals
             .iter()
-            .zip(&self.load_scale)
-            .filter(|(f, scale)| scale.is_some() && f.is_finite())
-            .fold((0.0, 0.0), |(s, n), (f, _)| (s + f, n + 1.0));
+            .filter(|s| matches!(s.role, Role::Load { .. }) && s.latest.is_finite())
+            .fold((0.0, 0.0), |(sum, n), s| (sum + s.latest, n + 1.0));
         (count > 0.0).then(|| sum / count)
     }
 
@@ -172,9 +251,15 @@ impl LoadConditioning {
         fast_tau_s: f64,
         learn_s: f64,
     ) {
+        // Nothing learned and nothing to learn (no load signal, or no signal follows it):
+        // the common case costs one branch.
+        if self.used_taus == 0 && self.sums.is_none() {
+            return;
+        }
         let until = *self.learn_until_s.get_or_insert(time_s + learn_s);
         let since_start_s = time_s - (until - learn_s);
-        // Time moved on: the smoothed loads advance with the load as it stood until now.
+        // Time moved on: the smoothed loads advance with the load as it stood until now
+        // (once learned, only those some signal is conditioned on).
         if time_s > self.at_s {
             if let Some(load) = self.load() {
                 let dt = if self.at_s.is_finite() {
@@ -182,7 +267,17 @@ impl LoadConditioning {
                 } else {
                     0.0
                 };
-                for (smoothed, tau) in self.smoothed.iter_mut().zip(LOAD_TAUS_S) {
+                let used = if self.sums.is_some() {
+                    u8::MAX
+                } else {
+                    self.used_taus
+                };
+                for (index, (smoothed, tau)) in
+                    self.smoothed.iter_mut().zip(LOAD_TAUS_S).enumerate()
+                {
+                    if used & (1 << index) == 0 {
+                        continue;
+                    }
                     *smoothed = if smoothed.is_nan() {
                         load
                     } else {
@@ -192,39 +287,46 @@ impl LoadConditioning {
             }
             self.at_s = time_s;
         }
-        if let Some(Some((low, span))) = self.load_scale.get(signal) {
-            self.fraction[signal] = (value - low) / span;
-            return;
-        }
-        if time_s > until {
+        if self.sums.is_some() && time_s > until {
             self.finish();
         }
-        if let Some(sums) = self.sums.as_mut()
-            && let Some(slot) = sums.get_mut(signal)
-        {
-            // A smoothed load starts at the first value seen: it means something only after
-            // about one time constant.
-            for ((sum, smoothed), tau) in slot.iter_mut().zip(self.smoothed).zip(LOAD_TAUS_S) {
-                if smoothed.is_finite() && since_start_s >= tau {
-                    sum.push(smoothed, value);
+        let Some(record) = self.signals.get_mut(signal) else {
+            return;
+        };
+        match record.role {
+            Role::Load { low, inv_span } => record.latest = (value - low) * inv_span,
+            Role::Conditioned {
+                tau,
+                intercept,
+                slope,
+                ..
+            } => {
+                // Scoring: the residual from what the load predicts, smoothed on source time.
+                let load = self.smoothed[usize::from(tau)];
+                if load.is_finite() {
+                    let residual = value - intercept - slope * load;
+                    record.latest = if record.latest.is_nan() {
+                        residual
+                    } else {
+                        let dt = (time_s - record.at_s).max(0.0);
+                        record.latest + (residual - record.latest) * (dt / (fast_tau_s + dt))
+                    };
+                    record.at_s = time_s;
                 }
             }
-            return;
-        }
-        // Scoring: the residual from what the load predicts, smoothed on source time.
-        if let Some(Some(learned)) = self.learned.get(signal)
-            && let Some(index) = LOAD_TAUS_S.iter().position(|t| *t == learned.tau_s)
-            && self.smoothed[index].is_finite()
-        {
-            let residual = value - learned.intercept - learned.slope * self.smoothed[index];
-            let (last_s, smoothed) = &mut self.residual[signal];
-            *smoothed = if smoothed.is_nan() {
-                residual
-            } else {
-                let dt = (time_s - *last_s).max(0.0);
-                *smoothed + (residual - *smoothed) * (dt / (fast_tau_s + dt))
-            };
-            *last_s = time_s;
+            Role::Plain => {
+                if let Some(slot) = self.sums.as_mut().and_then(|sums| sums.get_mut(signal)) {
+                    // A smoothed load starts at the first value seen: it means something
+                    // only after about one time constant.
+                    for ((sum, smoothed), tau) in
+                        slot.iter_mut().zip(self.smoothed).zip(LOAD_TAUS_S)
+                    {
+                        if smoothed.is_finite() && since_start_s >= tau {
+                            sum.push(smoothed, value);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -234,53 +336,72 @@ impl LoadConditioning {
         let Some(sums) = self.sums.take() else {
             return;
         };
-        for ((learned, slot), floor) in self.learned.iter_mut().zip(&sums).zip(&self.floors) {
+        for ((record, slot), floor) in self.signals.iter_mut().zip(&sums).zip(&self.floors) {
+            if record.role != Role::Plain {
+                continue;
+            }
             let best = slot
                 .iter()
                 .zip(LOAD_TAUS_S)
                 .filter_map(|(s, tau)| s.fit().map(|fit| (fit, tau)))
                 .max_by(|a, b| a.0.3.total_cmp(&b.0.3));
-            *learned = best
-                .filter(|((_, _, _, explained), _)| *explained >= MIN_EXPLAINED)
-                .map(|((intercept, slope, sd, _), tau_s)| ConditionedBaseline {
+            if let Some(((intercept, slope, sd, _), tau_s)) =
+                best.filter(|((_, _, _, explained), _)| *explained >= MIN_EXPLAINED)
+            {
+                record.role = conditioned(&ConditionedBaseline {
                     tau_s,
                     intercept,
                     slope,
                     sigma: sd.max(*floor),
                 });
+            }
         }
+        self.note_used_taus();
     }
 
     /// Signed distance of `signal` from what the load predicts, in sigmas of the raw
     /// residual (its smoothed value is compared with the spread of unsmoothed residuals: a
     /// conservative yardstick, since the residual's lag errors are not white noise).
     pub fn deviation(&self, signal: usize) -> Option<f64> {
-        let learned = self.learned.get(signal)?.as_ref()?;
-        let (_, residual) = self.residual.get(signal)?;
-        residual.is_finite().then(|| residual / learned.sigma)
+        let record = self.signals.get(signal)?;
+        match record.role {
+            Role::Conditioned { sigma, .. } if record.latest.is_finite() => {
+                Some(record.latest / sigma)
+            }
+            _ => None,
+        }
     }
 
     /// What was learned, by signal id, for a baseline file.
     pub fn baselines(&self, ids: &[&str]) -> BTreeMap<String, ConditionedBaseline> {
         ids.iter()
-            .zip(&self.learned)
-            .filter_map(|(id, learned)| Some((id.to_string(), (*learned)?)))
+            .zip(&self.signals)
+            .filter_map(|(id, record)| Some((id.to_string(), record.learned()?)))
             .collect()
     }
 
     /// How many signals are conditioned on the load.
     pub fn conditioned(&self) -> usize {
-        self.learned.iter().flatten().count()
+        self.signals.iter().filter_map(SignalLoad::learned).count()
     }
 
     /// Learns again from the next samples.
     pub fn relearn(&mut self) {
-        self.learned.fill(None);
-        self.residual.fill((0.0, f64::NAN));
-        if self.load_scale.iter().any(Option::is_some) {
+        for record in &mut self.signals {
+            if matches!(record.role, Role::Conditioned { .. }) {
+                record.role = Role::Plain;
+            }
+            record.latest = f64::NAN;
+        }
+        self.used_taus = 0;
+        if self
+            .signals
+            .iter()
+            .any(|r| matches!(r.role, Role::Load { .. }))
+        {
             self.sums = Some(vec![
                 [Sums::default(); LOAD_TAUS_S.len()];
-                self.learned.len()
+                self.signals.len()
             ]);
         }
         self.learn_until_s = None;

@@ -253,12 +253,8 @@ impl AssetModel {
         if let Some(Some(trend)) = self.trends.get_mut(signal) {
             trend.push(time_s, value);
         }
-        if let Some(tracker) = self.degradation.as_deref_mut()
-            && tracker.observe(signal, time_s, value)
-            && self.degradation_signals_deviate()
-            && let Some(tracker) = self.degradation.as_deref_mut()
-        {
-            tracker.refresh_estimate();
+        if let Some(tracker) = self.degradation.as_deref_mut() {
+            tracker.observe(signal, time_s, value);
         }
         self.now_s = self.now_s.max(time_s);
         let part = self.part_of[signal];
@@ -492,7 +488,7 @@ impl AssetModel {
     }
 
     /// True when one of the degradation model's signals is far enough from normal for a
-    /// failure horizon (the estimate is computed only then).
+    /// failure horizon (the estimate is matched only then).
     fn degradation_signals_deviate(&self) -> bool {
         self.degradation.as_deref().is_some_and(|tracker| {
             tracker.signals().iter().any(|&i| {
