@@ -282,6 +282,10 @@ fn signal_reason(
     if let Some(baseline) = baseline {
         words += &format!(", usually {}", engineering(baseline.level));
     }
+    // A signal that follows its machine's load: what that load makes normal now.
+    if let Some(expected) = model.load.expected(index) {
+        words += &format!(", {} at this load", engineering(expected));
+    }
     Some(words)
 }
 

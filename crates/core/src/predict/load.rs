@@ -372,6 +372,22 @@ impl LoadConditioning {
         }
     }
 
+    /// What `signal` should read now given the asset's recent load, if it is conditioned.
+    pub fn expected(&self, signal: usize) -> Option<f64> {
+        match self.signals.get(signal)?.role {
+            Role::Conditioned {
+                tau,
+                intercept,
+                slope,
+                ..
+            } => {
+                let load = self.smoothed[usize::from(tau)];
+                load.is_finite().then(|| intercept + slope * load)
+            }
+            _ => None,
+        }
+    }
+
     /// What was learned, by signal id, for a baseline file.
     pub fn baselines(&self, ids: &[&str]) -> BTreeMap<String, ConditionedBaseline> {
         ids.iter()
