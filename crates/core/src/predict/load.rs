@@ -382,7 +382,7 @@ impl LoadConditioning {
                 ..
             } => {
                 let load = self.smoothed[usize::from(tau)];
-                load.is_finite().then(|| intercept + slope * load)
+                load.is_finite().then_some(intercept + slope * load)
             }
             _ => None,
         }
