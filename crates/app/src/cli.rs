@@ -228,6 +228,9 @@ pub struct SourceArgs {
     #[command(flatten)]
     pub mqtt: MqttArgs,
 
+    #[command(flatten)]
+    pub subscriber: SubscriberArgs,
+
     /// Topic bindings file (RON); default: <layout>.bindings.ron beside the layout, if present.
     #[arg(long, value_name = "FILE")]
     pub bindings: Option<PathBuf>,
@@ -277,7 +280,12 @@ pub struct MqttArgs {
     /// MQTT client id; default: unique per process (plant-twin-<host>-<pid>-<n>).
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+}
 
+/// What the twin subscribes to and may send as a subscriber (not offered by `plant-twin sim`,
+/// which only publishes).
+#[derive(Debug, Clone, Args)]
+pub struct SubscriberArgs {
     /// Sparkplug B group to subscribe to ('+' for all, 'none' to ignore Sparkplug).
     #[arg(long, value_name = "GROUP", default_value = "+")]
     pub sparkplug_group: String,
@@ -318,16 +326,16 @@ impl MqttArgs {
         }
         config.ca_file = self.mqtt_ca.clone();
         config.client_cert = self.mqtt_cert.clone().zip(self.mqtt_key.clone());
-        config.sparkplug_group =
-            (self.sparkplug_group != "none").then(|| self.sparkplug_group.clone());
-        config.commands_enabled = self.enable_commands;
         Ok(Some(config))
     }
 }
 
 impl SourceArgs {
     pub fn source_config(&self) -> Result<SourceConfig, String> {
-        if let Some(config) = self.mqtt.config()? {
+        if let Some(mut config) = self.mqtt.config()? {
+            let group = &self.subscriber.sparkplug_group;
+            config.sparkplug_group = (group != "none").then(|| group.clone());
+            config.commands_enabled = self.subscriber.enable_commands;
             return Ok(SourceConfig::Mqtt(config));
         }
         Ok(SourceConfig::Simulator {

@@ -168,6 +168,21 @@ fn exit_when_due(world: &mut World) {
             .get_resource::<crate::data::replay::ReplayState>()
             .is_some_and(|replay| replay.error.is_some() && replay.session.is_none());
     let mut failed = replay_failed;
+    // A broker that was never reached is a failed run too (the snapshot would hold nothing).
+    if let Some(status) = world.get_resource::<crate::data::telemetry::IngestStatus>()
+        && status.source.starts_with("mqtt")
+        && !status.ever_connected
+    {
+        error!(
+            "never connected to {}{}",
+            status.source,
+            status
+                .last_error
+                .as_ref()
+                .map_or(String::new(), |(_, reason)| format!(": {reason}"))
+        );
+        failed = true;
+    }
     if let Some(path) = output.options.snapshot.clone() {
         let snapshot = snapshot(world);
         let text = serde_json::to_vec_pretty(&snapshot).unwrap_or_default();

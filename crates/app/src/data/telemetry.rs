@@ -299,6 +299,9 @@ pub struct IngestStatus {
     pub topics: HashMap<String, TopicCounters>,
     /// Recent connection events, newest last.
     pub log: VecDeque<(i64, String)>,
+    /// The link has been up at least once (a broker source that never connected is a failed
+    /// headless run).
+    pub ever_connected: bool,
     window_start_ms: i64,
     window_messages: u64,
     window_samples: u64,
@@ -349,6 +352,8 @@ impl IngestStatus {
             ConnectionEvent::Connected { source } => {
                 self.set_state(LinkState::Connected, now);
                 self.reconnect_attempt = 0;
+                self.ever_connected = true;
+                info!("connected to {source}");
                 format!("connected to {source}")
             }
             ConnectionEvent::Subscribed { filters } => {
@@ -357,6 +362,8 @@ impl IngestStatus {
             }
             ConnectionEvent::Lost { reason } => {
                 self.last_error = Some((now, reason.clone()));
+                // Also on stderr: a headless run against a broker it cannot reach must say so.
+                warn!("{}: connection lost: {reason}", self.source);
                 format!("connection lost: {reason}")
             }
             ConnectionEvent::Reconnecting { attempt, delay_ms } => {
@@ -635,10 +642,16 @@ fn update_freshness(
 ) {
     let now = clock.now_ms();
     for (spec, mut freshness) in &mut assets {
-        let Some(binding) = &spec.0.telemetry else {
-            continue;
-        };
-        let timeout_ms = (binding.stale_after_s as f64 * 1000.0) as i64;
+        // An asset without a `telemetry:` line may still be fed (Sparkplug B devices are
+        // matched by name): it goes stale like any other, after the default time.
+        let stale_after_s = spec
+            .0
+            .telemetry
+            .as_ref()
+            .map_or(plant_twin_core::layout::DEFAULT_STALE_AFTER_S, |binding| {
+                binding.stale_after_s
+            });
+        let timeout_ms = (stale_after_s as f64 * 1000.0) as i64;
         let old = freshness
             .last_received_ms
             .is_some_and(|t| now - t > timeout_ms);
@@ -649,9 +662,10 @@ fn update_freshness(
                 DataEventKind::Stale {
                     asset: spec.0.id.clone(),
                     last_data_ms: freshness.last_received_ms,
-                    reason: freshness.dead.clone().unwrap_or_else(|| {
-                        format!("no data for more than {} s", binding.stale_after_s)
-                    }),
+                    reason: freshness
+                        .dead
+                        .clone()
+                        .unwrap_or_else(|| format!("no data for more than {stale_after_s} s")),
                 }
             } else {
                 DataEventKind::Fresh {

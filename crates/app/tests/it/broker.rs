@@ -274,6 +274,13 @@ impl Publisher {
             .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload.into())
             .expect("queued");
     }
+
+    /// Publishes a retained message: the broker hands it to every later subscriber.
+    pub fn publish_retained(&self, topic: &str, payload: impl Into<Vec<u8>>) {
+        self.client
+            .publish(topic, rumqttc::QoS::AtLeastOnce, true, payload.into())
+            .expect("queued");
+    }
 }
 
 /// Certificates for a TLS test: a private CA, a server certificate for 127.0.0.1 and a client

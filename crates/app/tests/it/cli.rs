@@ -58,6 +58,24 @@ fn help_explains_the_options() {
     }
 }
 
+/// `sim` publishes: it offers the broker connection, not what only a subscriber does.
+#[test]
+fn sim_help_offers_no_subscriber_options() {
+    let output = plant_twin().args(["sim", "--help"]).output().expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--mqtt "), "{help}");
+    for option in ["--sparkplug-group", "--enable-commands"] {
+        assert!(
+            !help.contains(option),
+            "sim --help offers {option}:\n{help}"
+        );
+    }
+    let app_help = plant_twin().arg("--help").output().expect("runs");
+    let app_help = String::from_utf8_lossy(&app_help.stdout);
+    assert!(app_help.contains("--sparkplug-group") && app_help.contains("--enable-commands"));
+}
+
 #[test]
 fn a_bad_layout_stops_before_any_window_opens() {
     let output = plant_twin()
@@ -258,6 +276,29 @@ fn a_lost_snapshot_fails_the_headless_run() {
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&snapshot).expect("written")).expect("JSON");
     assert_eq!(written["connection"]["source"], "built-in simulator");
+}
+
+/// A headless run against a broker nobody listens on says why on stderr and exits 2 (it
+/// printed nothing and exited 0).
+#[test]
+fn a_headless_run_that_never_reaches_its_broker_fails() {
+    // A port that was free a moment ago: nothing listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "2", "--mqtt"])
+        .arg(format!("mqtt://127.0.0.1:{port}"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("connection lost"), "{stderr}");
+    assert!(
+        stderr.contains("never connected to mqtt://127.0.0.1"),
+        "{stderr}"
+    );
 }
 
 #[test]

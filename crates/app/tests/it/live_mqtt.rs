@@ -167,10 +167,70 @@ fn sparkplug(
     .encode_to_vec()
 }
 
+/// A retained message over the payload limit on a subscribed topic is counted as oversized and
+/// skipped; the connection stays up and the other topics' data flows (the client used to drop
+/// the connection on it, and the broker resent it on every resubscribe: no data at all).
+#[test]
+fn an_oversized_retained_message_is_counted_not_fatal() {
+    let broker = TestBroker::start();
+    let publisher = Publisher::connect(broker.port);
+    // 1.5 MiB: over the decoder's 1 MiB and the client's old 1 MiB + 64 KiB packet limit,
+    // within what both test brokers take.
+    let huge = vec![b'7'; 3 << 19];
+    publisher.publish_retained("acme/plant1/line2/press-202/oil_temp", huge);
+    // The broker holds it before the twin subscribes.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut app = live_app(demo(), &broker.url());
+    run_until(&mut app, "connected and subscribed", connected);
+    publisher.publish("acme/plant1/utilities/pump-02/bearing/bearing_temp", "51.5");
+    run_until(
+        &mut app,
+        "the oversized message counted and data flowing",
+        |app| {
+            let counted = app
+                .world()
+                .resource::<IngestStatus>()
+                .topics
+                .get("acme/plant1/line2/press-202/oil_temp")
+                .is_some_and(|t| t.problems.contains_key(&ProblemKind::Oversized));
+            counted && value(app, "pump-02", "bearing_temp") == Some(51.5)
+        },
+    );
+    // A second later: still the first connection, never lost.
+    let until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < until {
+        app.update();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = app.world().resource::<IngestStatus>();
+    assert_eq!(status.state, LinkState::Connected, "{:?}", status.log);
+    assert_eq!(status.reconnect_attempt, 0, "{:?}", status.log);
+    assert!(status.last_error.is_none(), "{:?}", status.last_error);
+    assert_eq!(value(&mut app, "press-202", "oil_temp"), None);
+}
+
 #[test]
 fn sparkplug_births_data_and_death() {
+    sparkplug_session(demo());
+}
+
+/// An asset fed by Sparkplug B alone (no `telemetry:` line, which the layout format allows)
+/// goes stale when its node dies, like any other.
+#[test]
+fn a_sparkplug_only_asset_goes_stale_when_its_node_dies() {
+    let mut document = demo();
+    for asset in &mut document.layout.assets {
+        if asset.id == "pump-03" {
+            asset.telemetry = None;
+        }
+    }
+    sparkplug_session(document);
+}
+
+/// Births, data by alias and a death of pump-03's edge node, over a real broker.
+fn sparkplug_session(document: PlantDocument) {
     let broker = TestBroker::start();
-    let mut app = live_app(demo(), &broker.url());
+    let mut app = live_app(document, &broker.url());
     run_until(&mut app, "connected and subscribed", connected);
     let publisher = Publisher::connect(broker.port);
     let group = "plant1";
@@ -259,6 +319,29 @@ fn the_broker_goes_away_and_comes_back() {
     });
     // Published while the twin is cut off: not delivered (no persistent session), not fatal.
     publisher.publish("acme/plant1/line2/press-201/oil_temp", "41");
+    // A broker restart of a few seconds: the twin keeps retrying at least once a second, so
+    // data is back within a second of the broker listening (the delays grew to 2-4 s before).
+    let outage_end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < outage_end {
+        app.update();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let delays: Vec<f64> = app
+        .world()
+        .resource::<IngestStatus>()
+        .log
+        .iter()
+        .filter_map(|(_, line)| {
+            line.strip_prefix("reconnecting (attempt ")?
+                .split(" in ")
+                .nth(1)?
+                .strip_suffix(" s")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(delays.len() >= 4, "{delays:?}");
+    assert!(delays.iter().all(|d| *d <= 1.0), "{delays:?}");
 
     line.restore();
     let subscriptions_before = app.world().resource::<IngestStatus>().log.len();

@@ -386,5 +386,9 @@ pub struct TelemetryBinding {
 }
 
 fn default_stale_after_s() -> f32 {
-    10.0
+    DEFAULT_STALE_AFTER_S
 }
+
+/// How old data may get before it is shown as stale, seconds, for an asset whose binding does
+/// not say (or that has no `telemetry:` line and is fed by Sparkplug B alone).
+pub const DEFAULT_STALE_AFTER_S: f32 = 10.0;

@@ -17,7 +17,7 @@ use rumqttc::{
     SubscribeReasonCode, TlsConfiguration, Transport,
 };
 
-use super::decoder::{DEFAULT_MAX_PAYLOAD, Decoded, Decoder};
+use super::decoder::{Decoded, Decoder};
 use super::{ConnectionEvent, IngestEvent, SourceError, now_ms};
 
 /// Environment variable holding the broker password (never a command-line argument: those are
@@ -142,36 +142,54 @@ impl std::str::FromStr for BrokerUrl {
     }
 }
 
-/// Exponential backoff with full jitter: 0.5 s doubling to 30 s, each delay drawn uniformly
-/// from its upper half so many clients do not reconnect in step.
+/// Reconnect delays: short and steady while an outage is short, growing when it is not. A broker
+/// restart takes seconds, and operators expect data back as soon as it listens (at most
+/// [`Backoff::SHORT_CAP_MS`] after it accepts connections, for outages up to
+/// [`Backoff::SHORT_OUTAGE_MS`]); a broker that stays down for longer is not hammered: the
+/// delay then doubles up to [`Backoff::MAX_MS`]. Each delay is drawn uniformly from the upper
+/// half of its ceiling, so many clients do not reconnect in step.
 #[derive(Debug, Clone)]
 pub struct Backoff {
     attempt: u32,
+    /// Attempts since the outage stopped being short.
+    long_attempts: u32,
     state: u64,
 }
 
 impl Backoff {
-    pub const BASE_MS: u64 = 500;
+    /// The first retry's ceiling.
+    pub const BASE_MS: u64 = 250;
+    /// The ceiling while the outage is short.
+    pub const SHORT_CAP_MS: u64 = 1_000;
+    /// How long an outage counts as short.
+    pub const SHORT_OUTAGE_MS: u64 = 60_000;
     pub const MAX_MS: u64 = 30_000;
 
     pub fn new(seed: u64) -> Backoff {
         Backoff {
             attempt: 0,
+            long_attempts: 0,
             state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }
     }
 
     pub fn reset(&mut self) {
         self.attempt = 0;
+        self.long_attempts = 0;
     }
 
     pub fn attempt(&self) -> u32 {
         self.attempt
     }
 
-    /// The next delay, in milliseconds.
-    pub fn next_delay_ms(&mut self) -> u64 {
-        let ceiling = (Self::BASE_MS << self.attempt.min(16)).min(Self::MAX_MS);
+    /// The next delay, in milliseconds, `outage_ms` into an outage.
+    pub fn next_delay_ms(&mut self, outage_ms: u64) -> u64 {
+        let ceiling = if outage_ms < Self::SHORT_OUTAGE_MS {
+            (Self::BASE_MS << self.attempt.min(16)).min(Self::SHORT_CAP_MS)
+        } else {
+            self.long_attempts = self.long_attempts.saturating_add(1);
+            (Self::SHORT_CAP_MS << self.long_attempts.min(16)).min(Self::MAX_MS)
+        };
         self.attempt = self.attempt.saturating_add(1);
         // xorshift64: plenty for jitter.
         self.state ^= self.state << 13;
@@ -181,13 +199,21 @@ impl Backoff {
     }
 }
 
-/// Builds the rumqttc options: keep-alive, 1 MiB packets, credentials, TLS.
+/// The largest packet MQTT can carry (a 268,435,455-byte remaining length and its 5-byte fixed
+/// header). The client must accept anything a broker may send: a packet over its limit makes
+/// rumqttc drop the connection, a retained one comes back on every resubscribe, and the twin
+/// would reconnect in a loop with no data at all. Payloads over the decoder's limit
+/// ([`super::decoder::DEFAULT_MAX_PAYLOAD`]) are then counted as oversized and skipped, costing only their
+/// transient memory.
+pub const MAX_INCOMING_PACKET: usize = 268_435_455 + 5;
+
+/// Builds the rumqttc options: keep-alive, packet limits, credentials, TLS.
 pub fn mqtt_options(config: &MqttConfig) -> Result<MqttOptions, SourceError> {
     let mut options = MqttOptions::new(&config.client_id, &config.url.host, config.url.port);
     options
         .set_keep_alive(config.keep_alive)
         .set_clean_session(true)
-        .set_max_packet_size(DEFAULT_MAX_PAYLOAD + 64 * 1024, 64 * 1024);
+        .set_max_packet_size(MAX_INCOMING_PACKET, 64 * 1024);
     if let Some(username) = &config.username {
         options.set_credentials(username, config.password.clone().unwrap_or_default());
     }
@@ -291,6 +317,8 @@ fn run_ingest(
     let filters = decoder.subscriptions(config.sparkplug_group.as_deref());
     let (client, mut connection) = Client::new(options, 64);
     let mut backoff = Backoff::new(now_ms() as u64 ^ u64::from(std::process::id()));
+    // When the current outage began (None while connected).
+    let mut outage_since: Option<std::time::Instant> = None;
     let mut decoded = Decoded::default();
     let mut batch: Vec<IngestEvent> = Vec::with_capacity(16);
     let send = |event: IngestEvent| events.send(event).is_ok();
@@ -327,6 +355,7 @@ fn run_ingest(
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                 if ack.code == ConnectReturnCode::Success {
                     backoff.reset();
+                    outage_since = None;
                     send(IngestEvent::Connection(ConnectionEvent::Connected {
                         source: source.clone(),
                     }));
@@ -365,7 +394,11 @@ fn run_ingest(
                 })) {
                     return;
                 }
-                let delay_ms = backoff.next_delay_ms();
+                let outage_ms = outage_since
+                    .get_or_insert_with(std::time::Instant::now)
+                    .elapsed()
+                    .as_millis() as u64;
+                let delay_ms = backoff.next_delay_ms(outage_ms);
                 send(IngestEvent::Connection(ConnectionEvent::Reconnecting {
                     attempt: backoff.attempt(),
                     delay_ms,
@@ -409,18 +442,32 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_with_jitter_and_caps() {
+    fn backoff_stays_short_for_a_short_outage_then_grows_and_caps() {
         let mut backoff = Backoff::new(42);
-        let delays: Vec<u64> = (0..12).map(|_| backoff.next_delay_ms()).collect();
-        assert!((250..=500).contains(&delays[0]), "{delays:?}");
-        assert!((500..=1000).contains(&delays[1]), "{delays:?}");
-        assert!(delays.iter().all(|d| *d <= Backoff::MAX_MS));
-        assert!(delays[11] >= Backoff::MAX_MS / 2);
+        // The first minute: every delay at most a second, the first at most a quarter.
+        let short: Vec<u64> = (0..60).map(|i| backoff.next_delay_ms(i * 1000)).collect();
+        assert!(short[0] <= Backoff::BASE_MS, "{short:?}");
+        assert!(
+            short.iter().all(|d| *d <= Backoff::SHORT_CAP_MS),
+            "{short:?}"
+        );
+        assert!(
+            short[10..].iter().all(|d| *d >= Backoff::SHORT_CAP_MS / 2),
+            "{short:?}"
+        );
+        // Past it: doubling to the cap, with jitter in the upper half.
+        let long: Vec<u64> = (0..12)
+            .map(|i| backoff.next_delay_ms(60_000 + i * 30_000))
+            .collect();
+        assert!(long[0] <= 2 * Backoff::SHORT_CAP_MS, "{long:?}");
+        assert!(long.windows(2).take(3).all(|w| w[1] >= w[0]), "{long:?}");
+        assert!(long.iter().all(|d| *d <= Backoff::MAX_MS), "{long:?}");
+        assert!(
+            long[8..].iter().all(|d| *d >= Backoff::MAX_MS / 2),
+            "{long:?}"
+        );
         backoff.reset();
-        assert!(backoff.next_delay_ms() <= 500);
-        let mut other = Backoff::new(43);
-        let others: Vec<u64> = (0..12).map(|_| other.next_delay_ms()).collect();
-        assert_ne!(delays, others, "different clients jitter differently");
+        assert!(backoff.next_delay_ms(0) <= Backoff::BASE_MS);
     }
 
     #[test]
