@@ -99,6 +99,8 @@ pub struct GuiOptions {
     pub replay: Option<std::path::PathBuf>,
     /// Replay speed (default 1x).
     pub speed: Option<f64>,
+    /// The audit trail of operator actions (None: none).
+    pub audit: Option<std::path::PathBuf>,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -110,6 +112,7 @@ pub fn gui_app(
 ) -> App {
     let (width, height) = options.window_size.unwrap_or((1600, 900));
     let title = format!("plant-twin - {}", document.layout.name);
+    let audit_startup = crate::data::audit::startup_actions(&live.source);
     let mut app = App::new();
     // A wall with an explicit size is a borderless window of exactly that size at the screen's
     // origin: fullscreen is a request to the window manager, and a kiosk X server without one
@@ -169,7 +172,11 @@ pub fn gui_app(
         ViolationGizmosPlugin,
         crate::score_colour::ScoreColourPlugin,
         UiPlugin,
-    ));
+    ))
+    .add_plugins(crate::data::audit::AuditPlugin {
+        path: options.audit.clone(),
+        startup: audit_startup,
+    });
     if let Some(id) = options.select {
         if options.replay.is_some() {
             // The recording's plant replaces this one first: select in it once it is there.

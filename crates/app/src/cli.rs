@@ -111,6 +111,12 @@ pub struct Cli {
     #[arg(long, value_name = "POINTS", default_value_t = DEFAULT_HISTORY)]
     pub history: usize,
 
+    /// Audit trail of operator actions (acknowledge, shelve, learn again, save, enabling
+    /// commands), hash-chained JSON lines; `plant-twin audit verify FILE` checks it. Default:
+    /// $XDG_STATE_HOME/plant-twin/audit.jsonl (~/.local/state/...); 'none' for no trail.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+
     #[command(flatten)]
     pub prediction: PredictionArgs,
 }
@@ -291,9 +297,15 @@ pub struct SubscriberArgs {
     pub sparkplug_group: String,
 
     /// Allow the twin to publish commands (Sparkplug rebirth requests). Off by default: the
-    /// twin only listens.
+    /// twin only listens. Refused over an unencrypted connection to another machine unless
+    /// --allow-plaintext-commands is given too.
     #[arg(long)]
     pub enable_commands: bool,
+
+    /// Allow --enable-commands without TLS to a broker on another machine (anyone on the
+    /// network could then read and forge the commands).
+    #[arg(long, requires = "enable_commands")]
+    pub allow_plaintext_commands: bool,
 }
 
 impl MqttArgs {
@@ -335,6 +347,15 @@ impl SourceArgs {
         if let Some(mut config) = self.mqtt.config()? {
             let group = &self.subscriber.sparkplug_group;
             config.sparkplug_group = (group != "none").then(|| group.clone());
+            if self.subscriber.enable_commands
+                && config.url.plaintext_over_network()
+                && !self.subscriber.allow_plaintext_commands
+            {
+                return Err(format!(
+                    "--enable-commands over an unencrypted connection to {} is refused: use mqtts:// or add --allow-plaintext-commands",
+                    config.url
+                ));
+            }
             config.commands_enabled = self.subscriber.enable_commands;
             return Ok(SourceConfig::Mqtt(config));
         }
@@ -475,6 +496,11 @@ pub enum Command {
         #[command(subcommand)]
         action: RecordingCommand,
     },
+    /// The audit trail of operator actions.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Run the prediction code on a public benchmark data set and print its published metric
     /// next to the published results. DIR is laid out like the public distribution.
     Eval {
@@ -569,6 +595,33 @@ pub enum RecordingCommand {
         #[arg(long, value_name = "MS")]
         start_ms: Option<i64>,
     },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Check that no line of an audit file was changed, removed, inserted or reordered. Prints
+    /// the number of entries and exits 0, or the first broken line as FILE:LINE: what and
+    /// exits 1.
+    Verify {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// Where the audit trail goes: the file given, none for 'none', else the user's state
+/// directory ($XDG_STATE_HOME or ~/.local/state)/plant-twin/audit.jsonl.
+pub fn audit_path(given: Option<&PathBuf>) -> Option<PathBuf> {
+    match given {
+        Some(path) if path.as_os_str() == "none" => None,
+        Some(path) => Some(path.clone()),
+        None => std::env::var_os("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state"))
+            })
+            .map(|state| state.join("plant-twin").join("audit.jsonl")),
+    }
 }
 
 /// The public benchmarks `plant-twin eval` knows.

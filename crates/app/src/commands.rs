@@ -28,6 +28,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => diff(baseline, edited, csv),
         Some(Command::Layout { ref action }) => edit_layout(action),
         Some(Command::Eval { ref benchmark }) => evaluate(benchmark),
+        Some(Command::Audit {
+            action: crate::cli::AuditCommand::Verify { ref file },
+        }) => verify_audit(file),
         Some(Command::Recording { ref action }) => recording(action),
         Some(Command::Baseline {
             ref layout,
@@ -435,6 +438,32 @@ fn run_to_failure(
     }
 }
 
+/// `plant-twin audit verify`: exit 0 with the entry count, or 1 at the first broken line.
+fn verify_audit(file: &std::path::Path) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("{}: cannot read the file: {error}", file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let started = std::time::Instant::now();
+    match plant_twin_core::audit::verify(file, &text) {
+        Ok(entries) => {
+            println!(
+                "{}: {entries} entries, chain intact (checked in {:.0} ms)",
+                file.display(),
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn evaluate(benchmark: &Benchmark) -> ExitCode {
     use plant_twin_core::eval;
     use plant_twin_core::predict::PredictConfig;
@@ -727,6 +756,7 @@ fn run_app(cli: Cli) -> ExitCode {
                 record: cli.record.clone(),
                 replay: cli.replay.clone(),
                 speed: cli.speed,
+                audit: crate::cli::audit_path(cli.audit.as_ref()),
             },
         )
     } else {
@@ -745,6 +775,7 @@ fn run_app(cli: Cli) -> ExitCode {
             record: cli.record.clone(),
             replay: cli.replay.clone(),
             speed: cli.speed,
+            audit: crate::cli::audit_path(cli.audit.as_ref()),
         };
         gui_app(document, options, live, cli.prediction.plugin())
     };

@@ -35,6 +35,8 @@ pub struct HeadlessOptions {
     pub replay: Option<PathBuf>,
     /// Replay speed; `None` as fast as possible.
     pub speed: Option<f64>,
+    /// The audit trail of operator actions (None: none).
+    pub audit: Option<PathBuf>,
 }
 
 /// The headless app: core plugins and live data on a 30 Hz loop, no window, no GPU.
@@ -44,6 +46,7 @@ pub fn headless_app(
     prediction: crate::data::predict::PredictionPlugin,
     options: HeadlessOptions,
 ) -> App {
+    let audit_startup = crate::data::audit::startup_actions(&live.source);
     let mut app = App::new();
     // As fast as possible means no pause between frames.
     let frame_wait = if options.replay.is_some() && options.speed.is_none() {
@@ -78,6 +81,10 @@ pub fn headless_app(
             frame_budget: Duration::from_millis(200),
         });
     }
+    app.add_plugins(crate::data::audit::AuditPlugin {
+        path: options.audit.clone(),
+        startup: audit_startup,
+    });
     app.add_plugins(HeadlessOutputPlugin { options });
     app
 }

@@ -5,6 +5,7 @@
 //! a test checks the resolved dependency tree, and another that the modules below import each
 //! other without a circle (ARCHITECTURE.md, "Crates", has the order).
 
+pub mod audit;
 pub mod clearance;
 pub mod diff;
 pub mod eval;

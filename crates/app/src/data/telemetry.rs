@@ -299,6 +299,8 @@ pub struct IngestStatus {
     pub topics: HashMap<String, TopicCounters>,
     /// Recent connection events, newest last.
     pub log: VecDeque<(i64, String)>,
+    /// The broker is reached without TLS over a network: said in the status bar.
+    pub plaintext_over_network: bool,
     /// The link has been up at least once (a broker source that never connected is a failed
     /// headless run).
     pub ever_connected: bool,
@@ -484,6 +486,10 @@ fn restart_source(
         }
     };
     status.source = feed.config.name();
+    status.plaintext_over_network = matches!(
+        &feed.config,
+        SourceConfig::Mqtt(config) if config.url.plaintext_over_network()
+    );
     let started = match feed.config.clone() {
         SourceConfig::Simulator { sim, rate_hz } => {
             let simulator = Simulator::new(&document.layout, sim);

@@ -79,6 +79,18 @@ pub(super) fn status_indicator_ui(
         None => {
             ui.colored_label(state_colour(status), "⏺");
             ui.label(state_text(status));
+            if status.plaintext_over_network {
+                ui.label(
+                    egui::RichText::new("UNENCRYPTED")
+                        .strong()
+                        .color(egui::Color32::BLACK)
+                        .background_color(AMBER),
+                )
+                .on_hover_text(
+                    "Connected without TLS to a broker on another machine: anyone on the network \
+                     can read and inject plant data. Use mqtts:// (see docs/telemetry.md).",
+                );
+            }
             if status.state == LinkState::Connected {
                 ui.label(format!("{:.0} msg/s", status.messages_per_s));
             }

@@ -341,6 +341,43 @@ fn a_broker_url_without_a_host_is_refused() {
     assert!(stderr.contains("has no host"), "{stderr}");
 }
 
+/// Commands over plaintext to another machine need a second, explicit yes; to loopback or
+/// over TLS the first is enough (the run then fails only because nothing listens there).
+#[test]
+fn commands_over_plaintext_to_another_machine_are_refused() {
+    let run = |url: &str, extra: &[&str]| {
+        let output = plant_twin()
+            .args([
+                "--headless",
+                "--exit-after",
+                "1",
+                "--enable-commands",
+                "--mqtt",
+                url,
+            ])
+            .args(extra)
+            .output()
+            .expect("runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, stderr) = run("mqtt://192.0.2.10:1883", &[]);
+    assert!(!ok);
+    assert!(stderr.contains("--allow-plaintext-commands"), "{stderr}");
+    for (url, extra) in [
+        (
+            "mqtt://192.0.2.10:1883",
+            &["--allow-plaintext-commands"][..],
+        ),
+        ("mqtt://127.0.0.1:9", &[][..]),
+    ] {
+        let (_, stderr) = run(url, extra);
+        assert!(!stderr.contains("is refused"), "{url}: {stderr}");
+    }
+}
+
 /// Tiny benchmark directories laid out like the public ones, written by hand.
 mod eval {
     use super::plant_twin;

@@ -402,3 +402,109 @@ fn stale_assets_turn_grey_and_back() {
     assert!(app.world().get::<GreyedAsStale>(pump).is_none());
     assert_eq!(materials(&mut app), painted, "the original paint is back");
 }
+
+/// Operator actions reach the audit file as they are asked for, chained; the file verifies,
+/// and `plant-twin audit verify` names the line an edit broke.
+#[test]
+fn operator_actions_are_audited_in_a_chain_that_verifies() {
+    use plant_twin::data::audit::AuditPlugin;
+    use plant_twin::data::predict::{AlarmIntent, PredictionPlugin, part_of};
+    use plant_twin::data::telemetry::{LivePlugin, SourceConfig};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.jsonl");
+    let mut app = crate::bare_app();
+    app.add_plugins((
+        TwinCorePlugin {
+            document: PlantDocument::demo().expect("demo"),
+        },
+        LivePlugin {
+            source: SourceConfig::Manual,
+            bindings: None,
+            history: 10,
+        },
+        PredictionPlugin {
+            operator: "ana".into(),
+            ..PredictionPlugin::default()
+        },
+        AuditPlugin {
+            path: Some(path.clone()),
+            startup: vec![(
+                "enable_commands".into(),
+                serde_json::json!({"broker": "mqtts://b"}),
+            )],
+        },
+    ));
+    app.update();
+    let pump = app
+        .world()
+        .resource::<AssetIndex>()
+        .get("pump-02")
+        .expect("pump");
+    let spec = app.world().get::<AssetSpec>(pump).expect("spec").0.clone();
+    let bearing = part_of(&spec, Some("bearing")).expect("bearing");
+    for intent in [
+        AlarmIntent::Acknowledge {
+            asset: pump,
+            part: bearing,
+        },
+        AlarmIntent::Shelve {
+            asset: pump,
+            part: bearing,
+            duration_s: 900.0,
+        },
+        AlarmIntent::Relearn { asset: None },
+    ] {
+        app.world_mut().write_message(intent);
+        app.update();
+    }
+    let text = std::fs::read_to_string(&path).expect("audit file");
+    let actions: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).expect("json line");
+            format!(
+                "{} {} {}",
+                value["operator"], value["action"], value["detail"]
+            )
+        })
+        .collect();
+    assert_eq!(actions.len(), 4, "{actions:?}");
+    assert!(actions[0].contains("enable_commands"), "{actions:?}");
+    assert!(
+        actions[1].contains("\"ana\" \"acknowledge\"")
+            && actions[1].contains("pump-02")
+            && actions[1].contains("bearing"),
+        "{actions:?}"
+    );
+    assert!(
+        actions[2].contains("shelve") && actions[2].contains("900"),
+        "{actions:?}"
+    );
+    assert!(
+        actions[3].contains("relearn") && actions[3].contains("all"),
+        "{actions:?}"
+    );
+
+    let verify = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_plant-twin"))
+            .args(["audit", "verify"])
+            .arg(file)
+            .output()
+            .expect("runs")
+    };
+    let output = verify(&path);
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("4 entries, chain intact"));
+    // Someone makes the shelving look shorter.
+    let tampered = dir.path().join("tampered.jsonl");
+    let shortened = text.replace("\"duration_s\":900.0", "\"duration_s\":90.0");
+    assert_ne!(shortened, text);
+    std::fs::write(&tampered, shortened).expect("written");
+    let output = verify(&tampered);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:3: altered", tampered.display())),
+        "{stderr}"
+    );
+}

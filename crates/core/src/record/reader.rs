@@ -66,7 +66,19 @@ pub enum ChunkProblem {
     NotAChunk,
     #[error("chunk does not decompress: {0}")]
     Mcap(#[from] mcap::McapError),
+    /// A chunk claiming far more data than its compressed bytes can hold (a damaged or
+    /// forged header): decompressing it would try to allocate that much and abort the app.
+    #[error("chunk header claims {claimed} bytes from {compressed} compressed bytes")]
+    ImplausibleSize { claimed: u64, compressed: u64 },
+    #[error("chunk does not decompress: {0}")]
+    Decompress(String),
 }
+
+/// The most a chunk may claim per compressed byte (zstd's best on repetitive telemetry is
+/// far below; a claim above it is a damaged header, not data).
+const MAX_EXPANSION: u64 = 1024;
+/// A chunk may always claim this much, whatever its compressed size.
+const MAX_SMALL_CHUNK: u64 = 16 << 20;
 
 /// A channel of the file.
 #[derive(Debug, Clone, PartialEq)]
@@ -558,11 +570,59 @@ fn read_chunk(body: &[u8], mut each: impl FnMut(Record<'_>)) -> Result<(), Chunk
         Record::Chunk { header, data } => (header, data),
         _ => return Err(ChunkProblem::NotAChunk),
     };
-    let reader = mcap::read::ChunkReader::new(header, &data)?;
-    for record in reader {
-        each(record?);
+    let compressed = data.len() as u64;
+    let plausible = if header.compression.is_empty() {
+        header.uncompressed_size == compressed
+    } else {
+        header.uncompressed_size <= MAX_SMALL_CHUNK.max(compressed.saturating_mul(MAX_EXPANSION))
+    };
+    if !plausible {
+        return Err(ChunkProblem::ImplausibleSize {
+            claimed: header.uncompressed_size,
+            compressed,
+        });
+    }
+    // Decompressed here, into exactly the size the (checked) header claims, and walked with
+    // our own bounds-checked record reader: the mcap crate's chunk reader trusts the record
+    // lengths inside a chunk and reserved 3.4 EB for a damaged one (found by
+    // `cargo bench --bench fuzz`), which aborts the process.
+    let decompressed: std::borrow::Cow<'_, [u8]> = match header.compression.as_str() {
+        "" => std::borrow::Cow::Borrowed(&data[..]),
+        "zstd" => std::borrow::Cow::Owned(
+            zstd::bulk::decompress(&data, header.uncompressed_size as usize)
+                .map_err(|e| ChunkProblem::Decompress(e.to_string()))?,
+        ),
+        other => {
+            return Err(ChunkProblem::Decompress(format!(
+                "unknown compression {other:?}"
+            )));
+        }
+    };
+    if decompressed.len() as u64 != header.uncompressed_size {
+        return Err(ChunkProblem::Decompress(format!(
+            "{} bytes where the header says {}",
+            decompressed.len(),
+            header.uncompressed_size
+        )));
+    }
+    let mut rest: &[u8] = &decompressed;
+    while !rest.is_empty() {
+        let Some((opcode, body, after)) = next_record(rest) else {
+            return Err(ChunkProblem::Decompress("a record is cut off".into()));
+        };
+        each(mcap::parse_record(opcode, body)?);
+        rest = after;
     }
     Ok(())
+}
+
+/// The first (opcode, body) of `bytes` and what follows it; None if it is cut off.
+fn next_record(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let opcode = *bytes.first()?;
+    let length: [u8; 8] = bytes.get(1..RECORD_PREFIX)?.try_into().ok()?;
+    let length = usize::try_from(u64::from_le_bytes(length)).ok()?;
+    let end = RECORD_PREFIX.checked_add(length)?;
+    Some((opcode, bytes.get(RECORD_PREFIX..end)?, &bytes[end..]))
 }
 
 /// The (opcode, body) records of a run of records (a summary section); stops at a cut one.
@@ -622,6 +682,54 @@ mod tests {
             utc_text(1_790_000_000_123_000_000),
             "2026-09-21 14:13:20.123"
         );
+    }
+
+    /// One MCAP record: opcode, little-endian u64 length, body.
+    fn record(opcode: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![opcode];
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn mcap_string(text: &str) -> Vec<u8> {
+        let mut out = (text.len() as u32).to_le_bytes().to_vec();
+        out.extend_from_slice(text.as_bytes());
+        out
+    }
+
+    /// Found by `cargo bench --bench fuzz`: a zstd chunk whose inner record claims an absurd
+    /// length made the mcap crate reserve 3.4 EB and abort the whole app. Now the chunk is
+    /// damage, reported, and the file still opens.
+    #[test]
+    fn a_chunk_whose_record_claims_exabytes_is_damage_not_an_abort() {
+        let mut inner = vec![0x05];
+        inner.extend_from_slice(&0x3030_3030_3030_3030u64.to_le_bytes());
+        inner.extend_from_slice(b"0000");
+        let compressed = zstd::bulk::compress(&inner, 3).expect("compressed");
+        let mut chunk = vec![];
+        chunk.extend_from_slice(&1u64.to_le_bytes());
+        chunk.extend_from_slice(&2u64.to_le_bytes());
+        chunk.extend_from_slice(&(inner.len() as u64).to_le_bytes());
+        chunk.extend_from_slice(&0u32.to_le_bytes());
+        chunk.extend_from_slice(&mcap_string("zstd"));
+        chunk.extend_from_slice(&(compressed.len() as u64).to_le_bytes());
+        chunk.extend_from_slice(&compressed);
+        let mut file = MAGIC.to_vec();
+        let mut header = mcap_string("");
+        header.extend_from_slice(&mcap_string("test"));
+        file.extend(record(0x01, &header));
+        file.extend(record(OP_CHUNK, &chunk));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("forged.mcap");
+        std::fs::write(&path, &file).expect("write");
+        match Recording::open(&path, None) {
+            Ok(recording) => {
+                assert!(recording.damage.is_some(), "no damage reported");
+                assert_eq!(recording.message_count(), 0);
+            }
+            Err(error) => assert!(!error.to_string().is_empty()),
+        }
     }
 
     #[test]

@@ -84,6 +84,23 @@ pub struct BrokerUrl {
     pub port: u16,
 }
 
+impl BrokerUrl {
+    /// The broker is on this machine (localhost, 127.0.0.0/8, ::1): its traffic never
+    /// crosses a network.
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Traffic to this broker crosses a network in the clear: no TLS, not loopback.
+    pub fn plaintext_over_network(&self) -> bool {
+        !self.tls && !self.is_loopback()
+    }
+}
+
 impl std::fmt::Display for BrokerUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let scheme = if self.tls { "mqtts" } else { "mqtt" };
@@ -418,6 +435,21 @@ fn run_ingest(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plaintext_is_told_apart_from_loopback_and_tls() {
+        let url = |text: &str| text.parse::<BrokerUrl>().expect("parses");
+        for local in [
+            "mqtt://localhost",
+            "mqtt://127.0.0.1:1883",
+            "mqtt://[::1]:1883",
+        ] {
+            assert!(!url(local).plaintext_over_network(), "{local}");
+        }
+        assert!(url("mqtt://broker.plant:1883").plaintext_over_network());
+        assert!(url("mqtt://10.0.0.7").plaintext_over_network());
+        assert!(!url("mqtts://broker.plant").plaintext_over_network());
+    }
 
     #[test]
     fn broker_urls() {
