@@ -172,7 +172,9 @@ pub fn verify(path: &Path, text: &str) -> Result<u64, AuditError> {
         if entry.prev != prev {
             return Err(broken(
                 n + 1,
-                if entry.seq > expected_seq {
+                if entry.seq == expected_seq + 1 {
+                    format!("entry {expected_seq} is missing (or was moved)")
+                } else if entry.seq > expected_seq {
                     format!(
                         "entries {expected_seq} to {} are missing (or were moved)",
                         entry.seq - 1
