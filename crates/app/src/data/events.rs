@@ -34,6 +34,13 @@ pub enum DataEventKind {
     Fresh {
         asset: String,
     },
+    /// The traffic baseline found something unusual: an unknown publisher, a command written,
+    /// a replayed sequence number, a flood (`plant_twin_core::telemetry::traffic`).
+    Security {
+        kind: plant_twin_core::telemetry::traffic::SecurityKind,
+        source: String,
+        detail: String,
+    },
     /// An alarm was raised, eased, cleared, acknowledged, shelved or unshelved.
     Alarm {
         asset: String,

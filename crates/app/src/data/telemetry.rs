@@ -299,6 +299,9 @@ pub struct IngestStatus {
     pub topics: HashMap<String, TopicCounters>,
     /// Recent connection events, newest last.
     pub log: VecDeque<(i64, String)>,
+    /// The traffic baseline's latest findings, newest last (bounded), and how many in all.
+    pub security: VecDeque<plant_twin_core::telemetry::traffic::SecurityEvent>,
+    pub security_events: u64,
     /// The broker is reached without TLS over a network: said in the status bar.
     pub plaintext_over_network: bool,
     /// The link has been up at least once (a broker source that never connected is a failed
@@ -569,6 +572,9 @@ impl LiveAssets<'_, '_> {
     }
 }
 
+/// Security events kept for the diagnostics window.
+const SECURITY_LOG_CAPACITY: usize = 200;
+
 fn drain_ingest(
     mut input: IngestInput,
     trend: TrendSettings,
@@ -621,6 +627,27 @@ fn drain_ingest(
                         },
                     });
                 }
+            }
+            IngestEvent::Security(event) => {
+                warn!(
+                    "security: {} from {}: {}",
+                    event.kind.label(),
+                    event.source,
+                    event.detail
+                );
+                events.write(DataEvent {
+                    time_ms: event.time_ms,
+                    kind: DataEventKind::Security {
+                        kind: event.kind,
+                        source: event.source.clone(),
+                        detail: event.detail.clone(),
+                    },
+                });
+                status.security_events += 1;
+                if status.security.len() >= SECURITY_LOG_CAPACITY {
+                    status.security.pop_front();
+                }
+                status.security.push_back(event);
             }
             IngestEvent::Liveness(liveness) => {
                 for position in &liveness.assets {

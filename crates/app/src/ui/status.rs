@@ -96,6 +96,21 @@ pub(super) fn status_indicator_ui(
             }
         }
     }
+    if status.security_events > 0 {
+        let text = egui::RichText::new(format!("{} security events", status.security_events))
+            .strong()
+            .color(egui::Color32::WHITE)
+            .background_color(RED);
+        if ui
+            .button(text)
+            .on_hover_text(
+                "Unknown publishers, commands written, replays or floods: Diagnostics (F2)",
+            )
+            .clicked()
+        {
+            *show_diagnostics = true;
+        }
+    }
     let problems = status.problems;
     let text = if problems == 0 {
         egui::RichText::new("no data problems")
@@ -207,6 +222,29 @@ pub(super) fn diagnostics_ui(ui: &mut egui::Ui, status: &IngestStatus) {
                                 .join(", "),
                         );
                         ui.weak(counters.last_problem.as_deref().unwrap_or(""));
+                        ui.end_row();
+                    }
+                });
+        });
+    ui.separator();
+    // Who talks to the plant: what the traffic baseline found, newest first.
+    ui.strong(format!("Security events ({})", status.security_events));
+    if status.security.is_empty() {
+        ui.weak("Nothing unusual: only known publishers, at their usual rates, no commands.");
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("security_events")
+        .max_height(200.0)
+        .show(ui, |ui| {
+            egui::Grid::new("security")
+                .num_columns(4)
+                .striped(true)
+                .show(ui, |ui| {
+                    for event in status.security.iter().rev().take(100) {
+                        ui.label(clock(event.time_ms));
+                        ui.colored_label(RED, event.kind.label());
+                        ui.monospace(event.source.as_str());
+                        ui.weak(event.detail.as_str());
                         ui.end_row();
                     }
                 });

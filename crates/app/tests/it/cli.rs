@@ -701,3 +701,49 @@ fn learn_degradation_from_histories_then_validate_and_use_the_model() {
         "{stderr}"
     );
 }
+
+/// A recording of the rogue scenario replays its security events: the `--events` stream of a
+/// headless replay has them, with kind, source and what normal is (the traffic baseline runs
+/// in the decoder, on the recording's receive times).
+#[test]
+fn a_replayed_rogue_publisher_shows_up_as_security_events() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let recording = dir.path().join("rogue.mcap");
+    let output = plant_twin()
+        .args(["recording", "simulate"])
+        .arg(&recording)
+        .args([
+            "--scenario",
+            "rogue",
+            "--seconds",
+            "110",
+            "--start-ms",
+            "1800000000000",
+        ])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let output = plant_twin()
+        .args(["--headless", "--audit", "none", "--replay"])
+        .arg(&recording)
+        .args(["--events", "-"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let security: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["event"] == "security")
+        .collect();
+    let kinds: Vec<&str> = security.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(kinds.contains(&"unknown_publisher"), "{security:?}");
+    assert!(kinds.contains(&"rate_flood"), "{security:?}");
+    // Nothing before the rogue starts at 90 s.
+    assert!(
+        security.iter().all(|e| e["time_ms"]
+            .as_i64()
+            .is_some_and(|t| t >= 1_800_000_090_000)),
+        "{security:?}"
+    );
+}

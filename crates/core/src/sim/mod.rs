@@ -258,7 +258,11 @@ impl Simulator {
                                     Some(FaultKind::SensorFreeze | FaultKind::SensorDropout) => {
                                         signal.id.contains(scenario.signal)
                                     }
-                                    Some(FaultKind::NodeDeath | FaultKind::ProductChangeover)
+                                    Some(
+                                        FaultKind::NodeDeath
+                                        | FaultKind::ProductChangeover
+                                        | FaultKind::RoguePublisher,
+                                    )
                                     | None => false,
                                 };
                             let start = if quantity == Quantity::Count {
@@ -469,6 +473,99 @@ impl Simulator {
                 }
             }
             SimFormat::Sparkplug => self.sparkplug_messages(t, now_ms, out),
+        }
+        if self.config.scenario.fault == Some(FaultKind::RoguePublisher) {
+            self.rogue_messages(t, now_ms, out);
+        }
+    }
+
+    /// The rogue publisher of the `rogue` scenario (see [`FaultKind::RoguePublisher`]).
+    fn rogue_messages(&mut self, t: f64, now_ms: i64, out: &mut Vec<(String, Vec<u8>)>) {
+        let scenario = self.config.scenario;
+        let Some(target) = self.target else {
+            return;
+        };
+        let since = t - scenario.start_s;
+        if since < 0.0 {
+            return;
+        }
+        let group = self.config.group.clone();
+        let sparkplug = self.config.format == SimFormat::Sparkplug;
+        // An unknown publisher, every second.
+        if sparkplug {
+            let kind = if since < 1.0 {
+                MessageType::NodeBirth
+            } else {
+                MessageType::NodeData
+            };
+            let payload = Payload {
+                timestamp: Some(now_ms as u64),
+                metrics: vec![double_metric(Some("x"), Some(1), 1.0, now_ms)],
+                seq: Some((since as u64) % 256),
+                ..Payload::default()
+            };
+            out.push((
+                sparkplug::topic(&group, kind, "edge-rogue", None),
+                payload.encode_to_vec(),
+            ));
+        } else if let Some(telemetry) = &self.layout.assets[target].telemetry {
+            let prefix = telemetry.topic.rsplit_once('/').map_or("", |(p, _)| p);
+            out.push((
+                format!("{prefix}/rogue-99/x"),
+                format!("{{\"value\":1,\"ts\":{now_ms}}}").into_bytes(),
+            ));
+        }
+        let device = self.layout.assets[target].id.clone();
+        let n = self.node_index(&self.assets[target].node);
+        let node = self.nodes.get(n).cloned().unwrap_or_default();
+        // A command written to the target's node, once.
+        if sparkplug && (1.0..2.0).contains(&since) {
+            let payload = Payload {
+                timestamp: Some(now_ms as u64),
+                metrics: vec![double_metric(
+                    Some("Node Control/Rebirth"),
+                    None,
+                    1.0,
+                    now_ms,
+                )],
+                ..Payload::default()
+            };
+            out.push((
+                sparkplug::topic(&group, MessageType::NodeCommand, &node, None),
+                payload.encode_to_vec(),
+            ));
+        }
+        // The target's data message of this step, sent again: a replay.
+        let own_topic = sparkplug::topic(&group, MessageType::DeviceData, &node, Some(&device));
+        if sparkplug
+            && (2.0..3.0).contains(&since)
+            && let Some(message) = out.iter().find(|(topic, _)| *topic == own_topic).cloned()
+        {
+            out.push(message);
+        }
+        // A flood: the target's data at 50 times its rate, for ten seconds.
+        if (3.0..13.0).contains(&since) {
+            let extra: Vec<(String, Vec<u8>)> = if sparkplug {
+                (0..49)
+                    .map(|_| {
+                        let metrics = vec![double_metric(None, Some(1), 1.0, now_ms)];
+                        let payload = self.sequenced_payload(n, metrics, now_ms);
+                        (own_topic.clone(), payload)
+                    })
+                    .collect()
+            } else {
+                let first = out
+                    .iter()
+                    .find(|(topic, _)| {
+                        self.layout.assets[target]
+                            .telemetry
+                            .as_ref()
+                            .is_some_and(|b| topic.starts_with(&b.topic))
+                    })
+                    .cloned();
+                first.map_or_else(Vec::new, |message| vec![message; 49])
+            };
+            out.extend(extra);
         }
     }
 

@@ -18,6 +18,11 @@ pub enum FaultKind {
     SensorDropout,
     /// The asset's whole edge node goes silent (a Sparkplug NDEATH in that format).
     NodeDeath,
+    /// Not a machine fault: someone else talks to the plant's broker. From the start, an
+    /// unknown publisher sends every second; one second later a command is written to the
+    /// target's edge node (Sparkplug B); a second later the target's last data message is
+    /// replayed; from the third second its data floods at 50 times its rate for ten seconds.
+    RoguePublisher,
     /// Not a fault: the asset's line changes product and every running machine on it holds a
     /// steady, higher load (within what it does every day). Nothing should be raised: the
     /// warmer motors are normal for that load (`predict::load`).
@@ -110,6 +115,16 @@ pub const SCENARIOS: &[Scenario] = &[
         kind: AssetKind::RobotArm,
         signal: "",
         start_s: 30.0,
+        ramp_s: 1.0,
+    },
+    Scenario {
+        name: "rogue",
+        description: "a rogue publisher on the broker from 90 s (after the traffic baseline's first minute): an unknown edge node (or UNS topic), a command written to pump-02's node, a replayed pump-02 message (Sparkplug B only), then pump-02's data at 50x its rate for 10 s; the traffic baseline flags each",
+        fault: Some(FaultKind::RoguePublisher),
+        asset: "pump-02",
+        kind: AssetKind::Pump,
+        signal: "",
+        start_s: 90.0,
         ramp_s: 1.0,
     },
     Scenario {

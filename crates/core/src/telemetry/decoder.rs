@@ -17,6 +17,8 @@ pub struct Decoded {
     pub liveness: Vec<Liveness>,
     /// A Sparkplug rebirth request worth publishing, if commands are enabled.
     pub rebirth_request: Option<(String, Vec<u8>)>,
+    /// What the traffic baseline found unusual in this message.
+    pub security: Vec<super::traffic::SecurityEvent>,
 }
 
 impl Decoded {
@@ -25,6 +27,7 @@ impl Decoded {
         self.problems.clear();
         self.liveness.clear();
         self.rebirth_request = None;
+        self.security.clear();
     }
 
     /// Turns the result into events for the world (samples first, then problems).
@@ -49,6 +52,9 @@ impl Decoded {
         for liveness in self.liveness.drain(..) {
             events.push(IngestEvent::Liveness(liveness));
         }
+        for event in self.security.drain(..) {
+            events.push(IngestEvent::Security(event));
+        }
     }
 }
 
@@ -59,6 +65,7 @@ pub struct Decoder {
     /// Shared between clones: it never changes after the layout is loaded.
     resolver: std::sync::Arc<TopicResolver>,
     sparkplug: SparkplugState,
+    traffic: super::traffic::TrafficMonitor,
     max_payload: usize,
 }
 
@@ -67,6 +74,7 @@ impl Decoder {
         Decoder {
             resolver: std::sync::Arc::new(resolver),
             sparkplug: SparkplugState::default(),
+            traffic: super::traffic::TrafficMonitor::default(),
             max_payload: DEFAULT_MAX_PAYLOAD,
         }
     }
@@ -105,10 +113,37 @@ impl Decoder {
                 &mut out.problems,
             );
             out.liveness = effects.liveness;
+            if let Some((command_topic, _)) = &effects.rebirth_request {
+                self.traffic.expect_own_command(command_topic, received_ms);
+            }
             out.rebirth_request = effects.rebirth_request;
+            self.traffic.sparkplug(
+                topic,
+                sparkplug_topic.group,
+                sparkplug_topic.node,
+                out.samples
+                    .first()
+                    .map(|sample| (sample.signal.asset, u16::MAX - 1)),
+                matches!(
+                    sparkplug_topic.kind,
+                    super::sparkplug::MessageType::NodeCommand
+                        | super::sparkplug::MessageType::DeviceCommand
+                ),
+                effects.seq_back,
+                received_ms,
+                &mut out.security,
+            );
             return;
         }
         let route = self.resolver.resolve(topic);
+        let key = match &route {
+            Route::Value { signal, .. } => Some((signal.asset, signal.signal)),
+            Route::Object { asset, .. } | Route::UnknownSignal { asset, .. } => {
+                Some((*asset, u16::MAX))
+            }
+            Route::Unmapped => None,
+        };
+        self.traffic.uns(topic, key, received_ms, &mut out.security);
         match &route {
             Route::Unmapped => out
                 .problems

@@ -8,6 +8,7 @@ pub mod json;
 pub mod mqtt;
 pub mod sparkplug;
 pub mod tap;
+pub mod traffic;
 
 /// Why a data source (the MQTT ingest, the simulator, `plant-twin sim --mqtt`) could not be set
 /// up, started or kept publishing. Once running, sources report through [`ConnectionEvent`]s
@@ -164,6 +165,8 @@ pub enum IngestEvent {
     Connection(ConnectionEvent),
     Problem(DataProblem),
     Liveness(Liveness),
+    /// The traffic baseline found something unusual (`traffic`).
+    Security(traffic::SecurityEvent),
 }
 
 /// Milliseconds since the Unix epoch, now.

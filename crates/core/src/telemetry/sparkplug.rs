@@ -193,6 +193,13 @@ impl NodeSession {
                             ProblemKind::SeqGap,
                             format!("seq {seq}, expected {}", expected.unwrap_or_default()),
                         ));
+                        // Within a quarter of the 256 sequence numbers behind the last one:
+                        // a repeat or a replay; further is read as a jump forward.
+                        if let (Some(last), Some(expected)) = (self.last_seq, expected)
+                            && (last + 256 - seq) % 256 < 64
+                        {
+                            effects.seq_back = Some((seq, expected));
+                        }
                     }
                     self.last_seq = Some(seq);
                 }
@@ -350,6 +357,9 @@ pub struct SparkplugEffects {
     pub liveness: Vec<Liveness>,
     /// A rebirth request worth sending (NCMD topic, payload); sent only if commands are enabled.
     pub rebirth_request: Option<(String, Vec<u8>)>,
+    /// A sequence number that repeated or went back: (seq, expected). A replayed message,
+    /// unlike a forward jump (lost messages).
+    pub seq_back: Option<(u64, u64)>,
 }
 
 /// Host-side Sparkplug session state for every node seen.

@@ -6,6 +6,7 @@ mod bindings;
 mod garbage;
 mod horizons;
 mod layout_files;
+mod security;
 
 use std::path::PathBuf;
 
