@@ -23,7 +23,7 @@ fn main() {
             monitor.uns(
                 "acme/plant/line/asset/signal",
                 Some(key),
-                received_ms,
+                (received_ms, 40),
                 &mut events,
             );
         }
@@ -38,8 +38,8 @@ fn main() {
                 &nodes[asset as usize % 100],
                 Some((asset, u16::MAX - 1)),
                 false,
-                None,
-                received_ms,
+                (None, None),
+                (received_ms, 60),
                 &mut events,
             );
         }

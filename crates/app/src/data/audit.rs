@@ -1,5 +1,5 @@
 //! The audit trail in the ECS: every operator action (acknowledge, shelve, learn again, save
-//! the baseline, save the layout, enabling commands) appended to the hash-chained audit file
+//! the baseline, save the layout, enabling commands, each command sent) appended to the hash-chained audit file
 //! of `plant_twin_core::audit` as it is asked for. Replays re-apply recorded actions; those
 //! are not new actions and are not audited.
 
@@ -82,7 +82,11 @@ impl Plugin for AuditPlugin {
         app.add_message::<AlarmIntent>()
             .add_message::<EditIntent>()
             .insert_resource(audit)
-            .add_systems(Update, (audit_alarm_intents, audit_edits));
+            .add_message::<crate::data::events::DataEvent>()
+            .add_systems(
+                Update,
+                (audit_alarm_intents, audit_edits, audit_commands_sent),
+            );
     }
 }
 
@@ -127,6 +131,25 @@ fn audit_alarm_intents(
             AlarmIntent::SaveBaseline => ("save_baseline", None),
         };
         audit.append(&operator, action, detail.unwrap_or(Value::Null));
+    }
+}
+
+/// Each command this twin sent to the plant (Sparkplug rebirth requests, with commands
+/// enabled), as the ingest thread reports it.
+fn audit_commands_sent(
+    mut events: MessageReader<crate::data::events::DataEvent>,
+    mut audit: ResMut<Audit>,
+    prediction: Option<Res<Prediction>>,
+) {
+    use crate::data::events::DataEventKind;
+    use plant_twin_core::telemetry::ConnectionEvent;
+    let operator = prediction.map_or_else(crate::data::predict::default_operator, |p| {
+        p.operator.clone()
+    });
+    for event in events.read() {
+        if let DataEventKind::Connection(ConnectionEvent::CommandSent { topic }) = &event.kind {
+            audit.append(&operator, "command_sent", json!({"topic": topic}));
+        }
     }
 }
 

@@ -383,6 +383,7 @@ impl IngestStatus {
                 self.set_state(LinkState::Stopped, now);
                 "source stopped".to_string()
             }
+            ConnectionEvent::CommandSent { topic } => format!("command sent: {topic}"),
         };
         self.log(now, line);
     }

@@ -293,6 +293,40 @@ fn kpi_tiles_ui(
                 .size(24.0 * s),
         );
     });
+    // Who talks to the plant: the traffic baseline's findings (details: diagnostics, F2).
+    tile(ui, s, "Network", |ui| {
+        match world.ingest.security.back() {
+            None => ui.label(
+                egui::RichText::new("nothing unusual")
+                    .size(24.0 * s)
+                    .color(severity_colour(Severity::Normal)),
+            ),
+            Some(last) => {
+                ui.label(
+                    egui::RichText::new(format!(
+                        "{} security events",
+                        world.ingest.security_events
+                    ))
+                    .size(28.0 * s)
+                    .strong()
+                    .color(RED),
+                );
+                ui.label(
+                    egui::RichText::new(format!(
+                        "last: {} at {}",
+                        last.kind.label(),
+                        super::status::clock(last.time_ms)
+                    ))
+                    .size(22.0 * s),
+                );
+                ui.label(
+                    egui::RichText::new(last.source.as_str())
+                        .size(20.0 * s)
+                        .monospace(),
+                )
+            }
+        };
+    });
     tile(ui, s, "Top anomalies", |ui| {
         if ranked.is_empty() {
             ui.label(egui::RichText::new("none").size(24.0 * s));

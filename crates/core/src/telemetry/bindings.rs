@@ -327,6 +327,17 @@ pub enum ObjectFields<'r> {
 
 struct AssetSignals {
     by_id: HashMap<String, u16>,
+    /// Per signal: what any sensor of it can read (see [`plausible_range`]).
+    plausible: Vec<(f64, f64)>,
+}
+
+/// What a sensor of `signal` can read at all: its failure limits (or its normal range)
+/// widened by their whole span on each side. Beyond that a value is not a failing machine but
+/// forged or garbled data.
+pub fn plausible_range(signal: &crate::layout::Signal) -> (f64, f64) {
+    let (low, high) = signal.limits.unwrap_or(signal.normal);
+    let span = (high - low).abs().max(1e-9);
+    (low - span, high + span)
 }
 
 /// Resolves topics to signals for one layout. Built once per layout; `resolve` does no
@@ -353,6 +364,7 @@ impl TopicResolver {
                     .enumerate()
                     .map(|(i, s)| (s.id.clone(), i as u16))
                     .collect(),
+                plausible: asset.signals.iter().map(plausible_range).collect(),
             })
             .collect();
         TopicResolver {
@@ -376,6 +388,15 @@ impl TopicResolver {
     }
 
     /// Default bindings plus the rules of a bindings file (rules are tried first, in order).
+    /// What any sensor of `signal` can read; None for a signal the layout does not have.
+    pub fn plausible(&self, signal: crate::telemetry::SignalRef) -> Option<(f64, f64)> {
+        self.assets
+            .get(signal.asset as usize)?
+            .plausible
+            .get(usize::from(signal.signal))
+            .copied()
+    }
+
     pub fn with_file(
         layout: &PlantLayout,
         file: &BindingsFile,

@@ -79,6 +79,22 @@ impl Decoder {
         }
     }
 
+    /// Flags decoded values no sensor of their signal can read.
+    fn check_plausible(&mut self, topic: &str, received_ms: i64, out: &mut Decoded) {
+        for sample in &out.samples {
+            if let Some(range) = self.resolver.plausible(sample.signal) {
+                self.traffic.value(
+                    topic,
+                    (sample.signal.asset, sample.signal.signal),
+                    sample.value,
+                    range,
+                    received_ms,
+                    &mut out.security,
+                );
+            }
+        }
+    }
+
     pub fn resolver(&self) -> &TopicResolver {
         &self.resolver
     }
@@ -129,10 +145,11 @@ impl Decoder {
                     super::sparkplug::MessageType::NodeCommand
                         | super::sparkplug::MessageType::DeviceCommand
                 ),
-                effects.seq_back,
-                received_ms,
+                (effects.seq_back, effects.birth_bd_seq),
+                (received_ms, payload.len()),
                 &mut out.security,
             );
+            self.check_plausible(topic, received_ms, out);
             return;
         }
         let route = self.resolver.resolve(topic);
@@ -143,7 +160,8 @@ impl Decoder {
             }
             Route::Unmapped => None,
         };
-        self.traffic.uns(topic, key, received_ms, &mut out.security);
+        self.traffic
+            .uns(topic, key, (received_ms, payload.len()), &mut out.security);
         match &route {
             Route::Unmapped => out
                 .problems
@@ -160,6 +178,7 @@ impl Decoder {
                 &mut out.problems,
             ),
         }
+        self.check_plausible(topic, received_ms, out);
     }
 }
 

@@ -86,6 +86,9 @@ pub enum ConnectionEvent {
     Reconnecting { attempt: u32, delay_ms: u64 },
     /// The source ended (simulator stopped, app shutting down).
     Stopped,
+    /// This twin published a command to the plant (a Sparkplug rebirth request; only with
+    /// commands enabled). Audited.
+    CommandSent { topic: String },
 }
 
 /// Something wrong with incoming data. Counted per topic and shown; never fatal.

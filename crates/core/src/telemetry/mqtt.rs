@@ -357,8 +357,13 @@ fn run_ingest(
                 decoder.decode(&publish.topic, &publish.payload, received_ms, &mut decoded);
                 if let Some((topic, payload)) = decoded.rebirth_request.take()
                     && config.commands_enabled
+                    && client
+                        .try_publish(topic.clone(), QoS::AtMostOnce, false, payload)
+                        .is_ok()
                 {
-                    let _ = client.try_publish(topic, QoS::AtMostOnce, false, payload);
+                    send(IngestEvent::Connection(ConnectionEvent::CommandSent {
+                        topic,
+                    }));
                 }
                 decoded.drain_events(&publish.topic, received_ms, &mut batch);
                 // Blocking send: if the world falls behind, the broker's buffer absorbs it

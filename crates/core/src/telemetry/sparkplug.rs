@@ -151,6 +151,7 @@ impl NodeSession {
             MessageType::NodeCommand | MessageType::DeviceCommand => return false,
             MessageType::NodeBirth => {
                 let bd_seq = bd_seq_of(payload);
+                effects.birth_bd_seq = bd_seq;
                 *self = NodeSession {
                     born: true,
                     bd_seq,
@@ -360,6 +361,8 @@ pub struct SparkplugEffects {
     /// A sequence number that repeated or went back: (seq, expected). A replayed message,
     /// unlike a forward jump (lost messages).
     pub seq_back: Option<(u64, u64)>,
+    /// The bdSeq of an NBIRTH (who the session is).
+    pub birth_bd_seq: Option<u64>,
 }
 
 /// Host-side Sparkplug session state for every node seen.

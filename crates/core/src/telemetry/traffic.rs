@@ -9,7 +9,11 @@
 //! - any command (NCMD, DCMD) written by anyone but this twin's own rebirth request;
 //! - a Sparkplug sequence number that repeats or goes back (a replayed message; a forward
 //!   jump is data loss, counted as a data problem, not an attack);
-//! - a message rate far above the publisher's learned normal (a flood).
+//! - two sessions claiming one edge node: births whose bdSeq goes back and forth;
+//! - a message rate far above the publisher's learned normal (a flood), or a message far
+//!   larger than any it sent while learning;
+//! - a value no sensor of that signal can read (beyond its failure limits by their whole span
+//!   again): forged data, not a failing machine.
 //!
 //! Work per message: one small map lookup (the topic's signal, or the edge node).
 
@@ -37,7 +41,10 @@ pub enum SecurityKind {
     UnknownPublisher,
     CommandWritten,
     SequenceReplayed,
+    SessionConflict,
     RateFlood,
+    OversizedForPublisher,
+    ImplausibleValue,
 }
 
 impl SecurityKind {
@@ -46,7 +53,10 @@ impl SecurityKind {
             SecurityKind::UnknownPublisher => "unknown publisher",
             SecurityKind::CommandWritten => "command written",
             SecurityKind::SequenceReplayed => "sequence replayed",
+            SecurityKind::SessionConflict => "two sessions for one node",
             SecurityKind::RateFlood => "message flood",
+            SecurityKind::OversizedForPublisher => "unusual message size",
+            SecurityKind::ImplausibleValue => "implausible value",
         }
     }
 }
@@ -72,6 +82,9 @@ struct Rate {
     learned_max: u32,
     learned: bool,
     last_reported_ms: Option<i64>,
+    /// Largest payload while learning, bytes.
+    largest: u32,
+    size_reported_ms: Option<i64>,
 }
 
 impl Rate {
@@ -99,6 +112,26 @@ impl Rate {
             (self.count, self.learned_max)
         })
     }
+
+    /// Notes a payload's size; Some((bytes, learned largest)) when it is far beyond it.
+    fn size(&mut self, received_ms: i64, bytes: usize) -> Option<(u32, u32)> {
+        let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
+        if !self.learned {
+            self.largest = self.largest.max(bytes);
+            return None;
+        }
+        let limit = self
+            .largest
+            .saturating_mul(FLOOD_FACTOR)
+            .max(self.largest.saturating_add(4096));
+        let quiet = self
+            .size_reported_ms
+            .is_none_or(|last| received_ms - last >= REPEAT_MS);
+        (bytes > limit && quiet).then(|| {
+            self.size_reported_ms = Some(received_ms);
+            (bytes, self.largest)
+        })
+    }
 }
 
 /// An edge node as the monitor sees it.
@@ -109,6 +142,9 @@ struct Node {
     unmapped_messages: u32,
     reported_unknown: bool,
     rate: Rate,
+    /// The bdSeq of the last two births (newest first): a birth going back to the one before
+    /// last is a second session claiming the node.
+    births: [Option<u64>; 2],
 }
 
 /// The traffic baseline of one plant.
@@ -121,6 +157,8 @@ pub struct TrafficMonitor {
     nodes: HashMap<String, Node>,
     /// Unmapped UNS topic prefixes already reported.
     unknown_topics: HashSet<String>,
+    /// When each signal last had an implausible value reported.
+    implausible: HashMap<(u32, u16), i64>,
     /// The command topic of this twin's own last rebirth request: its echo is not an attack.
     own_command: Option<(String, i64)>,
 }
@@ -137,7 +175,7 @@ impl TrafficMonitor {
         &mut self,
         topic: &str,
         key: Option<(u32, u16)>,
-        received_ms: i64,
+        (received_ms, bytes): (i64, usize),
         out: &mut Vec<SecurityEvent>,
     ) {
         let Some(key) = key else {
@@ -154,15 +192,47 @@ impl TrafficMonitor {
             return;
         };
         // Bounded by the layout's signals: keys come from the resolver, not from the topic.
-        if let Some((count, normal)) = self.topics.entry(key).or_default().count(received_ms) {
+        let rate = self.topics.entry(key).or_default();
+        if let Some((count, normal)) = rate.count(received_ms) {
             out.push(flood(received_ms, topic.to_string(), count, normal));
+        }
+        if let Some((bytes, largest)) = rate.size(received_ms, bytes) {
+            out.push(oversized(received_ms, topic.to_string(), bytes, largest));
+        }
+    }
+
+    /// A decoded value of `signal` outside `plausible` (what any sensor of it can read).
+    pub fn value(
+        &mut self,
+        topic: &str,
+        signal: (u32, u16),
+        value: f64,
+        plausible: (f64, f64),
+        received_ms: i64,
+        out: &mut Vec<SecurityEvent>,
+    ) {
+        if (plausible.0..=plausible.1).contains(&value) {
+            return;
+        }
+        let last = self.implausible.entry(signal).or_insert(i64::MIN);
+        if received_ms.saturating_sub(*last) >= REPEAT_MS {
+            *last = received_ms;
+            out.push(SecurityEvent {
+                time_ms: received_ms,
+                kind: SecurityKind::ImplausibleValue,
+                source: topic.to_string(),
+                detail: format!(
+                    "{value} where no sensor of the signal reads outside {} to {}",
+                    plausible.0, plausible.1
+                ),
+            });
         }
     }
 
     /// A Sparkplug B message of edge node `node` in `group`. `fed`: the asset it fed (its
     /// rate key), None if it produced no samples;
     /// `command` that it was an NCMD or DCMD; `seq_back` a sequence number that repeated or
-    /// went back, as (seq, expected).
+    /// went back, as (seq, expected); `birth_bd_seq` an NBIRTH's bdSeq.
     #[allow(clippy::too_many_arguments)]
     pub fn sparkplug(
         &mut self,
@@ -171,8 +241,8 @@ impl TrafficMonitor {
         node: &str,
         fed: Option<(u32, u16)>,
         command: bool,
-        seq_back: Option<(u64, u64)>,
-        received_ms: i64,
+        (seq_back, birth_bd_seq): (Option<(u64, u64)>, Option<u64>),
+        (received_ms, bytes): (i64, usize),
         out: &mut Vec<SecurityEvent>,
     ) {
         if command {
@@ -219,6 +289,23 @@ impl TrafficMonitor {
                 });
             }
         }
+        if let Some(bd_seq) = birth_bd_seq {
+            let [latest, before] = entry.births;
+            if before == Some(bd_seq) && latest != Some(bd_seq) {
+                out.push(SecurityEvent {
+                    time_ms: received_ms,
+                    kind: SecurityKind::SessionConflict,
+                    source: format!("spBv1.0 {group}/{node}"),
+                    detail: format!(
+                        "birth with bdSeq {bd_seq} after {}: two sessions claim the node",
+                        latest.unwrap_or_default()
+                    ),
+                });
+            }
+            if latest != Some(bd_seq) {
+                entry.births = [Some(bd_seq), latest];
+            }
+        }
         if let Some((seq, expected)) = seq_back {
             out.push(SecurityEvent {
                 time_ms: received_ms,
@@ -229,21 +316,26 @@ impl TrafficMonitor {
         }
         // A device's data is rated per device (a flood of one device hides in its node's
         // total); the node's own messages per node.
-        let flooding = match fed {
-            Some(key) => self
-                .topics
-                .entry(key)
-                .or_default()
-                .count(received_ms)
-                .map(|found| (topic.to_string(), found)),
-            None => entry
-                .rate
-                .count(received_ms)
-                .map(|found| (format!("spBv1.0 {group}/{node}"), found)),
+        let (rate, source) = match fed {
+            Some(key) => (self.topics.entry(key).or_default(), None),
+            None => (&mut entry.rate, Some(format!("spBv1.0 {group}/{node}"))),
         };
-        if let Some((source, (count, normal))) = flooding {
-            out.push(flood(received_ms, source, count, normal));
+        let source = || source.clone().unwrap_or_else(|| topic.to_string());
+        if let Some((count, normal)) = rate.count(received_ms) {
+            out.push(flood(received_ms, source(), count, normal));
         }
+        if let Some((bytes, largest)) = rate.size(received_ms, bytes) {
+            out.push(oversized(received_ms, source(), bytes, largest));
+        }
+    }
+}
+
+fn oversized(time_ms: i64, source: String, bytes: u32, largest: u32) -> SecurityEvent {
+    SecurityEvent {
+        time_ms,
+        kind: SecurityKind::OversizedForPublisher,
+        source,
+        detail: format!("a {bytes}-byte message, at most {largest} bytes while learning"),
     }
 }
 
@@ -266,16 +358,43 @@ mod tests {
         let mut out = vec![];
         // Two messages a second for two minutes: nothing.
         for i in 0..240 {
-            monitor.uns("a/b/c/pump/flow", Some((3, 0)), i * 500, &mut out);
+            monitor.uns("a/b/c/pump/flow", Some((3, 0)), (i * 500, 20), &mut out);
         }
         assert!(out.is_empty(), "{out:?}");
         // Then 100 in one second.
         for i in 0..100 {
-            monitor.uns("a/b/c/pump/flow", Some((3, 0)), 121_000 + i * 10, &mut out);
+            monitor.uns(
+                "a/b/c/pump/flow",
+                Some((3, 0)),
+                (121_000 + i * 10, 20),
+                &mut out,
+            );
         }
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].kind, SecurityKind::RateFlood);
         assert!(out[0].detail.contains("at most 2"), "{out:?}");
+        // A 100 kB message where 20 bytes were usual.
+        monitor.uns(
+            "a/b/c/pump/flow",
+            Some((3, 0)),
+            (200_000, 100_000),
+            &mut out,
+        );
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[1].kind, SecurityKind::OversizedForPublisher);
+        // A value no sensor reads, reported once a minute at most.
+        for t in [0, 1_000, 61_000] {
+            monitor.value(
+                "a/b/c/pump/temp",
+                (3, 1),
+                -400.0,
+                (-85.0, 170.0),
+                t,
+                &mut out,
+            );
+        }
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert_eq!(out[3].kind, SecurityKind::ImplausibleValue);
     }
 
     #[test]
@@ -283,7 +402,16 @@ mod tests {
         let mut monitor = TrafficMonitor::default();
         let mut out = vec![];
         // A known node: NBIRTH feeds nothing, its DBIRTH does.
-        monitor.sparkplug("t", "g", "known", None, false, None, 0, &mut out);
+        monitor.sparkplug(
+            "t",
+            "g",
+            "known",
+            None,
+            false,
+            (None, None),
+            (0, 20),
+            &mut out,
+        );
         for t in 1..10 {
             monitor.sparkplug(
                 "t",
@@ -291,14 +419,23 @@ mod tests {
                 "known",
                 Some((1, u16::MAX - 1)),
                 false,
-                None,
-                t * 1000,
+                (None, None),
+                (t * 1000, 20),
                 &mut out,
             );
         }
         assert!(out.is_empty(), "{out:?}");
         for t in 0..3 {
-            monitor.sparkplug("t", "g", "rogue", None, false, None, t * 1000, &mut out);
+            monitor.sparkplug(
+                "t",
+                "g",
+                "rogue",
+                None,
+                false,
+                (None, None),
+                (t * 1000, 20),
+                &mut out,
+            );
         }
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].kind, SecurityKind::UnknownPublisher);
@@ -309,8 +446,8 @@ mod tests {
             "known",
             None,
             true,
-            None,
-            5_100,
+            (None, None),
+            (5_100, 20),
             &mut out,
         );
         assert_eq!(out.len(), 1, "the twin's own rebirth request: {out:?}");
@@ -320,8 +457,8 @@ mod tests {
             "known",
             None,
             true,
-            None,
-            6_000,
+            (None, None),
+            (6_000, 20),
             &mut out,
         );
         monitor.sparkplug(
@@ -330,8 +467,8 @@ mod tests {
             "known",
             Some((1, u16::MAX - 1)),
             false,
-            Some((7, 9)),
-            7_000,
+            (Some((7, 9)), None),
+            (7_000, 20),
             &mut out,
         );
         let kinds: Vec<SecurityKind> = out.iter().map(|e| e.kind).collect();
@@ -346,11 +483,40 @@ mod tests {
     }
 
     #[test]
+    fn births_whose_bd_seq_goes_back_and_forth_are_two_sessions() {
+        let mut monitor = TrafficMonitor::default();
+        let mut out = vec![];
+        let birth = |monitor: &mut TrafficMonitor, bd_seq, t, out: &mut Vec<SecurityEvent>| {
+            monitor.sparkplug(
+                "t",
+                "g",
+                "n",
+                None,
+                false,
+                (None, Some(bd_seq)),
+                (t, 20),
+                out,
+            );
+        };
+        // A known node (its devices feed the layout) restarting in order: 0, 1, 2; then a
+        // second session goes back to 1.
+        let key = Some((1, u16::MAX - 1));
+        monitor.sparkplug("t", "g", "n", key, false, (None, None), (0, 20), &mut out);
+        for (t, bd_seq) in [0u64, 1, 2].into_iter().enumerate() {
+            birth(&mut monitor, bd_seq, t as i64, &mut out);
+        }
+        assert!(out.is_empty(), "{out:?}");
+        birth(&mut monitor, 1, 10, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].kind, SecurityKind::SessionConflict);
+    }
+
+    #[test]
     fn an_unmapped_uns_topic_is_reported_once_per_publisher() {
         let mut monitor = TrafficMonitor::default();
         let mut out = vec![];
-        monitor.uns("acme/plant1/line2/nobody/x", None, 0, &mut out);
-        monitor.uns("acme/plant1/line2/nobody/y", None, 10, &mut out);
+        monitor.uns("acme/plant1/line2/nobody/x", None, (0, 10), &mut out);
+        monitor.uns("acme/plant1/line2/nobody/y", None, (10, 10), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].source, "acme/plant1/line2/nobody");
     }
