@@ -322,14 +322,13 @@ fn recording(action: &RecordingCommand) -> ExitCode {
                 .ok(),
                 // The models the layout names go with it (none for a scaled plant's copies,
                 // whose ids the layout's models still fit by kind).
-                degradation_ron: plant_twin_core::predict::degradation::models_named_by(
-                    &plant,
-                    layout.as_deref(),
-                )
-                .0
-                .into_iter()
-                .map(|m| (m.attachment, m.text))
-                .collect(),
+                degradation_ron: plant_twin_core::predict::degradation::attachments(
+                    plant_twin_core::predict::degradation::models_named_by(
+                        &plant,
+                        layout.as_deref(),
+                    )
+                    .0,
+                ),
                 source: format!(
                     "{} (simulated time)",
                     plant_twin_core::sim::source::SIMULATOR_SOURCE

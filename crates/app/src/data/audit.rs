@@ -57,6 +57,13 @@ pub fn startup_actions(source: &crate::data::telemetry::SourceConfig) -> Vec<(St
     }
 }
 
+/// Who acts: the app's operator (`--operator`), else the login name.
+fn operator(prediction: Option<Res<Prediction>>) -> String {
+    prediction.map_or_else(crate::data::predict::default_operator, |p| {
+        p.operator.clone()
+    })
+}
+
 impl Plugin for AuditPlugin {
     fn build(&self, app: &mut App) {
         let mut audit = Audit::default();
@@ -96,9 +103,7 @@ fn audit_alarm_intents(
     prediction: Option<Res<Prediction>>,
     specs: Query<&AssetSpec>,
 ) {
-    let operator = prediction.map_or_else(crate::data::predict::default_operator, |p| {
-        p.operator.clone()
-    });
+    let operator = operator(prediction);
     for intent in intents.read() {
         let part = |asset: Entity, part| {
             specs
@@ -143,9 +148,7 @@ fn audit_commands_sent(
 ) {
     use crate::data::events::DataEventKind;
     use plant_twin_core::telemetry::ConnectionEvent;
-    let operator = prediction.map_or_else(crate::data::predict::default_operator, |p| {
-        p.operator.clone()
-    });
+    let operator = operator(prediction);
     for event in events.read() {
         if let DataEventKind::Connection(ConnectionEvent::CommandSent { topic }) = &event.kind {
             audit.append(&operator, "command_sent", json!({"topic": topic}));
@@ -158,9 +161,7 @@ fn audit_edits(
     mut audit: ResMut<Audit>,
     prediction: Option<Res<Prediction>>,
 ) {
-    let operator = prediction.map_or_else(crate::data::predict::default_operator, |p| {
-        p.operator.clone()
-    });
+    let operator = operator(prediction);
     for intent in intents.read() {
         if let EditIntent::SaveAs { path } = intent {
             audit.append(

@@ -154,14 +154,9 @@ impl ContextInForce<'_, '_> {
             }),
             // From the document, as the baseline: a recording started with the app may run
             // before prediction has loaded anything.
-            degradation_ron: crate::data::predict::degradation_in_force(
-                &self.prediction,
-                &self.document,
-            )
-            .0
-            .into_iter()
-            .map(|m| (m.attachment, m.text))
-            .collect(),
+            degradation_ron: plant_twin_core::predict::degradation::attachments(
+                crate::data::predict::degradation_in_force(&self.prediction, &self.document).0,
+            ),
             source: self.ingest.source.clone(),
         }
     }

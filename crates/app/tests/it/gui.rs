@@ -231,17 +231,28 @@ impl Shot {
 }
 
 /// The app running in its own window on the X display, killed when dropped.
-struct Running(std::process::Child);
+/// The app's process, and its standard error kept in a file: a failure says why the app died.
+struct Running(std::process::Child, tempfile::NamedTempFile);
 
 impl Running {
     fn start(args: &[&str]) -> Running {
+        let log = tempfile::NamedTempFile::new().expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_plant-twin"))
             .args(args)
+            // Operator actions of a test go nowhere near the user's own audit trail.
+            .args(["--audit", "none"])
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(log.reopen().expect("log file"))
             .spawn()
             .expect("starts");
-        Running(child)
+        Running(child, log)
+    }
+
+    /// The last lines the app wrote to standard error.
+    fn stderr_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.1.path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
     /// Waits until a top-level window of `size` is mapped and has drawn something, and
@@ -250,7 +261,10 @@ impl Running {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
         loop {
             if let Ok(Some(status)) = self.0.try_wait() {
-                panic!("the app exited early: {status}");
+                panic!(
+                    "the app exited early: {status}; its standard error:\n{}",
+                    self.stderr_tail()
+                );
             }
             let windows = XScreen::connect().top_level_windows();
             if let Some(found) = windows.iter().find(|w| (w.2, w.3) == size) {

@@ -34,11 +34,9 @@ fn context(layout: &plant_twin_core::layout::PlantLayout) -> RecordingContext {
         bindings_ron: None,
         baseline_ron: Some(DEMO_BASELINE_TEXT.to_string()),
         // The demo's learned pump model goes with it, as the app records it.
-        degradation_ron: plant_twin_core::predict::degradation::models_named_by(layout, None)
-            .0
-            .into_iter()
-            .map(|m| (m.attachment, m.text))
-            .collect(),
+        degradation_ron: plant_twin_core::predict::degradation::attachments(
+            plant_twin_core::predict::degradation::models_named_by(layout, None).0,
+        ),
         source: "test".into(),
     }
 }

@@ -570,6 +570,11 @@ pub fn models_named_by(
     (models, errors)
 }
 
+/// The recording attachments (name, text) that carry `models`.
+pub fn attachments(models: Vec<ModelInForce>) -> Vec<(String, String)> {
+    models.into_iter().map(|m| (m.attachment, m.text)).collect()
+}
+
 /// The models a recording carries, from its attachments (name, text).
 pub fn models_from_attachments(
     attachments: &[(String, String)],
