@@ -5,7 +5,13 @@ use std::process::Command;
 use crate::{fixture, repo_file};
 
 fn plant_twin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_plant-twin"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plant-twin"));
+    // The default audit trail goes under $XDG_STATE_HOME: a test's, not the user's.
+    command.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join(format!("plant-twin-test-state-{}", std::process::id())),
+    );
+    command
 }
 
 #[test]
