@@ -167,6 +167,23 @@ fn conditioned(learned: &ConditionedBaseline) -> Role {
         })
 }
 
+/// What a conditioned signal should read with these smoothed loads (None for other roles or
+/// before the load was first seen).
+fn predicted(role: Role, smoothed: &[f64; LOAD_TAUS_S.len()]) -> Option<f64> {
+    match role {
+        Role::Conditioned {
+            tau,
+            intercept,
+            slope,
+            ..
+        } => {
+            let load = smoothed[usize::from(tau)];
+            load.is_finite().then_some(intercept + slope * load)
+        }
+        _ => None,
+    }
+}
+
 /// The load conditioning of one asset.
 #[derive(Debug, Clone)]
 pub struct LoadConditioning {
@@ -295,16 +312,10 @@ impl LoadConditioning {
         };
         match record.role {
             Role::Load { low, inv_span } => record.latest = (value - low) * inv_span,
-            Role::Conditioned {
-                tau,
-                intercept,
-                slope,
-                ..
-            } => {
+            role @ Role::Conditioned { .. } => {
                 // Scoring: the residual from what the load predicts, smoothed on source time.
-                let load = self.smoothed[usize::from(tau)];
-                if load.is_finite() {
-                    let residual = value - intercept - slope * load;
+                if let Some(expected) = predicted(role, &self.smoothed) {
+                    let residual = value - expected;
                     record.latest = if record.latest.is_nan() {
                         residual
                     } else {
@@ -374,18 +385,7 @@ impl LoadConditioning {
 
     /// What `signal` should read now given the asset's recent load, if it is conditioned.
     pub fn expected(&self, signal: usize) -> Option<f64> {
-        match self.signals.get(signal)?.role {
-            Role::Conditioned {
-                tau,
-                intercept,
-                slope,
-                ..
-            } => {
-                let load = self.smoothed[usize::from(tau)];
-                load.is_finite().then_some(intercept + slope * load)
-            }
-            _ => None,
-        }
+        predicted(self.signals.get(signal)?.role, &self.smoothed)
     }
 
     /// What was learned, by signal id, for a baseline file.

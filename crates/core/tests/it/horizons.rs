@@ -5,15 +5,21 @@ use std::collections::BTreeSet;
 
 use plant_twin_core::layout::{DEMO_LAYOUT_TEXT, PlantLayout, parse_layout};
 use plant_twin_core::predict::baseline::{DEMO_BASELINE_TEXT, parse_baseline};
-use plant_twin_core::predict::{AssetModel, PredictConfig};
+use plant_twin_core::predict::{AssetModel, PartChange, PredictConfig};
 use plant_twin_core::sim::{SimConfig, Simulator, scenario};
 
 fn demo() -> PlantLayout {
     parse_layout(DEMO_LAYOUT_TEXT, std::path::Path::new("demo.ron")).expect("demo layout")
 }
 
-/// Every (asset, signal, limit) that had a failure horizon at any second of the run.
-fn horizons_seen(scenario_name: &str, seconds: u32) -> BTreeSet<(String, String, String)> {
+/// Runs a scenario on the demo plant from its shipped baseline, one simulated second at a
+/// time; after each, `each` sees the time, the plant, the models and that second's alarm
+/// changes with the asset each belongs to.
+fn run_scenario(
+    scenario_name: &str,
+    seconds: u32,
+    mut each: impl FnMut(f64, &PlantLayout, &[AssetModel], &[(usize, PartChange)]),
+) {
     let layout = demo();
     let config = PredictConfig::default();
     let baseline = parse_baseline(DEMO_BASELINE_TEXT).expect("demo baseline");
@@ -27,14 +33,24 @@ fn horizons_seen(scenario_name: &str, seconds: u32) -> BTreeSet<(String, String,
         ..SimConfig::default()
     };
     let mut simulator = Simulator::new(&layout, sim);
-    let mut changes = vec![];
-    let mut seen = BTreeSet::new();
+    let (mut changes, mut second) = (vec![], vec![]);
     for step in 0..seconds {
         let t = f64::from(step);
+        second.clear();
         for v in simulator.step(t) {
             models[v.asset].update(&config, v.signal, t, v.value, &mut changes);
+            second.extend(changes.drain(..).map(|change| (v.asset, change)));
         }
-        for (asset, model) in layout.assets.iter().zip(&models) {
+        each(t, &layout, &models, &second);
+    }
+}
+
+/// Every (asset, signal, limit) that had a failure horizon at any second of the run.
+fn horizons_seen(scenario_name: &str, seconds: u32) -> BTreeSet<(String, String, String)> {
+    let config = PredictConfig::default();
+    let mut seen = BTreeSet::new();
+    run_scenario(scenario_name, seconds, |_, layout, models, _| {
+        for (asset, model) in layout.assets.iter().zip(models) {
             for (signal, horizon) in model.horizons(&config) {
                 seen.insert((
                     asset.id.clone(),
@@ -43,7 +59,7 @@ fn horizons_seen(scenario_name: &str, seconds: u32) -> BTreeSet<(String, String,
                 ));
             }
         }
-    }
+    });
     seen
 }
 
@@ -72,43 +88,20 @@ fn a_healthy_plant_gets_no_horizon_in_half_an_hour() {
     assert!(seen.is_empty(), "horizons on a healthy plant: {seen:?}");
 }
 
-/// Alarms raised (asset, part, severity) and horizons seen in a run of a scenario.
-fn raised_and_horizons(scenario_name: &str, seconds: u32) -> (Vec<String>, usize) {
-    let layout = demo();
-    let config = PredictConfig::default();
-    let baseline = parse_baseline(DEMO_BASELINE_TEXT).expect("demo baseline");
-    let mut models: Vec<AssetModel> = layout
-        .assets
-        .iter()
-        .map(|asset| AssetModel::new(asset, &config, baseline.assets.get(&asset.id)))
-        .collect();
-    let sim = SimConfig {
-        scenario: scenario::scenario(scenario_name).expect("scenario"),
-        ..SimConfig::default()
-    };
-    let mut simulator = Simulator::new(&layout, sim);
-    let mut changes = vec![];
+/// Alarms raised in a run of a scenario: "asset part severity at t s".
+fn alarms_raised(scenario_name: &str, seconds: u32) -> Vec<String> {
     let mut raised = vec![];
-    let mut horizons = 0;
-    for step in 0..seconds {
-        let t = f64::from(step);
-        for v in simulator.step(t) {
-            models[v.asset].update(&config, v.signal, t, v.value, &mut changes);
-            for change in changes.drain(..) {
-                if let plant_twin_core::predict::AlarmChange::Raised { severity } = change.change {
-                    raised.push(format!(
-                        "{} {:?} {severity:?} at {t} s",
-                        layout.assets[v.asset].id, change.part
-                    ));
-                }
+    run_scenario(scenario_name, seconds, |t, layout, _, changes| {
+        for (asset, change) in changes {
+            if let plant_twin_core::predict::AlarmChange::Raised { severity } = change.change {
+                raised.push(format!(
+                    "{} {:?} {severity:?} at {t} s",
+                    layout.assets[*asset].id, change.part
+                ));
             }
         }
-        horizons += models
-            .iter()
-            .filter(|m| !m.horizons(&config).is_empty())
-            .count();
-    }
-    (raised, horizons)
+    });
+    raised
 }
 
 #[test]
@@ -117,10 +110,10 @@ fn a_product_changeover_raises_no_alarm_or_warning() {
     // seen while learning, as that load says they should. (Two of them still get a failure
     // horizon for a while: their thermal gain is underestimated from the little their load
     // varied while learning; see ARCHITECTURE.md, "Load-conditioned normal".)
-    let (raised, _) = raised_and_horizons("changeover", 900);
+    let raised = alarms_raised("changeover", 900);
     assert!(raised.is_empty(), "raised on a changeover: {raised:?}");
     // The same code still sees lost cooling on a press of that line.
-    let (raised, _) = raised_and_horizons("overheating", 300);
+    let raised = alarms_raised("overheating", 300);
     assert!(
         raised.iter().any(|r| r.starts_with("press-202")),
         "overheating not raised: {raised:?}"
