@@ -69,6 +69,44 @@ pub fn log_score(likelihood: f64) -> f64 {
     ((tail.ln() - 0.5f64.ln()) / (1e-5f64.ln() - 0.5f64.ln())).clamp(0.0, 1.0)
 }
 
+/// The "spatial" check Numenta puts beside the likelihood: a value that leaves the range seen
+/// so far by more than a share of that range is anomalous at once, whatever its history of
+/// scores says. A likelihood needs a few samples to move; a level never seen before is news on
+/// its first sample.
+#[derive(Debug, Clone)]
+pub struct Spatial {
+    lowest: f64,
+    highest: f64,
+}
+
+impl Default for Spatial {
+    fn default() -> Self {
+        Spatial {
+            lowest: f64::INFINITY,
+            highest: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Spatial {
+    /// The margin outside the seen range, as a share of it (Numenta's published 5 %).
+    pub const MARGIN: f64 = 0.05;
+
+    /// Feeds a value; true if it lies outside the range seen before it by more than the margin.
+    pub fn update(&mut self, value: f64) -> bool {
+        if !value.is_finite() {
+            return false;
+        }
+        let range = self.highest - self.lowest;
+        let outside = range > 0.0
+            && (value > self.highest + Self::MARGIN * range
+                || value < self.lowest - Self::MARGIN * range);
+        self.lowest = self.lowest.min(value);
+        self.highest = self.highest.max(value);
+        outside
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +127,32 @@ mod tests {
             found = found.max(log_score(stage.update(&config, 4.5 + 0.5 * noise(i))));
         }
         assert!(found > 0.99, "a sustained rise scored {found}");
+    }
+
+    #[test]
+    fn a_value_beyond_the_seen_range_is_spatial_news_once() {
+        let mut spatial = Spatial::default();
+        // Nothing is news before a range exists.
+        assert!(!spatial.update(10.0));
+        assert!(!spatial.update(12.0));
+        // A range growing by more than the margin at each step is news at each step.
+        assert!(spatial.update(13.0));
+        let mut spatial = Spatial::default();
+        spatial.update(10.0);
+        spatial.update(12.0);
+        for i in 0..1_000 {
+            assert!(
+                !spatial.update(10.0 + 2.0 * (i % 11) as f64 / 10.0),
+                "row {i}"
+            );
+        }
+        // Seen range 10..12: 12.1 is inside the 5 % margin, 12.2 beyond it, 9.85 below.
+        assert!(!spatial.update(12.1));
+        assert!(spatial.update(12.3));
+        // Once seen, the new level is part of the range.
+        assert!(!spatial.update(12.3));
+        assert!(spatial.update(9.5));
+        assert!(!spatial.update(f64::NAN));
     }
 
     #[test]
