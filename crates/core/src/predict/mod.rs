@@ -43,9 +43,6 @@ pub(crate) fn test_noise(i: u64) -> f64 {
     (x as f64 / u64::MAX as f64) * 2.0 - 1.0
 }
 
-/// A signal gets a failure horizon only once it is this far (sigmas) from normal.
-pub const HORIZON_MIN_SIGMA: f64 = 3.0;
-
 /// Everything that tunes prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PredictConfig {
@@ -57,6 +54,16 @@ pub struct PredictConfig {
     pub horizon_s: f64,
     /// A trend counts when its slope is this many standard errors from zero.
     pub trend_min_t_ratio: f64,
+}
+
+impl PredictConfig {
+    /// A signal gets a failure horizon only once it is this far (sigmas) from normal: as far as
+    /// makes a warning on its own. A horizon on a signal the twin does not call abnormal is a
+    /// prediction the operator cannot see a reason for (3 sigma gave a changeover's warming
+    /// gearbox "toward 95 degC" for a minute without any warning).
+    pub fn horizon_min_sigma(&self) -> f64 {
+        self.alarm.warning * self.detector.full_scale_sigma
+    }
 }
 
 impl Default for PredictConfig {
@@ -440,7 +447,7 @@ impl AssetModel {
                 // Degradation first shows as a deviation from normal: a signal inside its
                 // normal spread (a machine's load swinging, a stop in its idle mode) has no
                 // failure horizon, and a frozen sensor has a stuck value, not a trend.
-                if finding != Finding::Deviation || sigma.abs() < HORIZON_MIN_SIGMA {
+                if finding != Finding::Deviation || sigma.abs() < config.horizon_min_sigma() {
                     return None;
                 }
                 let fit = trend.as_ref()?.fit()?;
@@ -481,7 +488,7 @@ impl AssetModel {
     /// signals deviates from normal (degradation first shows as a deviation, as for the trend)
     /// and most matching histories were already failing at this point.
     pub fn learned_horizon(&self, config: &PredictConfig) -> Option<degradation::LearnedHorizon> {
-        if !self.degradation_signals_deviate() {
+        if !self.degradation_signals_deviate(config) {
             return None;
         }
         self.degradation.as_deref()?.horizon(config.horizon_s)
@@ -489,11 +496,11 @@ impl AssetModel {
 
     /// True when one of the degradation model's signals is far enough from normal for a
     /// failure horizon (the estimate is matched only then).
-    fn degradation_signals_deviate(&self) -> bool {
+    fn degradation_signals_deviate(&self, config: &PredictConfig) -> bool {
         self.degradation.as_deref().is_some_and(|tracker| {
             tracker.signals().iter().any(|&i| {
                 self.scored(i).is_some_and(|(sigma, finding)| {
-                    finding == Finding::Deviation && sigma.abs() >= HORIZON_MIN_SIGMA
+                    finding == Finding::Deviation && sigma.abs() >= config.horizon_min_sigma()
                 })
             })
         })

@@ -107,11 +107,14 @@ fn alarms_raised(scenario_name: &str, seconds: u32) -> Vec<String> {
 #[test]
 fn a_product_changeover_raises_no_alarm_or_warning() {
     // Line 2 holds a steady 80 % load from 60 s: its motors and gearboxes warm beyond anything
-    // seen while learning, as that load says they should. (Two of them still get a failure
-    // horizon for a while: their thermal gain is underestimated from the little their load
-    // varied while learning; see ARCHITECTURE.md, "Load-conditioned normal".)
+    // seen while learning, as that load says they should.
     let raised = alarms_raised("changeover", 900);
     assert!(raised.is_empty(), "raised on a changeover: {raised:?}");
+    // Nor a failure horizon: two of them warm 3-4 sigma past what their load predicts (their
+    // thermal gain is underestimated from the little their load varied while learning), which
+    // is not abnormal enough to warn, so not enough for a horizon either.
+    let seen = horizons_seen("changeover", 900);
+    assert!(seen.is_empty(), "horizons on a changeover: {seen:?}");
     // The same code still sees lost cooling on a press of that line.
     let raised = alarms_raised("overheating", 300);
     assert!(
