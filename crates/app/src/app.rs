@@ -53,6 +53,8 @@ pub fn configure_frame_order(app: &mut App) {
                 .chain()
                 .in_set(AppSystems::ApplyIntents),
             (CameraSystems, ScoreColourSystems).in_set(AppSystems::Presentation),
+            // How soon the next frame is drawn depends on what this one showed.
+            crate::redraw::RedrawSystems.after(AppSystems::Presentation),
         ),
     );
 }
@@ -101,6 +103,10 @@ pub struct GuiOptions {
     pub speed: Option<f64>,
     /// The audit trail of operator actions (None: none).
     pub audit: Option<std::path::PathBuf>,
+    /// The render tier asked for.
+    pub quality: crate::quality::Quality,
+    /// Draw every frame instead of on change.
+    pub continuous_redraw: bool,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -173,10 +179,21 @@ pub fn gui_app(
         crate::score_colour::ScoreColourPlugin,
         UiPlugin,
     ))
-    .add_plugins(crate::data::audit::AuditPlugin {
-        path: options.audit.clone(),
-        startup: audit_startup,
-    });
+    .add_plugins((
+        crate::data::audit::AuditPlugin {
+            path: options.audit.clone(),
+            startup: audit_startup,
+        },
+        crate::quality::QualityPlugin {
+            requested: options.quality,
+        },
+        crate::redraw::RedrawPlugin {
+            policy: crate::redraw::RedrawPolicy {
+                continuous: options.continuous_redraw,
+                ..default()
+            },
+        },
+    ));
     if let Some(id) = options.select {
         if options.replay.is_some() {
             // The recording's plant replaces this one first: select in it once it is there.

@@ -28,8 +28,9 @@ impl Plugin for CapturePlugin {
     }
 }
 
+/// A screenshot still to take (the window draws continuously until it is saved).
 #[derive(Resource)]
-struct CaptureState {
+pub struct CaptureState {
     request: CaptureRequest,
     frames: u32,
     saved_at: Option<u32>,

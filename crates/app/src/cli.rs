@@ -69,6 +69,17 @@ pub struct Cli {
     #[arg(long, value_name = "N", requires = "wall")]
     pub monitor: Option<usize>,
 
+    /// How the scene is drawn: auto (from the graphics adapter: low on a software renderer,
+    /// medium on an integrated or virtual GPU, high on a discrete one), low (no shadows, no
+    /// multisampling), medium (simple shadows) or high (four shadow cascades, 4x MSAA).
+    #[arg(long, value_name = "TIER", default_value = "auto", value_parser = crate::quality::parse_quality, conflicts_with = "headless")]
+    pub quality: crate::quality::Quality,
+
+    /// When the window draws: on-change (default: on input, while something moves or
+    /// pulses, and once a second otherwise) or continuous (as fast as possible).
+    #[arg(long, value_name = "WHEN", default_value = "on-change", value_parser = ["on-change", "continuous"], conflicts_with = "headless")]
+    pub redraw: String,
+
     /// Where File > Save (Ctrl+S) writes the edited layout, instead of the loaded file; for
     /// machines without a file-dialog portal.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["read_only", "wall"])]

@@ -775,6 +775,8 @@ fn run_app(cli: Cli) -> ExitCode {
             replay: cli.replay.clone(),
             speed: cli.speed,
             audit: crate::cli::audit_path(cli.audit.as_ref()),
+            quality: cli.quality,
+            continuous_redraw: cli.redraw == "continuous",
         };
         gui_app(document, options, live, cli.prediction.plugin())
     };

@@ -14,6 +14,8 @@ pub mod data;
 pub mod frame;
 pub mod headless;
 pub mod plant;
+pub mod quality;
+pub mod redraw;
 pub mod sandbox;
 pub mod scene;
 pub mod score_colour;

@@ -198,9 +198,16 @@ impl Palette {
 
 /// On a tinted mesh: its tint now, and the paint to restore.
 #[derive(Component)]
-struct Tinted {
+pub struct Tinted {
     tint: Tint,
     paint: Handle<StandardMaterial>,
+}
+
+impl Tinted {
+    /// An unacknowledged alarm: the shader animates it, so the window must keep drawing.
+    pub fn pulses(&self) -> bool {
+        self.tint.flags & FLAG_PULSE != 0
+    }
 }
 
 pub struct ScoreColourPlugin;

@@ -264,6 +264,8 @@ struct PanelWorld<'w, 's> {
     alarm_log: Res<'w, crate::data::predict::AlarmLog>,
     assets: Query<'w, 's, AssetView>,
     cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
+    quality: Option<Res<'w, crate::quality::RenderQuality>>,
+    pace: Option<Res<'w, crate::redraw::RedrawPace>>,
 }
 
 #[derive(SystemParam)]
@@ -278,6 +280,7 @@ struct PanelIntents<'w> {
     next_mode: ResMut<'w, NextState<crate::sandbox::EditMode>>,
     replay: MessageWriter<'w, crate::data::replay::ReplayIntent>,
     record: MessageWriter<'w, crate::data::record::RecordIntent>,
+    quality: MessageWriter<'w, crate::quality::SetQuality>,
 }
 
 fn panels_ui(
@@ -501,6 +504,42 @@ fn view_menu_ui(
     ui_state.hide_alarms = !show_alarms;
     ui.separator();
     alarms::colour_by_ui(ui, world, &mut intents.colour_by);
+    if let Some(quality) = &world.quality {
+        ui.separator();
+        quality_ui(ui, quality, &mut intents.quality);
+    }
+}
+
+/// View > Render quality: auto (what the adapter suggests) or a fixed tier.
+fn quality_ui(
+    ui: &mut egui::Ui,
+    quality: &crate::quality::RenderQuality,
+    intents: &mut MessageWriter<crate::quality::SetQuality>,
+) {
+    use crate::quality::{Quality, SetQuality, Tier};
+    ui.label("Render quality");
+    let auto = match &quality.adapter {
+        Some((name, kind)) => format!(
+            "Auto: {} for this adapter ({kind})",
+            crate::quality::tier_for(kind, name).name()
+        ),
+        None => "Auto".to_string(),
+    };
+    let mut choice = quality.requested;
+    ui.radio_value(&mut choice, Quality::Auto, auto);
+    for (tier, what) in [
+        (
+            Tier::Low,
+            "Low: no shadows, no smoothing (software rendering)",
+        ),
+        (Tier::Medium, "Medium: simple shadows"),
+        (Tier::High, "High: detailed shadows, smoothed edges"),
+    ] {
+        ui.radio_value(&mut choice, Quality::Fixed(tier), what);
+    }
+    if choice != quality.requested {
+        intents.write(SetQuality(choice));
+    }
 }
 
 /// Alarms: acknowledge all, save the baseline, learn again.
@@ -553,7 +592,19 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let ms = world.stats.frame_ms;
             let fps = if ms > 0.0 { 1000.0 / ms } else { 0.0 };
-            ui.monospace(format!("{ms:5.1} ms  {fps:4.0} fps"));
+            let pace = world.pace.as_ref().map_or("", |p| p.0.name());
+            ui.monospace(format!("{fps:4.0} fps {pace}")).on_hover_text(
+                "The window draws on input, every frame while the camera moves, 10 times a \
+                 second (4 in the low tier) while an alarm pulses or a replay plays, and once \
+                 a second otherwise (--redraw continuous: always).",
+            );
+            if let Some(quality) = &world.quality {
+                ui.separator();
+                ui.label(quality.tier_text()).on_hover_text(format!(
+                    "Render quality (View menu, --quality): {}",
+                    quality.summary()
+                ));
+            }
             ui.separator();
             ui.label("F1: help");
         });
