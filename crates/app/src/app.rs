@@ -129,10 +129,12 @@ pub fn gui_app(
             false,
             WindowPosition::At(IVec2::ZERO),
         ),
-        (Some((_, monitor)), None) => (
-            bevy::window::WindowMode::BorderlessFullscreen(MonitorSelection::Index(*monitor)),
+        // Without a size, the wall's plugin gives the window its monitor's position and size as
+        // soon as winit has listed the monitors (`wall::fill_monitor`).
+        (Some(_), None) => (
+            bevy::window::WindowMode::Windowed,
             false,
-            WindowPosition::Automatic,
+            WindowPosition::At(IVec2::ZERO),
         ),
         (None, _) => (
             bevy::window::WindowMode::Windowed,
@@ -211,8 +213,11 @@ pub fn gui_app(
         app.insert_state(EditMode::Editing);
     }
     app.insert_resource(options.colour_by.clone());
-    if let Some((config, _)) = options.wall {
-        app.add_plugins(crate::wall::WallPlugin { config });
+    if let Some((config, monitor)) = options.wall {
+        app.add_plugins(crate::wall::WallPlugin {
+            config,
+            fill_monitor: options.window_size.is_none().then_some(monitor),
+        });
     }
     if let Some(capture) = options.capture {
         app.add_plugins(CapturePlugin { request: capture });

@@ -15,6 +15,9 @@ use plant_twin_core::wall::tour::{Tour, TourTarget};
 
 pub struct WallPlugin {
     pub config: WallConfig,
+    /// Fill this monitor (by index, left to right) with the window; None when the window has
+    /// an explicit size.
+    pub fill_monitor: Option<usize>,
 }
 
 impl Plugin for WallPlugin {
@@ -35,7 +38,63 @@ impl Plugin for WallPlugin {
                 .chain()
                 .in_set(WallSystems),
         );
+        if let Some(index) = self.fill_monitor {
+            app.insert_resource(FillMonitor { index, done: false })
+                .add_systems(Update, fill_monitor.in_set(WallSystems));
+        }
     }
+}
+
+/// The monitor the wall's window is to cover, until it does.
+#[derive(Resource, Debug)]
+struct FillMonitor {
+    index: usize,
+    done: bool,
+}
+
+/// Sizes and places the window over the whole monitor itself. Borderless fullscreen is a
+/// request to the window manager: a kiosk that starts X with the app alone has none, and the
+/// window stayed at its default size in a corner. A borderless window with the monitor's
+/// position and size covers it with or without a window manager.
+fn fill_monitor(
+    mut fill: ResMut<FillMonitor>,
+    monitors: Query<&bevy::window::Monitor>,
+    mut windows: Query<&mut Window, With<bevy::window::PrimaryWindow>>,
+) {
+    if fill.done {
+        return;
+    }
+    let mut all: Vec<&bevy::window::Monitor> = monitors.iter().collect();
+    if all.is_empty() {
+        return;
+    }
+    // Left to right, then top to bottom: the order people count screens on a wall.
+    all.sort_by_key(|m| (m.physical_position.x, m.physical_position.y));
+    let Ok(mut window) = windows.single_mut() else {
+        return;
+    };
+    fill.done = true;
+    let Some(monitor) = all.get(fill.index) else {
+        warn!(
+            "--monitor {}: only {} monitor(s); the wall stays on the first",
+            fill.index,
+            all.len()
+        );
+        return;
+    };
+    info!(
+        "wall: filling monitor {} ({}x{} at {},{})",
+        fill.index,
+        monitor.physical_width,
+        monitor.physical_height,
+        monitor.physical_position.x,
+        monitor.physical_position.y
+    );
+    window.decorations = false;
+    window.position = WindowPosition::At(monitor.physical_position);
+    window
+        .resolution
+        .set_physical_resolution(monitor.physical_width, monitor.physical_height);
 }
 
 /// Moves the wall's camera; in [`AppSystems::Input`] (it writes camera intents).

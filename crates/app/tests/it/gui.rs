@@ -18,8 +18,15 @@ fn display_available() -> bool {
     );
     if !has_display {
         eprintln!("skipping: no DISPLAY (set PLANT_TWIN_REQUIRE_DISPLAY=1 to make this a failure)");
+        return false;
     }
-    has_display
+    // An X server resets when its last client leaves, and refuses connections while it does:
+    // one test's app exiting made the next test's connection fail ("failed to read whole
+    // buffer"). One connection held for the whole test binary keeps the server up.
+    static KEEP_SERVER_UP: std::sync::OnceLock<Option<x11rb::rust_connection::RustConnection>> =
+        std::sync::OnceLock::new();
+    KEEP_SERVER_UP.get_or_init(|| x11rb::connect(None).ok().map(|(connection, _)| connection));
+    true
 }
 
 #[test]
@@ -513,6 +520,30 @@ fn a_window_at_rest_still_shows_each_new_value() {
 }
 
 #[test]
+fn the_wall_without_a_size_fills_its_screen() {
+    if !display_available() {
+        return;
+    }
+    let _display = DISPLAY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    // A kiosk's X server without a window manager (Xvfb has none): fullscreen is a request to a
+    // window manager nobody answers, so the wall must size and place its window itself.
+    let screen = XScreen::connect();
+    let size = (
+        u32::from(screen.root().width_in_pixels),
+        u32::from(screen.root().height_in_pixels),
+    );
+    let mut app = Running::start(&["--wall"]);
+    let window = app.wait_for_window(size);
+    assert_eq!(
+        (window.0, window.1),
+        (0, 0),
+        "the wall is not at the corner"
+    );
+}
+
+#[test]
 fn wall_display_at_1080p_says_data_is_stale_when_the_broker_is_gone() {
     if !display_available() {
         return;
@@ -580,7 +611,8 @@ fn wall_display_at_4k_shows_the_banner_and_the_scene() {
     let _display = DISPLAY
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut app = Running::start(&["--wall", "--window-size", "3840x2160"]);
+    // No --window-size: the wall finds the monitor's size itself (there is no window manager).
+    let mut app = Running::start(&["--wall"]);
     let window = app.wait_for_window((3840, 2160));
     assert_eq!(
         (window.0, window.1),

@@ -29,8 +29,13 @@ fn the_tour_frames_its_stops_and_jumps_to_an_alarm() {
     assert_eq!(stops[0].0, "Line 1 - Machining");
 
     let mut app = crate::bare_app();
-    app.add_message::<DataEvent>()
-        .add_plugins((TwinCorePlugin { document }, WallPlugin { config }));
+    app.add_message::<DataEvent>().add_plugins((
+        TwinCorePlugin { document },
+        WallPlugin {
+            config,
+            fill_monitor: None,
+        },
+    ));
     app.update();
     app.update();
     assert_eq!(
