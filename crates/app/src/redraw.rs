@@ -5,8 +5,8 @@
 //! So the window draws on input (winit wakes it), at least once per `idle` interval (new data
 //! is drained and shown then), and at the animation rate while something moves: an
 //! unacknowledged alarm pulsing, a replay playing. A camera in motion (easing to a framed
-//! asset, the wall's tour) and a pending screenshot draw every frame. `--redraw continuous`
-//! restores drawing as fast as possible.
+//! asset, the wall's tour), a recording's first pass and a pending screenshot draw every
+//! frame. `--redraw continuous` restores drawing as fast as possible.
 
 use std::time::Duration;
 
@@ -128,12 +128,15 @@ fn choose_pace(
     quality: Option<Res<RenderQuality>>,
 ) {
     let tier = quality.map_or(Tier::High, |q| q.tier);
-    let playing = replay
-        .as_ref()
-        .is_some_and(|r| r.loading.is_some() || r.session.as_ref().is_some_and(|s| s.playing));
+    let session = replay.as_ref().and_then(|r| r.session.as_ref());
+    let playing =
+        session.is_some_and(|s| s.playing) || replay.as_ref().is_some_and(|r| r.loading.is_some());
+    // The first pass through a recording (alarm markers, checkpoints) runs a budget per frame:
+    // every frame, as fast as it can.
+    let indexing = session.is_some_and(|s| s.indexing);
     let next = if policy.continuous || capture.is_some() {
         Pace::Continuous
-    } else if !moved_cameras.is_empty() {
+    } else if indexing || !moved_cameras.is_empty() {
         Pace::Moving
     } else if playing || tinted.iter().any(Tinted::pulses) {
         Pace::Animating

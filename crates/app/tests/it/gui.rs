@@ -29,14 +29,23 @@ fn display_available() -> bool {
     true
 }
 
+/// The X display, for one window test at a time; None (the test skips) without a display.
+fn display() -> Option<std::sync::MutexGuard<'static, ()>> {
+    if !display_available() {
+        return None;
+    }
+    Some(
+        DISPLAY
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    )
+}
+
 #[test]
 fn window_shows_the_plant_and_the_panels() {
-    if !display_available() {
+    let Some(_display) = display() else {
         return;
-    }
-    let _display = DISPLAY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    };
     // Frames, not seconds: the low tier draws a frame in half the time of the high one, and the
     // pipelines compile in the background for a few seconds of a debug build before the scene
     // appears (20 frames were enough at the high tier, not at the low).
@@ -60,12 +69,9 @@ fn window_shows_the_plant_and_the_panels() {
 
 #[test]
 fn replaying_the_sample_shows_the_timeline_played_through() {
-    if !display_available() {
+    let Some(_display) = display() else {
         return;
-    }
-    let _display = DISPLAY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    };
     let sample = crate::repo_file("assets/recordings/demo-bearing-wear.mcap");
     let sample = sample.to_string_lossy();
     let shot = Shot::take(
@@ -406,12 +412,9 @@ fn the_high_tier_shows_the_same_alarm_colours() {
 
 /// The overview 20 s and 90 s into the default scenario at a render tier.
 fn overview_shows_only_the_asset_in_alarm(quality: &str) {
-    if !display_available() {
+    let Some(_display) = display() else {
         return;
-    }
-    let _display = DISPLAY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    };
     // The default scenario in real time: the bearing of pump-02 warns at ~55 s, alarms at ~70 s.
     let started = std::time::Instant::now();
     let mut app = Running::start(&["--window-size", "1280x720", "--quality", quality]);
@@ -484,12 +487,9 @@ fn overview_shows_only_the_asset_in_alarm(quality: &str) {
 
 #[test]
 fn a_window_at_rest_still_shows_each_new_value() {
-    if !display_available() {
+    let Some(_display) = display() else {
         return;
-    }
-    let _display = DISPLAY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    };
     // The default: the window draws on change, about once a second at rest. The simulator
     // changes the values every second: the message rate, "last data N s ago", the trends.
     let mut app = Running::start(&["--window-size", "1280x720", "--select", "pump-01"]);
@@ -521,12 +521,9 @@ fn a_window_at_rest_still_shows_each_new_value() {
 
 #[test]
 fn the_wall_without_a_size_fills_its_screen() {
-    if !display_available() {
+    let Some(_display) = display() else {
         return;
-    }
-    let _display = DISPLAY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    };
     // A kiosk's X server without a window manager (Xvfb has none): fullscreen is a request to a
     // window manager nobody answers, so the wall must size and place its window itself.
     let screen = XScreen::connect();
@@ -545,12 +542,9 @@ fn the_wall_without_a_size_fills_its_screen() {
 
 #[test]
 fn wall_display_at_1080p_says_data_is_stale_when_the_broker_is_gone() {
-    if !display_available() {
+    let Some(_display) = display() else {
         return;
-    }
-    let _display = DISPLAY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    };
     // Nothing listens on port 9: the twin keeps trying, and the wall says so. What is checked is
     // the X screen itself: the real window must fill 1920x1080 from the corner (once it was
     // 800x600 while the app's own render target looked right).
@@ -604,13 +598,9 @@ fn wall_display_at_4k_shows_the_banner_and_the_scene() {
         eprintln!("skipping: set PLANT_TWIN_SCREEN_4K=1 under a 3840x2160 X screen");
         return;
     }
-    assert!(
-        display_available(),
-        "PLANT_TWIN_SCREEN_4K=1 needs a display"
-    );
-    let _display = DISPLAY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(_display) = display() else {
+        panic!("PLANT_TWIN_SCREEN_4K=1 needs a display");
+    };
     // No --window-size: the wall finds the monitor's size itself (there is no window manager).
     let mut app = Running::start(&["--wall"]);
     let window = app.wait_for_window((3840, 2160));
