@@ -491,14 +491,16 @@ fn a_window_at_rest_still_shows_each_new_value() {
         return;
     };
     // The default: the window draws on change, about once a second at rest. The simulator
-    // changes the values every second: the message rate, "last data N s ago", the trends.
-    let mut app = Running::start(&["--window-size", "1280x720", "--select", "pump-01"]);
-    let (x, y, _, _) = app.wait_for_window((1280, 720));
+    // changes a selected pump's values every second; at 1920x1080 the inspector shows them and
+    // their trends (at 1280x720 they are below the fold, and the visible text can stay the same
+    // for seconds).
+    let mut app = Running::start(&["--window-size", "1920x1080", "--select", "pump-01"]);
+    let (x, y, _, _) = app.wait_for_window((1920, 1080));
     let (x, y) = (x.max(0) as u32, y.max(0) as u32);
     std::thread::sleep(std::time::Duration::from_secs(10));
     let window = |shot: &Shot| -> Vec<(u8, u8, u8)> {
-        (y..y + 720)
-            .flat_map(|py| (x..x + 1280).map(move |px| (px, py)))
+        (y..y + 1080)
+            .flat_map(|py| (x..x + 1920).map(move |px| (px, py)))
             .map(|(px, py)| shot.pixel(px, py))
             .collect()
     };
