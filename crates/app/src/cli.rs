@@ -654,6 +654,17 @@ pub enum Benchmark {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
+    /// QAPLIB: NAME.dat with NAME.sln (cost found, best known cost, gap, time): the layout
+    /// optimiser's assignment solver.
+    Qap {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Seconds per instance (default by size: 1 s up to n = 20, 10 s up to 40, else 60 s).
+        #[arg(long, value_name = "S")]
+        seconds: Option<f64>,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

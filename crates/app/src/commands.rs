@@ -471,6 +471,7 @@ fn evaluate(benchmark: &Benchmark) -> ExitCode {
         Benchmark::Skab { dir } => eval::skab::run(dir, &config.detector, config.alarm.alarm),
         Benchmark::Nab { dir } => eval::nab::run(dir, &config.detector),
         Benchmark::Cmapss { dir } => eval::cmapss::run(dir),
+        Benchmark::Qap { dir, seconds, seed } => eval::qap::run(dir, *seconds, *seed),
     };
     match result {
         Ok(table) => {

@@ -6,6 +6,7 @@
 
 pub mod cmapss;
 pub mod nab;
+pub mod qap;
 pub mod skab;
 
 use std::path::{Path, PathBuf};

@@ -12,6 +12,7 @@ pub mod source;
 use prost::Message;
 
 use crate::layout::{AssetKind, PlantLayout, Signal};
+use crate::rng::Rng;
 use crate::telemetry::sparkplug::{self, MessageType, Payload, bd_seq_metric, double_metric};
 use scenario::{FaultKind, Scenario};
 
@@ -47,32 +48,6 @@ impl Default for SimConfig {
 
 /// Simulated seconds run before time 0 (see `Simulator::new`).
 const WARM_S: f64 = 600.0;
-
-/// SplitMix64: small, fast, and good enough for noise; the same seed gives the same plant.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box-Muller).
-    fn normal(&mut self) -> f64 {
-        let u = self.unit().max(1e-12);
-        let v = self.unit();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-}
 
 /// What a signal measures, guessed from its id; decides how it moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,4 @@
+//! Layout optimisation without Bevy: the quadratic assignment solver at its core, and the
+//! material flows whose transport effort it lowers.
+
+pub mod qap;
