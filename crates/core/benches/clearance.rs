@@ -43,9 +43,13 @@ fn grid_plant(count: usize) -> PlantLayout {
                 components: vec![],
                 signals: vec![],
                 telemetry: None,
+                pinned: false,
+                pickup: None,
+                dropoff: None,
             })
             .collect(),
         degradation_models: vec![],
+        flows: vec![],
     }
 }
 

@@ -498,6 +498,9 @@ mod tests {
             components: vec![],
             signals: vec![],
             telemetry: None,
+            pinned: false,
+            pickup: None,
+            dropoff: None,
         }
     }
 
@@ -522,6 +525,7 @@ mod tests {
             zones,
             assets,
             degradation_models: vec![],
+            flows: vec![],
         }
     }
 

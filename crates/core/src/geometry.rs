@@ -241,6 +241,9 @@ mod tests {
             components: vec![],
             signals: vec![],
             telemetry: None,
+            pinned: false,
+            pickup: None,
+            dropoff: None,
         }
     }
 

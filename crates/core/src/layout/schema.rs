@@ -30,6 +30,54 @@ pub struct PlantLayout {
     /// run-to-failure histories instead of a trend to a limit.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub degradation_models: Vec<String>,
+    /// Material moved between assets: what transport effort and layout optimisation weigh.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<MaterialFlow>,
+}
+
+/// Material moved from one asset to another: `amount_per_hour` of `unit`, taken from the source
+/// asset's pick-up point to the destination's drop-off point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialFlow {
+    /// Asset id the material leaves.
+    pub from: String,
+    /// Asset id the material arrives at.
+    pub to: String,
+    pub amount_per_hour: f32,
+    #[serde(default)]
+    pub unit: FlowUnit,
+    /// How it travels (shown in the flow table; optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling: Option<Handling>,
+}
+
+/// What a flow's amount counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FlowUnit {
+    #[default]
+    Parts,
+    Pallets,
+    Kg,
+}
+
+impl FlowUnit {
+    pub fn label(self) -> &'static str {
+        match self {
+            FlowUnit::Parts => "parts",
+            FlowUnit::Pallets => "pallets",
+            FlowUnit::Kg => "kg",
+        }
+    }
+}
+
+/// How material is carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Handling {
+    Conveyor,
+    Forklift,
+    Agv,
+    Manual,
 }
 
 /// Length units of the file. Only metres today; the field exists so that a file says so.
@@ -131,9 +179,38 @@ pub struct Asset {
     pub signals: Vec<Signal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<TelemetryBinding>,
+    /// Fixed in place for layout optimisation (pits, cranes, utilities, or pinned by hand).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+    /// Where material is picked up from this asset, relative to its centre in its own frame
+    /// (metres, turns with the asset); the centre if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup: Option<(f32, f32)>,
+    /// Where material is dropped off at this asset, like `pickup`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropoff: Option<(f32, f32)>,
 }
 
 impl Asset {
+    /// A point given in the asset's own frame (metres from its centre), in plan coordinates.
+    pub fn plan_point(&self, local: (f32, f32)) -> (f32, f32) {
+        let (sin, cos) = self.rotation_deg.to_radians().sin_cos();
+        (
+            self.position.0 + local.0 * cos - local.1 * sin,
+            self.position.1 + local.0 * sin + local.1 * cos,
+        )
+    }
+
+    /// Where material leaves this asset, plan coordinates.
+    pub fn pickup_point(&self) -> (f32, f32) {
+        self.plan_point(self.pickup.unwrap_or((0.0, 0.0)))
+    }
+
+    /// Where material arrives at this asset, plan coordinates.
+    pub fn dropoff_point(&self) -> (f32, f32) {
+        self.plan_point(self.dropoff.unwrap_or((0.0, 0.0)))
+    }
+
     /// Size of the footprint's bounding box `(length along local x, width along local y, height)`.
     pub fn extents(&self) -> (f32, f32, f32) {
         self.footprint.extents()

@@ -47,8 +47,63 @@ pub(super) fn validate(layout: &PlantLayout, map: &SourceMap) -> Vec<FileIssue> 
         check_components(&at, asset, &mut issues);
         check_signals(&at, asset, &mut issues);
         check_telemetry(&at, asset, &mut issues);
+        check_handling_points(&at, asset, &mut issues);
     }
+    check_flows(layout, &asset_ids, &mut issues);
     issues.list
+}
+
+/// Pick-up and drop-off points are finite and within reach of the footprint (its bounding box
+/// plus the clearance around it: a point on the service side, not across the hall).
+fn check_handling_points(at: &str, asset: &Asset, issues: &mut Issues) {
+    let (length, width, _) = asset.extents();
+    let reach = (
+        length * 0.5 + asset.clearance.max(0.0) + 1.0,
+        width * 0.5 + asset.clearance.max(0.0) + 1.0,
+    );
+    for (field, point) in [("pickup", asset.pickup), ("dropoff", asset.dropoff)] {
+        let Some((x, y)) = point else { continue };
+        if !(x.is_finite() && y.is_finite()) || x.abs() > reach.0 || y.abs() > reach.1 {
+            issues.push(
+                &format!("{at}.{field}"),
+                format!(
+                    "asset \"{}\": {field} point ({x}, {y}) is not within 1 m of the footprint and its clearance (offsets are metres from the centre, in the asset's own frame)",
+                    asset.id
+                ),
+            );
+        }
+    }
+}
+
+/// Flows name assets that exist, go somewhere else, and carry a finite amount that is not
+/// negative.
+fn check_flows(layout: &PlantLayout, asset_ids: &HashSet<&str>, issues: &mut Issues) {
+    for (i, flow) in layout.flows.iter().enumerate() {
+        let at = format!("flows[{i}]");
+        for (field, id) in [("from", &flow.from), ("to", &flow.to)] {
+            if !asset_ids.contains(id.as_str()) {
+                issues.push(
+                    &format!("{at}.{field}"),
+                    format!("flow {field} \"{id}\": no asset has this id"),
+                );
+            }
+        }
+        if flow.from == flow.to {
+            issues.push(
+                &format!("{at}.to"),
+                format!("flow from \"{}\" to itself", flow.from),
+            );
+        }
+        if !(flow.amount_per_hour.is_finite() && flow.amount_per_hour >= 0.0) {
+            issues.push(
+                &format!("{at}.amount_per_hour"),
+                format!(
+                    "flow {} -> {}: amount_per_hour must be a number >= 0, got {}",
+                    flow.from, flow.to, flow.amount_per_hour
+                ),
+            );
+        }
+    }
 }
 
 fn check_header(layout: &PlantLayout, issues: &mut Issues) {

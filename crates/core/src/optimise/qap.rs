@@ -245,7 +245,7 @@ pub fn solve(
             break;
         }
         iteration += 1;
-        if iteration as usize % (2 * tenure_high) == 0 {
+        if (iteration as usize).is_multiple_of(2 * tenure_high) {
             tenure = tenure_low + rng.below(tenure_high - tenure_low + 1);
         }
 

@@ -80,6 +80,15 @@ fn invalid_files_say_where_and_what() {
             ],
         ),
         (
+            "bad-flows.ron",
+            &[
+                (21, 13, "dropoff point (0, 9) is not within 1 m"),
+                (26, 27, "flow to \"rack-9\": no asset has this id"),
+                (27, 41, "amount_per_hour must be a number >= 0, got -5"),
+                (28, 26, "flow from \"rack-1\" to itself"),
+            ],
+        ),
+        (
             "newer-schema.ron",
             &[(3, 5, "schema_version 2 is not supported")],
         ),
