@@ -2,3 +2,4 @@
 //! material flows whose transport effort it lowers.
 
 pub mod qap;
+pub mod flow;
