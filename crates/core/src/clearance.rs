@@ -265,6 +265,11 @@ impl ClearanceModel {
         }
     }
 
+    /// Assets moved since the hierarchy was built: each is checked outside it until a rebuild.
+    pub fn moved_since_rebuild(&self) -> usize {
+        self.moved_since_build.len()
+    }
+
     /// Rebuilds the hierarchy from the current poses (after a drop).
     pub fn rebuild(&mut self) {
         self.built_aabbs = self.assets.iter().map(|a| a.aabb).collect();

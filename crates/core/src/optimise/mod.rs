@@ -3,3 +3,5 @@
 
 pub mod qap;
 pub mod flow;
+pub mod layout;
+pub mod synthetic;

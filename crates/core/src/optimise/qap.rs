@@ -172,8 +172,8 @@ pub struct Solution {
     pub elapsed_s: f64,
 }
 
-/// Which swaps the caller allows (layout: a swap must keep every clearance). Called only for
-/// the swap about to be made, best first, so an expensive check runs rarely.
+/// Which swaps the caller allows (layout: a swap must keep every clearance). Asked best first,
+/// so an expensive check runs rarely; `permutation` is the one the swap would start from.
 pub trait SwapFilter {
     fn allows(&mut self, permutation: &[usize], r: usize, s: usize) -> bool;
 }
@@ -302,43 +302,42 @@ fn choose_swap(
     filter: &mut dyn SwapFilter,
 ) -> Option<(usize, usize)> {
     let n = qap.n;
-    // (aspired, delta, r, s): the order of preference.
-    let mut chosen: Option<(bool, i64, usize, usize)> = None;
-    let mut refused: Vec<(usize, usize)> = Vec::new();
-    loop {
-        for r in 0..n - 1 {
-            for s in r + 1..n {
-                let d = delta[r * n + s];
-                let (tr, ts) = (tabu[r * n + p[s]], tabu[s * n + p[r]]);
-                let allowed = tr < iteration || ts < iteration;
-                let aspired = cost + d < best_cost
-                    || (tr < iteration - aspiration && ts < iteration - aspiration);
-                if !(allowed || aspired) {
-                    continue;
-                }
-                let better = match chosen {
-                    None => true,
-                    Some((chosen_aspired, chosen_delta, ..)) => {
-                        (aspired && !chosen_aspired)
-                            || (aspired == chosen_aspired && d < chosen_delta)
-                    }
-                };
-                if better && !refused.contains(&(r, s)) {
-                    chosen = Some((aspired, d, r, s));
-                }
+    let admissible = |r: usize, s: usize| {
+        let d = delta[r * n + s];
+        let (tr, ts) = (tabu[r * n + p[s]], tabu[s * n + p[r]]);
+        let allowed = tr < iteration || ts < iteration;
+        let aspired = cost + d < best_cost
+            || (tr < iteration - aspiration && ts < iteration - aspiration);
+        (allowed || aspired).then_some((!aspired, d))
+    };
+    // (not aspired, delta): the order of preference, so an aspired swap wins over any other.
+    let mut chosen: Option<((bool, i64), usize, usize)> = None;
+    for r in 0..n - 1 {
+        for s in r + 1..n {
+            if let Some(key) = admissible(r, s)
+                && chosen.is_none_or(|(best, ..)| key < best)
+            {
+                chosen = Some((key, r, s));
             }
         }
-        let (_, _, r, s) = chosen?;
-        if filter.allows(p, r, s) {
-            return Some((r, s));
-        }
-        // Rarely long: a layout's filter refuses a swap of two very different footprints.
-        refused.push((r, s));
-        chosen = None;
-        if refused.len() > 4 * n {
-            return None;
-        }
     }
+    let (_, r, s) = chosen?;
+    if filter.allows(p, r, s) {
+        return Some((r, s));
+    }
+    // The filter refused the best (a layout: two footprints that do not fit each other's
+    // place): try the others best first, up to a limit, then give up for a perturbation.
+    let mut candidates: Vec<((bool, i64), usize, usize)> = (0..n - 1)
+        .flat_map(|r| (r + 1..n).map(move |s| (r, s)))
+        .filter_map(|(r, s)| admissible(r, s).map(|key| (key, r, s)))
+        .collect();
+    candidates.sort_unstable();
+    candidates
+        .into_iter()
+        .skip(1)
+        .take(4 * n)
+        .find(|&(_, r, s)| filter.allows(p, r, s))
+        .map(|(_, r, s)| (r, s))
 }
 
 fn fill_deltas(qap: &Qap, p: &[usize], delta: &mut [i64]) {
