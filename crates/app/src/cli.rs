@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::data::telemetry::{DEFAULT_HISTORY, SourceConfig};
 use plant_twin_core::layout::AssetKind;
@@ -540,6 +540,79 @@ pub enum LayoutCommand {
         #[arg(short = 'o', long = "out", value_name = "OUT")]
         output: PathBuf,
     },
+    /// Rearrange the movable assets so that the transport effort of the layout's material
+    /// flows falls, keeping every clearance rule; write the result to OUT. Prints the effort
+    /// before and after and every move; exits 1 if no feasible improvement was found (nothing
+    /// is written then).
+    Optimise {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(short = 'o', long = "out", value_name = "OUT")]
+        output: PathBuf,
+        /// Time the search gets, seconds (one core).
+        #[arg(long, value_name = "S", default_value_t = 60.0)]
+        seconds: f64,
+        /// Stop after this many swaps instead: the result then depends only on FILE and seed.
+        #[arg(long, value_name = "N")]
+        iterations: Option<u64>,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Only these assets may move (comma-separated ids; default: every asset not pinned).
+        #[arg(long = "move", value_name = "ID,...", value_delimiter = ',')]
+        movable: Option<Vec<String>>,
+        #[command(flatten)]
+        distance: DistanceArg,
+    },
+    /// The layout's material flows, each with its distance and effort (amount x distance),
+    /// heaviest first, and the totals per unit.
+    Flows {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        distance: DistanceArg,
+    },
+    /// Write a generated plant (machines in bays, production lines, flows): material for the
+    /// optimiser and its benchmark.
+    Generate {
+        #[arg(value_name = "OUT")]
+        output: PathBuf,
+        #[arg(long, value_name = "N", default_value_t = 200)]
+        assets: usize,
+        #[arg(long, value_name = "N", default_value_t = 300)]
+        flows: usize,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Shuffle the machines among bays of their size (feasible, but a poor layout).
+        #[arg(long)]
+        scrambled: bool,
+    },
+}
+
+/// How a flow's distance is measured.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct DistanceArg {
+    /// aisle: around equipment and keep-out zones on the free floor; rectilinear or straight
+    /// when chosen instead.
+    #[arg(long = "distance", value_enum, default_value_t = DistanceChoice::Aisle)]
+    pub metric: DistanceChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DistanceChoice {
+    Aisle,
+    Rectilinear,
+    Straight,
+}
+
+impl From<DistanceChoice> for plant_twin_core::optimise::flow::DistanceMetric {
+    fn from(choice: DistanceChoice) -> Self {
+        use plant_twin_core::optimise::flow::DistanceMetric;
+        match choice {
+            DistanceChoice::Aisle => DistanceMetric::Aisle,
+            DistanceChoice::Rectilinear => DistanceMetric::Rectilinear,
+            DistanceChoice::Straight => DistanceMetric::Straight,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::app::{GuiOptions, gui_app};
 use crate::capture::CaptureRequest;
-use crate::cli::{Benchmark, Cli, Command, LayoutCommand, RecordingCommand, SimArgs};
+use crate::cli::{Benchmark, Cli, Command, RecordingCommand, SimArgs};
 use crate::data::telemetry::LivePlugin;
 use crate::headless::{HeadlessOptions, headless_app};
 use crate::plant::PlantDocument;
@@ -26,7 +26,7 @@ pub fn run(cli: Cli) -> ExitCode {
             ref edited,
             csv,
         }) => diff(baseline, edited, csv),
-        Some(Command::Layout { ref action }) => edit_layout(action),
+        Some(Command::Layout { ref action }) => crate::layout_commands::run(action),
         Some(Command::Eval { ref benchmark }) => evaluate(benchmark),
         Some(Command::Audit {
             action: crate::cli::AuditCommand::Verify { ref file },
@@ -613,54 +613,6 @@ fn diff(baseline: &std::path::Path, edited: &std::path::Path, csv: bool) -> Exit
         print!("{}", diff.to_csv());
     } else {
         print!("{}", diff.to_markdown(&baseline.display().to_string()));
-    }
-    ExitCode::SUCCESS
-}
-
-fn edit_layout(action: &LayoutCommand) -> ExitCode {
-    let LayoutCommand::Move {
-        file,
-        id,
-        to,
-        rotate,
-        output,
-    } = action;
-    let document = match PlantDocument::from_file(file.clone()) {
-        Ok(document) => document,
-        Err(error) => {
-            eprintln!("{error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut edited = document.layout.clone();
-    let Some(asset) = edited.assets.iter_mut().find(|asset| asset.id == *id) else {
-        eprintln!("{}: no asset with id \"{id}\"", file.display());
-        return ExitCode::FAILURE;
-    };
-    asset.position = *to;
-    if let Some(rotation_deg) = rotate {
-        asset.rotation_deg = *rotation_deg;
-    }
-    let (text, style) =
-        match plant_twin_core::layout::save_layout(output, document.text.as_deref(), &edited) {
-            Ok(saved) => saved,
-            Err(error) => {
-                eprintln!("{error}");
-                return ExitCode::FAILURE;
-            }
-        };
-    let diff = plant_twin_core::diff::diff_layouts(&document.layout, &edited);
-    print!("{}", diff.to_markdown(&file.display().to_string()));
-    let original = document.text.as_deref().unwrap_or_default();
-    let changed = plant_twin_core::layout::changed_lines(original, &text);
-    match style {
-        plant_twin_core::layout::WriteStyle::Patched => println!(
-            "\n{} written: {changed} line(s) changed, comments and formatting kept",
-            output.display()
-        ),
-        plant_twin_core::layout::WriteStyle::Rewritten { reason } => {
-            println!("\n{} written in full ({reason})", output.display())
-        }
     }
     ExitCode::SUCCESS
 }

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod data;
 pub mod frame;
 pub mod headless;
+pub mod layout_commands;
 pub mod plant;
 pub mod quality;
 pub mod redraw;

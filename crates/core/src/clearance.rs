@@ -260,7 +260,10 @@ impl ClearanceModel {
             parry3d::math::Rot3::from_rotation_y(rotation_deg.to_radians()),
         );
         entry.aabb = entry.shape.aabb(&entry.pose);
-        if !self.moved_since_build.contains(&asset) {
+        // Back where the hierarchy has it (a candidate tried and put back): not stale.
+        if self.built_aabbs.get(asset) == Some(&entry.aabb) {
+            self.moved_since_build.retain(|&a| a != asset);
+        } else if !self.moved_since_build.contains(&asset) {
             self.moved_since_build.push(asset);
         }
     }
