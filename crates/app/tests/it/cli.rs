@@ -753,3 +753,171 @@ fn a_replayed_rogue_publisher_shows_up_as_security_events() {
         "{security:?}"
     );
 }
+
+fn run_ok(command: &mut Command) -> String {
+    let output = command.output().expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn a_scrambled_plant_is_optimised_and_passes_the_independent_clearance_check() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plant = dir.path().join("scrambled.ron");
+    let out = dir.path().join("optimised.ron");
+    run_ok(
+        plant_twin()
+            .args(["layout", "generate", "--assets", "40", "--flows", "60"])
+            .arg("--scrambled")
+            .arg(&plant),
+    );
+    let flows = run_ok(plant_twin().args(["layout", "flows"]).arg(&plant));
+    assert!(flows.contains("distances along the aisles"), "{flows}");
+    assert!(flows.contains("m x parts/h"), "{flows}");
+
+    let report = run_ok(
+        plant_twin()
+            .args(["layout", "optimise"])
+            .arg(&plant)
+            .args(["--iterations", "300", "--distance", "rectilinear", "-o"])
+            .arg(&out),
+    );
+    // "transport effort (rectilinear): B before, A after (-P %), ..."
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("transport effort"))
+        .expect("an effort line");
+    let number = |after: &str| -> f64 {
+        let rest = &line[line.find(after).expect(after) + after.len()..];
+        rest.split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches([',', '('])
+            .parse()
+            .expect(line)
+    };
+    let (before, after) = (number("(rectilinear): "), number("before, "));
+    assert!(after < 0.8 * before, "{line}");
+    run_ok(plant_twin().arg("clearance").arg(&out));
+    // The same seed and budget write the same file.
+    let again = dir.path().join("again.ron");
+    run_ok(
+        plant_twin()
+            .args(["layout", "optimise"])
+            .arg(&plant)
+            .args(["--iterations", "300", "--distance", "rectilinear", "-o"])
+            .arg(&again),
+    );
+    assert_eq!(std::fs::read(&out).ok(), std::fs::read(&again).ok());
+}
+
+#[test]
+fn an_optimisation_that_cannot_improve_or_start_exits_1_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plant = dir.path().join("plant.ron");
+    run_ok(
+        plant_twin()
+            .args(["layout", "generate", "--assets", "12", "--flows", "10"])
+            .arg(&plant),
+    );
+    let out = dir.path().join("out.ron");
+    let demo = repo_file("plant-layouts/demo-plant.ron");
+    let cases: [(&std::path::Path, &[&str], &str); 3] = [
+        // One movable asset: nothing can trade places.
+        (
+            &plant,
+            &["--move", "m-0003"],
+            "fewer than two assets may move",
+        ),
+        (
+            &plant,
+            &["--move", "m-0003,nope"],
+            "\"nope\", which is not an asset",
+        ),
+        // The demo plant has no flows.
+        (&demo, &[], "no material flows"),
+    ];
+    for (file, args, message) in cases {
+        let output = plant_twin()
+            .args(["layout", "optimise"])
+            .arg(file)
+            .args(args)
+            .args(["--iterations", "50", "-o"])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn eval_qap_reads_qaplib_files_and_refuses_one_cut_short() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A 4-facility instance and its optimum, found by listing all 24 permutations in the test.
+    let flow = [[0, 3, 0, 2], [3, 0, 0, 1], [0, 0, 0, 4], [2, 1, 4, 0]];
+    let distance = [
+        [0, 22, 53, 53],
+        [22, 0, 40, 62],
+        [53, 40, 0, 55],
+        [53, 62, 55, 0],
+    ];
+    let cost = |p: &[usize]| -> i64 {
+        (0..4)
+            .flat_map(|i| (0..4).map(move |j| (i, j)))
+            .map(|(i, j)| flow[i][j] * distance[p[i]][p[j]])
+            .sum()
+    };
+    let mut best = (i64::MAX, vec![]);
+    for code in 0..256usize {
+        let p: Vec<usize> = (0..4).map(|k| (code >> (2 * k)) & 3).collect();
+        let mut seen = p.clone();
+        seen.sort();
+        if seen == [0, 1, 2, 3] && cost(&p) < best.0 {
+            best = (cost(&p), p);
+        }
+    }
+    let matrix = |m: &[[i64; 4]; 4]| {
+        m.iter()
+            .map(|row| row.map(|v| v.to_string()).join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let dat = format!("4\n\n{}\n\n{}\n", matrix(&flow), matrix(&distance));
+    std::fs::write(dir.path().join("tiny4.dat"), &dat).expect("written");
+    let one_based: Vec<String> = best.1.iter().map(|k| (k + 1).to_string()).collect();
+    std::fs::write(
+        dir.path().join("tiny4.sln"),
+        format!("4 {}\n{}\n", best.0, one_based.join(" ")),
+    )
+    .expect("written");
+    let table = run_ok(
+        plant_twin()
+            .args(["eval", "qap", "--seconds", "0.2"])
+            .arg(dir.path()),
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("tiny4"))
+        .expect(&table);
+    let fields: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(fields[2], best.0.to_string(), "{table}");
+    assert_eq!(fields[4], "0.000", "{table}");
+
+    std::fs::write(dir.path().join("tiny4.dat"), &dat[..dat.len() - 8]).expect("written");
+    let output = plant_twin()
+        .args(["eval", "qap", "--seconds", "0.2"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("tiny4.dat: cut short"), "{stderr}");
+}

@@ -90,7 +90,9 @@ pub fn transport_effort(layout: &PlantLayout, metric: DistanceMetric) -> Transpo
         };
         let start = layout.assets[from].pickup_point();
         let end = layout.assets[to].dropoff_point();
-        let routed = grid.as_ref().map(|grid| grid.route(start, end, &[from, to]));
+        let routed = grid
+            .as_ref()
+            .map(|grid| grid.route(start, end, &[from, to]));
         let (route, distance_m, unrouted) = match (metric, routed) {
             (_, Some(Some(route))) => {
                 let length = polyline_length(&route);
@@ -151,10 +153,7 @@ const MAX_CELLS: f32 = 160_000.0;
 
 impl FloorGrid {
     fn new(layout: &PlantLayout) -> FloorGrid {
-        let (width, depth) = (
-            layout.floor.width.max(0.1),
-            layout.floor.depth.max(0.1),
-        );
+        let (width, depth) = (layout.floor.width.max(0.1), layout.floor.depth.max(0.1));
         let cell_m = 0.5f32.max((width * depth / MAX_CELLS).sqrt());
         let columns = (width / cell_m).ceil() as usize;
         let rows = (depth / cell_m).ceil() as usize;

@@ -175,7 +175,10 @@ fn assignment_problem(layout: &PlantLayout, places: &[(f32, f32)]) -> Result<Qap
 
 /// Which assets may move: the ones named (each must exist and not be pinned), or every asset
 /// that is not pinned.
-fn movable_assets(layout: &PlantLayout, named: Option<&[String]>) -> Result<Vec<bool>, OptimiseError> {
+fn movable_assets(
+    layout: &PlantLayout,
+    named: Option<&[String]>,
+) -> Result<Vec<bool>, OptimiseError> {
     let movable: Vec<bool> = match named {
         None => layout.assets.iter().map(|a| !a.pinned).collect(),
         Some(ids) => {
@@ -280,7 +283,10 @@ mod tests {
             transport_effort(&good, DistanceMetric::Rectilinear).total,
             transport_effort(&bad, DistanceMetric::Rectilinear).total,
         );
-        assert!(bad_effort > 2.0 * good_effort, "{good_effort} -> {bad_effort}");
+        assert!(
+            bad_effort > 2.0 * good_effort,
+            "{good_effort} -> {bad_effort}"
+        );
     }
 
     #[test]
@@ -315,9 +321,13 @@ mod tests {
         assert!(reported.len() > 10 && reported.iter().all(|(n, _)| *n == 60));
         assert!(reported.windows(2).all(|w| w[1].1 < w[0].1));
         // The same seed and budget give the same layout.
-        let again =
-            optimise_layout(&layout, &options(400), &AtomicBool::new(false), &mut |_, _| {})
-                .unwrap();
+        let again = optimise_layout(
+            &layout,
+            &options(400),
+            &AtomicBool::new(false),
+            &mut |_, _| {},
+        )
+        .unwrap();
         assert_eq!(again.layout, proposal.layout);
     }
 
@@ -346,6 +356,11 @@ mod tests {
         let OptimiseError::Infeasible(rules) = run(&overlapping, &options(10)) else {
             panic!("an overlap must be refused");
         };
-        assert!(rules.iter().any(|r| r.contains("m-0000") && r.contains("m-0001")), "{rules:?}");
+        assert!(
+            rules
+                .iter()
+                .any(|r| r.contains("m-0000") && r.contains("m-0001")),
+            "{rules:?}"
+        );
     }
 }

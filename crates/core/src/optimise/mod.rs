@@ -1,7 +1,7 @@
 //! Layout optimisation without Bevy: the quadratic assignment solver at its core, and the
 //! material flows whose transport effort it lowers.
 
-pub mod qap;
 pub mod flow;
 pub mod layout;
+pub mod qap;
 pub mod synthetic;

@@ -306,8 +306,8 @@ fn choose_swap(
         let d = delta[r * n + s];
         let (tr, ts) = (tabu[r * n + p[s]], tabu[s * n + p[r]]);
         let allowed = tr < iteration || ts < iteration;
-        let aspired = cost + d < best_cost
-            || (tr < iteration - aspiration && ts < iteration - aspiration);
+        let aspired =
+            cost + d < best_cost || (tr < iteration - aspiration && ts < iteration - aspiration);
         (allowed || aspired).then_some((!aspired, d))
     };
     // (not aspired, delta): the order of preference, so an aspired swap wins over any other.
