@@ -160,10 +160,10 @@ fn optimise(file: &Path, output: &Path, options: &LayoutOptions) -> ExitCode {
         eprintln!("no feasible improvement found; nothing written");
         return ExitCode::FAILURE;
     }
-    for (id, from, to) in &proposal.moves {
+    for m in &proposal.moves {
         println!(
-            "  {id:<16} ({:.2}, {:.2}) -> ({:.2}, {:.2})",
-            from.0, from.1, to.0, to.1
+            "  {:<16} ({:.2}, {:.2}) -> ({:.2}, {:.2})",
+            m.id, m.from.0, m.from.1, m.to.0, m.to.1
         );
     }
     match write(output, document.text.as_deref(), &proposal.layout) {

@@ -49,8 +49,8 @@ pub struct LayoutProposal {
     pub layout: PlantLayout,
     pub effort_before: f64,
     pub effort_after: f64,
-    /// (asset id, old position, new position), in layout order.
-    pub moves: Vec<(String, (f32, f32), (f32, f32))>,
+    /// Every asset that moved, in layout order.
+    pub moves: Vec<AssetMove>,
     pub iterations: u64,
     pub elapsed_s: f64,
 }
@@ -61,6 +61,18 @@ impl LayoutProposal {
         100.0 * (self.effort_after - self.effort_before) / self.effort_before.max(f64::MIN_POSITIVE)
     }
 }
+
+/// One asset of a proposal on a new place (plan coordinates, metres).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetMove {
+    pub id: String,
+    pub from: (f32, f32),
+    pub to: (f32, f32),
+}
+
+/// Called with each better arrangement: every asset's plan position, and its effort in the
+/// search's own measure (rectilinear between places).
+pub type OnBetterLayout<'a> = dyn FnMut(&[(f32, f32)], f64) + 'a;
 
 /// Why nothing was optimised.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -86,7 +98,7 @@ pub fn optimise_layout(
     layout: &PlantLayout,
     options: &LayoutOptions,
     cancel: &AtomicBool,
-    on_best: &mut dyn FnMut(&[(f32, f32)], f64),
+    on_best: &mut OnBetterLayout,
 ) -> Result<LayoutProposal, OptimiseError> {
     if layout.flows.is_empty() {
         return Err(OptimiseError::NoFlows);
@@ -131,7 +143,11 @@ pub fn optimise_layout(
     let mut moves = Vec::new();
     for (asset, &place) in proposal.assets.iter_mut().zip(&solution.permutation) {
         if asset.position != places[place] {
-            moves.push((asset.id.clone(), asset.position, places[place]));
+            moves.push(AssetMove {
+                id: asset.id.clone(),
+                from: asset.position,
+                to: places[place],
+            });
             asset.position = places[place];
         }
     }
@@ -315,7 +331,7 @@ mod tests {
             if before.pinned {
                 assert_eq!(before.position, after.position, "{}", before.id);
             }
-            let listed = proposal.moves.iter().any(|(id, ..)| id == &before.id);
+            let listed = proposal.moves.iter().any(|m| m.id == before.id);
             assert_eq!(listed, before.position != after.position, "{}", before.id);
         }
         assert!(reported.len() > 10 && reported.iter().all(|(n, _)| *n == 60));
