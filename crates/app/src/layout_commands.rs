@@ -209,7 +209,7 @@ fn move_asset(
         asset.rotation_deg = rotation_deg;
     }
     let diff = plant_twin_core::diff::diff_layouts(&document.layout, &edited);
-    print!("{}\n", diff.to_markdown(&file.display().to_string()));
+    println!("{}", diff.to_markdown(&file.display().to_string()));
     match write(output, document.text.as_deref(), &edited) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
