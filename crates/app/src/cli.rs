@@ -557,7 +557,8 @@ pub enum LayoutCommand {
         iterations: Option<u64>,
         #[arg(long, value_name = "N", default_value_t = 1)]
         seed: u64,
-        /// Only these assets may move (comma-separated ids; default: every asset not pinned).
+        /// Only these assets may move (comma-separated ids; default: every asset that is not
+        /// pinned and has a flow).
         #[arg(long = "move", value_name = "ID,...", value_delimiter = ',')]
         movable: Option<Vec<String>>,
         #[command(flatten)]

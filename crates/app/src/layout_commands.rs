@@ -59,17 +59,26 @@ fn open(file: &Path) -> Result<PlantDocument, ExitCode> {
     })
 }
 
-/// Writes `edited` over the text it came from (or whole) and says how.
-fn write(output: &Path, original: Option<&str>, edited: &PlantLayout) -> Result<(), ExitCode> {
+/// Writes `edited` over the text it came from (or whole) and says how; `changes` names what
+/// changed (default: the span of lines that did).
+fn write(
+    output: &Path,
+    original: Option<&str>,
+    edited: &PlantLayout,
+    changes: Option<String>,
+) -> Result<(), ExitCode> {
     let (text, style) = save_layout(output, original, edited).map_err(|error| {
         eprintln!("{error}");
         ExitCode::FAILURE
     })?;
     match style {
         WriteStyle::Patched => println!(
-            "{} written: {} line(s) changed, comments and formatting kept",
+            "{} written: {}, comments and formatting kept",
             output.display(),
-            changed_lines(original.unwrap_or_default(), &text)
+            changes.unwrap_or_else(|| format!(
+                "{} line(s) changed",
+                changed_lines(original.unwrap_or_default(), &text)
+            ))
         ),
         WriteStyle::Rewritten { reason } => {
             println!("{} written in full ({reason})", output.display())
@@ -166,7 +175,8 @@ fn optimise(file: &Path, output: &Path, options: &LayoutOptions) -> ExitCode {
             m.id, m.from.0, m.from.1, m.to.0, m.to.1
         );
     }
-    match write(output, document.text.as_deref(), &proposal.layout) {
+    let moved = format!("{} asset position(s) changed", proposal.moves.len());
+    match write(output, document.text.as_deref(), &proposal.layout, Some(moved)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
     }
@@ -182,7 +192,7 @@ fn generate(output: &Path, assets: usize, flows: usize, seed: u64, scramble: boo
         layout = scrambled(&layout, seed);
         layout.name.push_str(", scrambled");
     }
-    match write(output, None, &layout) {
+    match write(output, None, &layout, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
     }
@@ -210,7 +220,7 @@ fn move_asset(
     }
     let diff = plant_twin_core::diff::diff_layouts(&document.layout, &edited);
     println!("{}", diff.to_markdown(&file.display().to_string()));
-    match write(output, document.text.as_deref(), &edited) {
+    match write(output, document.text.as_deref(), &edited, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
     }

@@ -25,7 +25,7 @@ pub struct LayoutOptions {
     /// With an iteration limit the result depends only on the layout and the seed.
     pub max_iterations: Option<u64>,
     pub seed: u64,
-    /// Only these asset ids may move (default: every asset that is not pinned).
+    /// Only these asset ids may move (default: every asset that is not pinned and has a flow).
     pub movable: Option<Vec<String>>,
     /// How the effort before and after is measured.
     pub metric: DistanceMetric,
@@ -190,13 +190,19 @@ fn assignment_problem(layout: &PlantLayout, places: &[(f32, f32)]) -> Result<Qap
 }
 
 /// Which assets may move: the ones named (each must exist and not be pinned), or every asset
-/// that is not pinned.
+/// that is not pinned and has a flow.
 fn movable_assets(
     layout: &PlantLayout,
     named: Option<&[String]>,
 ) -> Result<Vec<bool>, OptimiseError> {
     let movable: Vec<bool> = match named {
-        None => layout.assets.iter().map(|a| !a.pinned).collect(),
+        // An asset no flow touches has no effort to lower: it stays (the search would trade
+        // it around for nothing).
+        None => layout
+            .assets
+            .iter()
+            .map(|a| !a.pinned && layout.flows.iter().any(|f| f.from == a.id || f.to == a.id))
+            .collect(),
         Some(ids) => {
             let mut movable = vec![false; layout.assets.len()];
             for id in ids {
