@@ -178,6 +178,8 @@ pub fn gui_app(
         },
         HighlightPlugin,
         ViolationGizmosPlugin,
+        crate::flows::FlowsPlugin,
+        crate::flows::FlowDrawingPlugin,
         crate::score_colour::ScoreColourPlugin,
         UiPlugin,
     ))

@@ -176,7 +176,12 @@ fn optimise(file: &Path, output: &Path, options: &LayoutOptions) -> ExitCode {
         );
     }
     let moved = format!("{} asset position(s) changed", proposal.moves.len());
-    match write(output, document.text.as_deref(), &proposal.layout, Some(moved)) {
+    match write(
+        output,
+        document.text.as_deref(),
+        &proposal.layout,
+        Some(moved),
+    ) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
     }

@@ -11,6 +11,7 @@ pub mod capture;
 pub mod cli;
 pub mod commands;
 pub mod data;
+pub mod flows;
 pub mod frame;
 pub mod headless;
 pub mod layout_commands;

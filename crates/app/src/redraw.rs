@@ -126,6 +126,7 @@ fn choose_pace(
     replay: Option<Res<ReplayState>>,
     capture: Option<Res<CaptureState>>,
     quality: Option<Res<RenderQuality>>,
+    flows: Option<Res<crate::flows::MaterialFlows>>,
 ) {
     let tier = quality.map_or(Tier::High, |q| q.tier);
     let session = replay.as_ref().and_then(|r| r.session.as_ref());
@@ -138,7 +139,11 @@ fn choose_pace(
         Pace::Continuous
     } else if indexing || !moved_cameras.is_empty() {
         Pace::Moving
-    } else if playing || tinted.iter().any(Tinted::pulses) {
+    } else if playing
+        || tinted.iter().any(Tinted::pulses)
+        // The optimiser's progress and ghosts.
+        || flows.is_some_and(|f| f.job.is_some())
+    {
         Pace::Animating
     } else {
         Pace::Idle

@@ -156,6 +156,12 @@ pub enum EditIntent {
         entity: Entity,
         placement: Placement,
     },
+    /// Put several assets at once, as one undo step (an accepted layout optimisation); asset
+    /// positions in the layout. Needs an editable sandbox, not edit mode.
+    PlaceMany {
+        placements: Vec<(usize, Placement)>,
+        what: String,
+    },
     Undo,
     Redo,
     /// Write the edited layout to this file (atomic).
@@ -290,7 +296,10 @@ fn apply_edit_intents(
             intent,
             EditIntent::SaveAs { .. } | EditIntent::Settings { .. }
         );
-        if changes_placements && (*mode.get() != EditMode::Editing || !sandbox.editable()) {
+        let needs_edit_mode = !matches!(intent, EditIntent::PlaceMany { .. });
+        if changes_placements
+            && ((needs_edit_mode && *mode.get() != EditMode::Editing) || !sandbox.editable())
+        {
             continue;
         }
         match intent {
@@ -334,6 +343,21 @@ fn apply_edit_intents(
                     "typed placement",
                     |_| to,
                 );
+            }
+            EditIntent::PlaceMany { placements, what } => {
+                let mut changes = vec![];
+                for &(asset, placement) in placements {
+                    let Some(entity) = index.at(asset as u32) else {
+                        continue;
+                    };
+                    let Ok((spec, _)) = assets.get(entity) else {
+                        continue;
+                    };
+                    let from = placement_of(spec);
+                    place(&mut sandbox, &mut assets, entity, asset, placement);
+                    changes.push((asset, from, placement));
+                }
+                commit(&mut sandbox, what, changes);
             }
             EditIntent::Undo | EditIntent::Redo => {
                 let placements = if *intent == EditIntent::Undo {

@@ -3,6 +3,7 @@
 
 mod alarms;
 mod asset_list;
+mod flows;
 mod inspector;
 mod labels;
 mod sandbox;
@@ -89,6 +90,8 @@ pub struct UiState {
     /// Reload this layout file once the user confirmed what it discards; true when its assets
     /// fit the current models (learned state and alarm history are kept).
     confirm_reload: Option<(PathBuf, bool)>,
+    /// Seconds the layout optimiser gets (the flow window's choice; 0 until chosen).
+    optimise_seconds: f64,
     /// What the alarm list shows: active alarms, shelved ones, or the history.
     pub alarm_tab: alarms::AlarmTab,
     /// Typed placement in the inspector: the asset, the placement the typing started from, and
@@ -266,6 +269,8 @@ struct PanelWorld<'w, 's> {
     cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
     quality: Option<Res<'w, crate::quality::RenderQuality>>,
     pace: Option<Res<'w, crate::redraw::RedrawPace>>,
+    flows: Option<Res<'w, crate::flows::MaterialFlows>>,
+    real_time: Res<'w, Time<Real>>,
 }
 
 #[derive(SystemParam)]
@@ -281,6 +286,7 @@ struct PanelIntents<'w> {
     replay: MessageWriter<'w, crate::data::replay::ReplayIntent>,
     record: MessageWriter<'w, crate::data::record::RecordIntent>,
     quality: MessageWriter<'w, crate::quality::SetQuality>,
+    flows: MessageWriter<'w, crate::flows::FlowIntent>,
 }
 
 fn panels_ui(
@@ -337,6 +343,13 @@ fn panels_ui(
             ui.strong(&world.document.layout.name);
             ui.separator();
             sandbox::toolbar_ui(ui, &world, &mut intents, &mut ui_state);
+            // While editing, what each drag does to the transport effort.
+            if *world.edit_mode.get() == crate::sandbox::EditMode::Editing
+                && let Some(summary) = world.flows.as_deref().and_then(flows::effort_summary)
+            {
+                ui.separator();
+                ui.label(summary);
+            }
             if let Some(recording) = &world.recording {
                 ui.separator();
                 timeline::record_ui(ui, recording, replaying, &mut intents.record);
@@ -416,6 +429,20 @@ fn panels_ui(
     alarms::hover_card_ui(ctx, &world, scene_rect);
     sandbox::violation_labels_ui(&scene_painter, &world);
     sandbox::windows_ui(ctx, &world, &mut intents, &mut ui_state, &dialogs);
+    if let Some(material) = world.flows.as_deref().filter(|f| f.show) {
+        if ui_state.optimise_seconds <= 0.0 {
+            ui_state.optimise_seconds = 15.0;
+        }
+        flows::flows_window_ui(
+            ctx,
+            material,
+            &world.document.layout,
+            world.sandbox.editable(),
+            world.real_time.elapsed_secs_f64(),
+            &mut ui_state.optimise_seconds,
+            &mut intents.flows,
+        );
+    }
 
     confirm_reload_ui(ctx, &world, &mut ui_state, &mut intents.load);
     floating_windows_ui(ctx, &world, &mut ui_state);
@@ -502,6 +529,16 @@ fn view_menu_ui(
     let mut show_alarms = !ui_state.hide_alarms;
     ui.checkbox(&mut show_alarms, "Alarm list  (F3)");
     ui_state.hide_alarms = !show_alarms;
+    if let Some(flows) = &world.flows {
+        let mut show = flows.show;
+        if ui
+            .checkbox(&mut show, "Material flows")
+            .on_hover_text("Flows drawn on the floor, the flow table, transport effort and layout optimisation")
+            .changed()
+        {
+            intents.flows.write(crate::flows::FlowIntent::Show(show));
+        }
+    }
     ui.separator();
     alarms::colour_by_ui(ui, world, &mut intents.colour_by);
     if let Some(quality) = &world.quality {

@@ -2,6 +2,7 @@
 
 mod broker;
 mod cli;
+mod flows;
 mod gui;
 mod headless_app;
 mod live_mqtt;
