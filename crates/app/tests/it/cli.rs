@@ -826,7 +826,7 @@ fn an_optimisation_that_cannot_improve_or_start_exits_1_and_writes_nothing() {
             .arg(&plant),
     );
     let out = dir.path().join("out.ron");
-    let demo = repo_file("plant-layouts/demo-plant.ron");
+    let no_flows = fixture("small-plant.ron");
     let cases: [(&std::path::Path, &[&str], &str); 3] = [
         // One movable asset: nothing can trade places.
         (
@@ -839,8 +839,7 @@ fn an_optimisation_that_cannot_improve_or_start_exits_1_and_writes_nothing() {
             &["--move", "m-0003,nope"],
             "\"nope\", which is not an asset",
         ),
-        // The demo plant has no flows.
-        (&demo, &[], "no material flows"),
+        (&no_flows, &[], "no material flows"),
     ];
     for (file, args, message) in cases {
         let output = plant_twin()
