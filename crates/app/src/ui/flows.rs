@@ -24,23 +24,41 @@ pub(super) fn grouped(value: f64) -> String {
     out
 }
 
-/// One line for the sandbox toolbar: "transport effort 12,430 m x parts/h, -8 % against the
-/// loaded layout" (per unit when flows mix units).
-pub(super) fn effort_summary(flows: &MaterialFlows) -> Option<String> {
-    if flows.current.legs.is_empty() {
-        return None;
-    }
-    let totals: Vec<String> = flows
+/// "12,430 m x parts/h + 1,025 m x pallets/h": the effort per unit.
+fn totals(flows: &MaterialFlows) -> String {
+    flows
         .current
         .by_unit
         .iter()
         .map(|(unit, total)| format!("{} {}", grouped(*total), unit.label()))
-        .collect();
-    Some(format!(
-        "transport effort {}, {:+.1} % against the loaded layout",
-        totals.join(" + "),
-        flows.change_percent()
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// "transport effort 12,430 m x parts/h, -8.0 % against the loaded layout".
+pub(super) fn effort_summary(flows: &MaterialFlows) -> Option<String> {
+    (!flows.current.legs.is_empty()).then(|| {
+        format!(
+            "transport effort {}, {:+.1} % against the loaded layout",
+            totals(flows),
+            flows.change_percent()
+        )
+    })
+}
+
+/// The edit toolbar's version, change first so a narrow window still shows it:
+/// "effort -8.0 % (12,430 m x parts/h)".
+pub(super) fn effort_toolbar_ui(ui: &mut egui::Ui, flows: &MaterialFlows) {
+    let Some(summary) = effort_summary(flows) else {
+        return;
+    };
+    ui.separator();
+    ui.label(format!(
+        "effort {:+.1} % ({})",
+        flows.change_percent(),
+        totals(flows)
     ))
+    .on_hover_text(summary);
 }
 
 /// Optimiser time the window offers, seconds.
@@ -58,7 +76,7 @@ pub(super) fn flows_window_ui(
     let mut open = flows.show;
     egui::Window::new("Material flows")
         .open(&mut open)
-        .default_width(520.0)
+        .default_width(480.0)
         .default_pos(egui::pos2(300.0, 80.0))
         .show(ctx, |ui| {
             if layout.flows.is_empty() {
@@ -86,7 +104,9 @@ pub(super) fn flows_window_ui(
             ui.separator();
             optimiser_ui(ui, flows, editable, now_s, seconds, intents);
             ui.separator();
-            flow_table_ui(ui, flows, layout);
+            // A third of the screen at most, so the ribbons stay in view on small screens.
+            let table_height = (ctx.content_rect().height() * 0.3).max(120.0);
+            flow_table_ui(ui, flows, layout, table_height);
         });
     if open != flows.show {
         intents.write(FlowIntent::Show(open));
@@ -178,11 +198,12 @@ fn flow_table_ui(
     ui: &mut egui::Ui,
     flows: &MaterialFlows,
     layout: &plant_twin_core::layout::PlantLayout,
+    max_height: f32,
 ) {
     let mut legs: Vec<_> = flows.current.legs.iter().collect();
     legs.sort_by(|a, b| b.effort.total_cmp(&a.effort));
     egui::ScrollArea::vertical()
-        .max_height(320.0)
+        .max_height(max_height)
         .show(ui, |ui| {
             egui::Grid::new("flow_table")
                 .striped(true)

@@ -345,10 +345,9 @@ fn panels_ui(
             sandbox::toolbar_ui(ui, &world, &mut intents, &mut ui_state);
             // While editing, what each drag does to the transport effort.
             if *world.edit_mode.get() == crate::sandbox::EditMode::Editing
-                && let Some(summary) = world.flows.as_deref().and_then(flows::effort_summary)
+                && let Some(material) = world.flows.as_deref()
             {
-                ui.separator();
-                ui.label(summary);
+                flows::effort_toolbar_ui(ui, material);
             }
             if let Some(recording) = &world.recording {
                 ui.separator();
