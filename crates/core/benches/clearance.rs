@@ -46,6 +46,7 @@ fn grid_plant(count: usize) -> PlantLayout {
                 pinned: false,
                 pickup: None,
                 dropoff: None,
+                producing: None,
             })
             .collect(),
         degradation_models: vec![],

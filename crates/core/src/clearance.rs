@@ -509,6 +509,7 @@ mod tests {
             pinned: false,
             pickup: None,
             dropoff: None,
+            producing: None,
         }
     }
 

@@ -244,6 +244,7 @@ mod tests {
             pinned: false,
             pickup: None,
             dropoff: None,
+            producing: None,
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod clearance;
 pub mod diff;
+pub mod energy;
 pub mod eval;
 pub mod files;
 pub mod geometry;

@@ -189,6 +189,9 @@ pub struct Asset {
     /// Where material is dropped off at this asset, like `pickup`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropoff: Option<(f32, f32)>,
+    /// The signal that says the asset is producing (idle energy, kWh per part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producing: Option<Producing>,
 }
 
 impl Asset {
@@ -448,6 +451,42 @@ pub struct Signal {
     /// for failure-horizon estimates. Must contain `normal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<(f64, f64)>,
+    /// This signal measures power or counts energy: the energy accounting integrates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy: Option<EnergyMeasure>,
+}
+
+/// What an energy signal is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum EnergyMeasure {
+    /// Active power now, in W, kW or MW (the signal's unit): integrated over time.
+    Power,
+    /// An energy meter's counter in Wh, kWh or MWh: monotonic; the difference is the energy.
+    /// A counter that wraps at `rollover` (in its unit) is followed across the wrap; any other
+    /// step back is a reset, counted and not taken as consumption.
+    Meter {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rollover: Option<f64>,
+    },
+}
+
+/// Which signal says that an asset is producing (energy drawn otherwise is idle energy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Producing {
+    /// A running state: producing while the value is above 0.5.
+    Running(String),
+    /// A part or cycle counter: producing while it counts up; kWh per part comes from it.
+    Counter(String),
+    /// Producing while the signal is above the threshold (e.g. spindle power above 2 kW).
+    Above(String, f64),
+}
+
+impl Producing {
+    pub fn signal(&self) -> &str {
+        match self {
+            Producing::Running(id) | Producing::Counter(id) | Producing::Above(id, _) => id,
+        }
+    }
 }
 
 /// Where an asset's telemetry comes from.

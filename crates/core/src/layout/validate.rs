@@ -48,6 +48,7 @@ pub(super) fn validate(layout: &PlantLayout, map: &SourceMap) -> Vec<FileIssue> 
         check_signals(&at, asset, &mut issues);
         check_telemetry(&at, asset, &mut issues);
         check_handling_points(&at, asset, &mut issues);
+        check_energy(&at, asset, &mut issues);
     }
     check_flows(layout, &asset_ids, &mut issues);
     issues.list
@@ -72,6 +73,56 @@ fn check_handling_points(at: &str, asset: &Asset, issues: &mut Issues) {
                 ),
             );
         }
+    }
+}
+
+/// Energy signals have an energy unit, meters a positive rollover, and the producing signal
+/// exists.
+fn check_energy(at: &str, asset: &Asset, issues: &mut Issues) {
+    use super::EnergyMeasure;
+    for (k, signal) in asset.signals.iter().enumerate() {
+        let Some(measure) = &signal.energy else {
+            continue;
+        };
+        let path = format!("{at}.signals[{k}].energy");
+        let (units, what) = match measure {
+            EnergyMeasure::Power => (["W", "kW", "MW"], "a power signal needs W, kW or MW"),
+            EnergyMeasure::Meter { .. } => (["Wh", "kWh", "MWh"], "a meter needs Wh, kWh or MWh"),
+        };
+        if !units.contains(&signal.unit.as_str()) {
+            issues.push(
+                &path,
+                format!(
+                    "signal \"{}\" of \"{}\": {what}, its unit is \"{}\"",
+                    signal.id, asset.id, signal.unit
+                ),
+            );
+        }
+        if let EnergyMeasure::Meter {
+            rollover: Some(rollover),
+        } = measure
+            && !(rollover.is_finite() && *rollover > 0.0)
+        {
+            issues.push(
+                &path,
+                format!(
+                    "meter \"{}\" of \"{}\": rollover must be positive, got {rollover}",
+                    signal.id, asset.id
+                ),
+            );
+        }
+    }
+    if let Some(producing) = &asset.producing
+        && !asset.signals.iter().any(|s| s.id == producing.signal())
+    {
+        issues.push(
+            &format!("{at}.producing"),
+            format!(
+                "asset \"{}\": producing names signal \"{}\", which it does not have",
+                asset.id,
+                producing.signal()
+            ),
+        );
     }
 }
 

@@ -325,6 +325,7 @@ mod tests {
             pinned: false,
             pickup: None,
             dropoff: None,
+            producing: None,
         }
     }
 

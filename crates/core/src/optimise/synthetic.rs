@@ -98,6 +98,7 @@ pub fn synthetic_plant(assets: usize, flows: usize, seed: u64) -> PlantLayout {
             pinned: k % 25 == 24,
             pickup: Some((length * 0.5, 0.0)),
             dropoff: Some((-length * 0.5, 0.0)),
+            producing: None,
         });
     }
 

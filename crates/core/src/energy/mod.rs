@@ -1,0 +1,581 @@
+//! Energy accounting without Bevy: power signals integrated to energy (trapezoid on source
+//! time), energy meters followed across rollovers and resets, energy drawn while an asset is not
+//! producing, hourly energy, and the utility's demand interval with the forecast of its
+//! average. The same account runs live, in replay and in `plant-twin energy report`.
+//!
+//! Gaps longer than [`AccountConfig::max_gap_s`] are not bridged as measured energy: the
+//! trapezoid across them is kept apart as "estimated", and their length as "missing", so a
+//! figure never silently includes a guess or a zero.
+
+pub mod tariff;
+
+use crate::layout::{EnergyMeasure, PlantLayout, Producing};
+use crate::telemetry::Sample;
+
+/// How the account treats time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AccountConfig {
+    /// A longer silence between two samples of a signal is a gap, seconds.
+    pub max_gap_s: f64,
+    /// The utility's demand interval, seconds (15 minutes by default).
+    pub demand_interval_s: f64,
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        AccountConfig {
+            max_gap_s: 60.0,
+            demand_interval_s: 900.0,
+        }
+    }
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// Energy of one asset (or the plant), kWh unless named otherwise.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Energy {
+    /// Integrated from samples no further apart than the gap limit, and meter differences.
+    pub measured_kwh: f64,
+    /// Bridged across gaps longer than the limit: a guess, shown apart.
+    pub estimated_kwh: f64,
+    /// Time with no data, summed over the asset's energy signals, seconds.
+    pub missing_s: f64,
+    /// Of `measured_kwh`, drawn while the asset was not producing (only assets that say when
+    /// they produce).
+    pub idle_kwh: f64,
+    /// Parts made (a producing counter's increase).
+    pub parts: f64,
+    /// Meter resets (a counter that stepped back without wrapping) and other refused samples.
+    pub resets: u32,
+    pub rejected: u32,
+    /// Power now (sum of the asset's power signals, and meters' last rate), kW.
+    pub power_kw: f64,
+}
+
+impl Energy {
+    /// kWh per part, where the asset counts parts.
+    pub fn kwh_per_part(&self) -> Option<f64> {
+        (self.parts > 0.0).then(|| self.measured_kwh / self.parts)
+    }
+}
+
+/// Where a signal's samples go.
+#[derive(Debug, Clone)]
+enum Channel {
+    Power {
+        /// W, kW or MW to kW.
+        to_kw: f64,
+        last: Option<(i64, f64)>,
+    },
+    Meter {
+        to_kwh: f64,
+        rollover: Option<f64>,
+        last: Option<(i64, f64)>,
+    },
+    /// The producing signal.
+    Producing {
+        kind: ProducingKind,
+        last: Option<f64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ProducingKind {
+    Running,
+    Counter,
+    Above(f64),
+}
+
+/// The demand interval now: energy so far and the forecast of its average.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Demand {
+    /// Start of the current interval, ms since the epoch.
+    pub interval_start_ms: i64,
+    /// Energy in the current interval so far, kWh.
+    pub interval_kwh: f64,
+    /// The classic demand controller's forecast of this interval's average power: the energy
+    /// so far plus the power now for the rest of the interval, over its length, kW.
+    pub forecast_kw: f64,
+    /// The highest completed interval's average power, kW, and when it started.
+    pub peak_kw: f64,
+    pub peak_start_ms: i64,
+    /// Average power of each completed interval (start ms, kW).
+    pub intervals: Vec<(i64, f64)>,
+}
+
+/// The energy account of a plant.
+#[derive(Debug, Clone)]
+pub struct EnergyAccount {
+    config: AccountConfig,
+    /// Per asset, per signal index: what the signal is for (none for most signals).
+    channels: Vec<Vec<Option<Channel>>>,
+    /// Per asset.
+    pub assets: Vec<Energy>,
+    /// Whether each asset is producing now (None: it does not say).
+    producing: Vec<Option<bool>>,
+    /// Plant energy per hour: (hour start ms, measured kWh), in time order.
+    pub hourly: Vec<(i64, f64)>,
+    pub demand: Demand,
+    /// Latest source time seen, ms.
+    pub now_ms: i64,
+}
+
+impl EnergyAccount {
+    pub fn new(layout: &PlantLayout, config: AccountConfig) -> EnergyAccount {
+        let channels = layout
+            .assets
+            .iter()
+            .map(|asset| {
+                asset
+                    .signals
+                    .iter()
+                    .map(|signal| {
+                        let producing = asset
+                            .producing
+                            .as_ref()
+                            .filter(|p| p.signal() == signal.id)
+                            .map(|p| Channel::Producing {
+                                kind: match p {
+                                    Producing::Running(_) => ProducingKind::Running,
+                                    Producing::Counter(_) => ProducingKind::Counter,
+                                    Producing::Above(_, threshold) => {
+                                        ProducingKind::Above(*threshold)
+                                    }
+                                },
+                                last: None,
+                            });
+                        let scale = match signal.unit.as_str() {
+                            "W" | "Wh" => 1e-3,
+                            "MW" | "MWh" => 1e3,
+                            _ => 1.0,
+                        };
+                        match &signal.energy {
+                            Some(EnergyMeasure::Power) => Some(Channel::Power {
+                                to_kw: scale,
+                                last: None,
+                            }),
+                            Some(EnergyMeasure::Meter { rollover }) => Some(Channel::Meter {
+                                to_kwh: scale,
+                                rollover: *rollover,
+                                last: None,
+                            }),
+                            None => producing,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        EnergyAccount {
+            config,
+            channels,
+            assets: vec![Energy::default(); layout.assets.len()],
+            producing: layout
+                .assets
+                .iter()
+                .map(|a| a.producing.as_ref().map(|_| false))
+                .collect(),
+            hourly: Vec::new(),
+            demand: Demand::default(),
+            now_ms: i64::MIN,
+        }
+    }
+
+    /// Whether any signal of the layout is an energy signal.
+    pub fn has_energy_signals(&self) -> bool {
+        self.channels
+            .iter()
+            .flatten()
+            .any(|c| matches!(c, Some(Channel::Power { .. }) | Some(Channel::Meter { .. })))
+    }
+
+    /// Takes one sample (any signal; those that are not energy or producing signals cost one
+    /// lookup).
+    pub fn add(&mut self, sample: &Sample) {
+        let (asset, signal) = (sample.signal.asset as usize, sample.signal.signal as usize);
+        let Some(channel) = self
+            .channels
+            .get_mut(asset)
+            .and_then(|signals| signals.get_mut(signal))
+            .and_then(Option::as_mut)
+        else {
+            return;
+        };
+        let (time_ms, value) = (sample.time_ms, sample.value);
+        let max_gap_ms = (self.config.max_gap_s * 1000.0) as i64;
+        let producing = self.producing[asset];
+        let energy = &mut self.assets[asset];
+        if !value.is_finite() {
+            energy.rejected += 1;
+            return;
+        }
+        // (from ms, to ms, measured kWh, power at the end kW) of what this sample adds.
+        let mut span: Option<(i64, i64, f64)> = None;
+        match channel {
+            Channel::Power { to_kw, last } => {
+                let kw = value * *to_kw;
+                if kw < 0.0 {
+                    // Negative active power (a sign error or export) is not consumption.
+                    energy.rejected += 1;
+                    return;
+                }
+                match *last {
+                    Some((t0, _)) if time_ms <= t0 => {
+                        energy.rejected += 1;
+                        return;
+                    }
+                    Some((t0, kw0)) => {
+                        let kwh = 0.5 * (kw0 + kw) * (time_ms - t0) as f64 / HOUR_MS as f64;
+                        if time_ms - t0 > max_gap_ms {
+                            energy.estimated_kwh += kwh;
+                            energy.missing_s += (time_ms - t0) as f64 / 1000.0;
+                        } else {
+                            span = Some((t0, time_ms, kwh));
+                        }
+                        energy.power_kw += kw - kw0;
+                    }
+                    None => energy.power_kw += kw,
+                }
+                *last = Some((time_ms, kw));
+            }
+            Channel::Meter {
+                to_kwh,
+                rollover,
+                last,
+            } => {
+                if let Some((t0, v0)) = *last {
+                    if time_ms <= t0 {
+                        energy.rejected += 1;
+                        return;
+                    }
+                    let step = if value >= v0 {
+                        Some(value - v0)
+                    } else {
+                        // A wrap: from near the top to near zero. Anything else is a reset
+                        // (meter replaced or cleared), not consumption.
+                        rollover
+                            .filter(|r| v0 > 0.5 * r && value < 0.5 * r)
+                            .map(|r| r - v0 + value)
+                    };
+                    match step {
+                        Some(step) => {
+                            let kwh = step * *to_kwh;
+                            let hours = (time_ms - t0) as f64 / HOUR_MS as f64;
+                            if time_ms - t0 > max_gap_ms {
+                                // A meter's difference across a gap is still measured energy
+                                // (the meter kept counting); only its timing is unknown.
+                                energy.measured_kwh += kwh;
+                                energy.missing_s += hours * 3600.0;
+                            } else {
+                                span = Some((t0, time_ms, kwh));
+                            }
+                            let rate = kwh / hours;
+                            energy.power_kw = rate;
+                        }
+                        None => energy.resets += 1,
+                    }
+                }
+                *last = Some((time_ms, value));
+            }
+            Channel::Producing { kind, last } => {
+                let now = match kind {
+                    ProducingKind::Running => value > 0.5,
+                    ProducingKind::Above(threshold) => value > *threshold,
+                    ProducingKind::Counter => {
+                        let made = last.map_or(0.0, |l| (value - l).max(0.0));
+                        energy.parts += made;
+                        made > 0.0
+                    }
+                };
+                *last = Some(value);
+                self.producing[asset] = Some(now);
+                return;
+            }
+        }
+        self.now_ms = self.now_ms.max(time_ms);
+        if let Some((t0, t1, kwh)) = span {
+            energy.measured_kwh += kwh;
+            if producing == Some(false) {
+                energy.idle_kwh += kwh;
+            }
+            self.book(t0, t1, kwh);
+        }
+    }
+
+    /// Books `kwh` drawn evenly over [t0, t1] into the hours and the demand intervals.
+    fn book(&mut self, t0: i64, t1: i64, kwh: f64) {
+        let duration = (t1 - t0) as f64;
+        let mut start = t0;
+        while start < t1 {
+            let hour = start.div_euclid(HOUR_MS) * HOUR_MS;
+            let end = (hour + HOUR_MS).min(t1);
+            let share = kwh * (end - start) as f64 / duration;
+            match self.hourly.last_mut() {
+                Some((h, total)) if *h == hour => *total += share,
+                _ => {
+                    // Out-of-order hours (a late signal) go to their own hour.
+                    match self.hourly.binary_search_by_key(&hour, |(h, _)| *h) {
+                        Ok(i) => self.hourly[i].1 += share,
+                        Err(i) => self.hourly.insert(i, (hour, share)),
+                    }
+                }
+            }
+            start = end;
+        }
+        self.book_demand(t0, t1, kwh);
+    }
+
+    fn book_demand(&mut self, t0: i64, t1: i64, kwh: f64) {
+        let interval_ms = (self.config.demand_interval_s * 1000.0) as i64;
+        let interval = t1.div_euclid(interval_ms) * interval_ms;
+        let demand = &mut self.demand;
+        if demand.interval_start_ms == 0 && demand.intervals.is_empty() {
+            demand.interval_start_ms = interval;
+        }
+        if interval > demand.interval_start_ms {
+            // The interval closed: its average power is its energy over its length.
+            let average = demand.interval_kwh / (interval_ms as f64 / HOUR_MS as f64);
+            demand.intervals.push((demand.interval_start_ms, average));
+            if average > demand.peak_kw {
+                demand.peak_kw = average;
+                demand.peak_start_ms = demand.interval_start_ms;
+            }
+            demand.interval_start_ms = interval;
+            demand.interval_kwh = 0.0;
+        }
+        // The part of this span inside the current interval.
+        let inside = (t1 - t0.max(interval)).max(0) as f64 / (t1 - t0).max(1) as f64;
+        demand.interval_kwh += kwh * inside;
+    }
+
+    /// The plant's power now, kW.
+    pub fn plant_power_kw(&self) -> f64 {
+        self.assets.iter().map(|a| a.power_kw).sum()
+    }
+
+    /// Refreshes the demand forecast for `now_ms` (after a batch of samples).
+    pub fn forecast_demand(&mut self, now_ms: i64) -> f64 {
+        let interval_ms = self.config.demand_interval_s * 1000.0;
+        let elapsed_ms = (now_ms - self.demand.interval_start_ms).clamp(0, interval_ms as i64);
+        let remaining_h = (interval_ms - elapsed_ms as f64) / HOUR_MS as f64;
+        let forecast = (self.demand.interval_kwh + self.plant_power_kw() * remaining_h)
+            / (interval_ms / HOUR_MS as f64);
+        self.demand.forecast_kw = forecast;
+        forecast
+    }
+
+    /// The plant's totals.
+    pub fn plant(&self) -> Energy {
+        let mut total = Energy::default();
+        for a in &self.assets {
+            total.measured_kwh += a.measured_kwh;
+            total.estimated_kwh += a.estimated_kwh;
+            total.missing_s += a.missing_s;
+            total.idle_kwh += a.idle_kwh;
+            total.parts += a.parts;
+            total.resets += a.resets;
+            total.rejected += a.rejected;
+            total.power_kw += a.power_kw;
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{Asset, AssetKind, Floor, Footprint, Signal};
+    use crate::telemetry::{Quality, SignalRef};
+
+    fn signal(id: &str, unit: &str, energy: Option<EnergyMeasure>) -> Signal {
+        Signal {
+            id: id.into(),
+            component: None,
+            unit: unit.into(),
+            normal: (0.0, 1e9),
+            limits: None,
+            energy,
+        }
+    }
+
+    fn plant(signals: Vec<Signal>, producing: Option<Producing>) -> PlantLayout {
+        PlantLayout {
+            schema_version: 1,
+            name: "energy".into(),
+            units: Default::default(),
+            floor: Floor {
+                width: 10.0,
+                depth: 10.0,
+            },
+            lines: vec![],
+            zones: vec![],
+            assets: vec![Asset {
+                id: "m".into(),
+                name: "m".into(),
+                kind: AssetKind::CncMachine,
+                line: None,
+                position: (5.0, 5.0),
+                rotation_deg: 0.0,
+                footprint: Footprint::Box {
+                    length: 1.0,
+                    width: 1.0,
+                    height: 1.0,
+                },
+                clearance: 0.0,
+                components: vec![],
+                signals,
+                telemetry: None,
+                pinned: false,
+                pickup: None,
+                dropoff: None,
+                producing,
+            }],
+            degradation_models: vec![],
+            flows: vec![],
+        }
+    }
+
+    fn sample(signal: u16, time_ms: i64, value: f64) -> Sample {
+        Sample {
+            signal: SignalRef { asset: 0, signal },
+            value,
+            quality: Quality::Good,
+            time_ms,
+        }
+    }
+
+    #[test]
+    fn a_known_power_curve_integrates_within_a_tenth_of_a_percent() {
+        // P(t) = 50 + 30 sin(2 pi t / 1 h) kW over 3 hours at 1 Hz: exactly 150 kWh.
+        let layout = plant(vec![signal("p", "kW", Some(EnergyMeasure::Power))], None);
+        let mut account = EnergyAccount::new(&layout, AccountConfig::default());
+        for s in 0..=3 * 3600 {
+            let kw = 50.0 + 30.0 * (std::f64::consts::TAU * s as f64 / 3600.0).sin();
+            account.add(&sample(0, s * 1000, kw));
+        }
+        let e = &account.assets[0];
+        assert!((e.measured_kwh - 150.0).abs() / 150.0 < 1e-3, "{e:?}");
+        assert_eq!(e.estimated_kwh, 0.0);
+        // Each hour holds 50 kWh (the sine integrates to zero over its period).
+        assert_eq!(account.hourly.len(), 3);
+        for (_, kwh) in &account.hourly {
+            assert!((kwh - 50.0).abs() < 0.05, "{kwh}");
+        }
+        // The same energy in watts.
+        let layout = plant(vec![signal("p", "W", Some(EnergyMeasure::Power))], None);
+        let mut watts = EnergyAccount::new(&layout, AccountConfig::default());
+        for s in 0..=3600 {
+            watts.add(&sample(0, s * 1000, 2000.0));
+        }
+        assert!((watts.assets[0].measured_kwh - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_gap_is_estimated_and_missing_never_zero_or_measured() {
+        let layout = plant(vec![signal("p", "kW", Some(EnergyMeasure::Power))], None);
+        let mut account = EnergyAccount::new(&layout, AccountConfig::default());
+        // 10 kW for 10 minutes, silence for 20 minutes, 10 kW for 10 minutes.
+        for s in (0..=600).step_by(10) {
+            account.add(&sample(0, s * 1000, 10.0));
+        }
+        for s in (1800..=2400).step_by(10) {
+            account.add(&sample(0, s * 1000, 10.0));
+        }
+        let e = &account.assets[0];
+        assert!((e.measured_kwh - 10.0 * 20.0 / 60.0).abs() < 1e-9, "{e:?}");
+        assert!((e.estimated_kwh - 10.0 * 20.0 / 60.0).abs() < 1e-9);
+        assert_eq!(e.missing_s, 1200.0);
+        // A sample from the past and a negative power are refused and counted.
+        account.add(&sample(0, 100_000, 10.0));
+        account.add(&sample(0, 2_500_000, -3.0));
+        assert_eq!(account.assets[0].rejected, 2);
+    }
+
+    #[test]
+    fn a_meter_counts_across_its_rollover_and_not_across_a_reset() {
+        let meter = EnergyMeasure::Meter {
+            rollover: Some(100_000.0),
+        };
+        let layout = plant(vec![signal("e", "kWh", Some(meter))], None);
+        let mut account = EnergyAccount::new(&layout, AccountConfig::default());
+        // 99,990 -> 99,998 -> (wrap) 6 -> 20: 8 + 8 + 14 = 30 kWh.
+        for (t, v) in [(0, 99_990.0), (30, 99_998.0), (60, 6.0), (90, 20.0)] {
+            account.add(&sample(0, t * 1000, v));
+        }
+        assert!((account.assets[0].measured_kwh - 30.0).abs() < 1e-9);
+        assert_eq!(account.assets[0].resets, 0);
+        // A step back that is no wrap (20 -> 3): a reset, nothing counted; then it counts on.
+        account.add(&sample(0, 120_000, 3.0));
+        account.add(&sample(0, 150_000, 5.0));
+        assert!((account.assets[0].measured_kwh - 32.0).abs() < 1e-9);
+        assert_eq!(account.assets[0].resets, 1);
+        // Without a rollover configured, a wrap is a reset too.
+        let layout = plant(
+            vec![signal(
+                "e",
+                "Wh",
+                Some(EnergyMeasure::Meter { rollover: None }),
+            )],
+            None,
+        );
+        let mut plain = EnergyAccount::new(&layout, AccountConfig::default());
+        for (t, v) in [(0, 99_000.0), (30, 99_500.0), (60, 10.0)] {
+            plain.add(&sample(0, t * 1000, v));
+        }
+        assert!((plain.assets[0].measured_kwh - 0.5).abs() < 1e-9);
+        assert_eq!(plain.assets[0].resets, 1);
+    }
+
+    #[test]
+    fn energy_while_not_producing_is_idle_and_parts_give_kwh_per_part() {
+        let layout = plant(
+            vec![
+                signal("p", "kW", Some(EnergyMeasure::Power)),
+                signal("parts", "parts", None),
+            ],
+            Some(Producing::Counter("parts".into())),
+        );
+        let mut account = EnergyAccount::new(&layout, AccountConfig::default());
+        // First 30 minutes producing 1 part a minute at 20 kW, then 30 minutes idle at 4 kW.
+        for s in (0..=3600).step_by(60) {
+            account.add(&sample(1, s * 1000, (s.min(1800) / 60) as f64));
+            account.add(&sample(0, s * 1000, if s < 1800 { 20.0 } else { 4.0 }));
+        }
+        let e = &account.assets[0];
+        assert_eq!(e.parts, 30.0);
+        // The counter stops after 1800 s: the 30 minutes after it, at 4 kW, are idle.
+        assert!((e.idle_kwh - 2.0).abs() < 1e-9, "{e:?}");
+        // 29 minutes at 20 kW, one ramp minute at 12 kW on average, 30 minutes at 4 kW.
+        let measured = (29.0 * 20.0 + 12.0 + 30.0 * 4.0) / 60.0;
+        assert!((e.measured_kwh - measured).abs() < 1e-9);
+        assert!((e.kwh_per_part().unwrap() - measured / 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_demand_forecast_follows_a_step() {
+        let layout = plant(vec![signal("p", "kW", Some(EnergyMeasure::Power))], None);
+        let mut account = EnergyAccount::new(&layout, AccountConfig::default());
+        // 100 kW for the first 5 minutes of an interval, then a step to 400 kW.
+        let start = 900_000 * 1000; // on an interval boundary
+        for s in 0..=300 {
+            account.add(&sample(0, start + s * 1000, 100.0));
+        }
+        let forecast = account.forecast_demand(start + 300_000);
+        assert!((forecast - 100.0).abs() < 0.5, "{forecast}");
+        account.add(&sample(0, start + 301_000, 400.0));
+        // 5 min at 100 kW done, 10 min at 400 kW to come: (100 x 5 + 400 x 10) / 15 = 300.
+        let forecast = account.forecast_demand(start + 301_000);
+        assert!((forecast - 300.0).abs() < 1.0, "{forecast}");
+        for s in 302..=900 {
+            account.add(&sample(0, start + s * 1000, 400.0));
+        }
+        account.add(&sample(0, start + 901_000, 400.0));
+        // The interval closed near 300 kW and is the peak so far.
+        assert_eq!(account.demand.intervals.len(), 1);
+        assert!(
+            (account.demand.peak_kw - 300.0).abs() < 1.0,
+            "{:?}",
+            account.demand
+        );
+    }
+}
