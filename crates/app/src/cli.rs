@@ -507,6 +507,11 @@ pub enum Command {
         #[command(subcommand)]
         action: RecordingCommand,
     },
+    /// Energy figures without a window: where the power goes, what it costs.
+    Energy {
+        #[command(subcommand)]
+        action: EnergyCommand,
+    },
     /// The audit trail of operator actions.
     Audit {
         #[command(subcommand)]
@@ -680,6 +685,45 @@ pub enum RecordingCommand {
         #[arg(long, value_name = "MS")]
         start_ms: Option<i64>,
     },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum EnergyCommand {
+    /// Energy per asset, line or hour from a recording (or the simulator in simulated time):
+    /// measured, estimated across gaps, idle, kWh per part, peak demand; cost and CO2 with a
+    /// tariff. Exits 1 if the source cannot be read or has no energy signal.
+    Report {
+        /// A recording (MCAP) to account.
+        #[arg(long, value_name = "FILE", conflicts_with = "simulate")]
+        replay: Option<PathBuf>,
+        /// Or: this many simulated seconds of the built-in simulator (no waiting).
+        #[arg(long, value_name = "S", required_unless_present = "replay")]
+        simulate: Option<f64>,
+        /// Layout for --simulate (default: the demo plant).
+        #[arg(long, value_name = "FILE")]
+        layout: Option<PathBuf>,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Tariff file (RON: time-of-use periods, demand charge, CO2 per kWh).
+        #[arg(long, value_name = "FILE")]
+        tariff: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = EnergyGrouping::Asset)]
+        by: EnergyGrouping,
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        #[arg(long)]
+        json: bool,
+        /// Samples further apart than this are a gap (estimated, not measured), seconds.
+        #[arg(long, value_name = "S", default_value_t = 60.0)]
+        max_gap: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnergyGrouping {
+    Asset,
+    Line,
+    Hour,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => diff(baseline, edited, csv),
         Some(Command::Layout { ref action }) => crate::layout_commands::run(action),
         Some(Command::Eval { ref benchmark }) => evaluate(benchmark),
+        Some(Command::Energy { ref action }) => energy(action),
         Some(Command::Audit {
             action: crate::cli::AuditCommand::Verify { ref file },
         }) => verify_audit(file),
@@ -458,6 +459,93 @@ fn verify_audit(file: &std::path::Path) -> ExitCode {
         }
         Err(error) => {
             eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn energy(action: &crate::cli::EnergyCommand) -> ExitCode {
+    use crate::cli::{EnergyCommand, EnergyGrouping};
+    use plant_twin_core::energy::AccountConfig;
+    use plant_twin_core::energy::report::{
+        By, Format, account_recording, account_simulation, render,
+    };
+    let EnergyCommand::Report {
+        replay,
+        simulate,
+        layout,
+        seed,
+        tariff,
+        by,
+        csv,
+        json,
+        max_gap,
+    } = action;
+    let run = || -> Result<String, String> {
+        if !(max_gap.is_finite() && *max_gap > 0.0) {
+            return Err(format!(
+                "--max-gap must be a positive number of seconds, got {max_gap}"
+            ));
+        }
+        let config = AccountConfig {
+            max_gap_s: *max_gap,
+            ..AccountConfig::default()
+        };
+        let tariff = tariff
+            .as_deref()
+            .map(plant_twin_core::energy::tariff::load_tariff)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let accounted = match (replay, simulate) {
+            (Some(path), _) => {
+                account_recording(path, config).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            (None, Some(seconds)) => {
+                let document = load_document(layout.as_deref())?;
+                let sim = crate::cli::sim_config(
+                    plant_twin_core::sim::scenario::DEFAULT_SCENARIO,
+                    *seed,
+                    plant_twin_core::sim::SimFormat::Json,
+                )?;
+                let mut simulator = Simulator::new(&document.layout, sim);
+                // Midnight UTC of 2024-01-01, a Monday: hours and tariff periods line up.
+                account_simulation(
+                    &document.layout,
+                    &mut simulator,
+                    *seconds,
+                    1_704_067_200_000,
+                    config,
+                )
+            }
+            (None, None) => return Err("give --replay FILE or --simulate S".into()),
+        };
+        if !accounted.account.has_energy_signals() {
+            return Err(
+                "the layout marks no signal as power or energy meter (`energy: Some(Power)`)"
+                    .into(),
+            );
+        }
+        let by = match by {
+            EnergyGrouping::Asset => By::Asset,
+            EnergyGrouping::Line => By::Line,
+            EnergyGrouping::Hour => By::Hour,
+        };
+        let format = if *json {
+            Format::Json
+        } else if *csv {
+            Format::Csv
+        } else {
+            Format::Text
+        };
+        Ok(render(&accounted, tariff.as_ref(), by, format))
+    };
+    match run() {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("plant-twin energy report: {error}");
             ExitCode::FAILURE
         }
     }

@@ -920,3 +920,86 @@ fn eval_qap_reads_qaplib_files_and_refuses_one_cut_short() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr.contains("tiny4.dat: cut short"), "{stderr}");
 }
+
+#[test]
+fn energy_report_accounts_the_simulator_with_a_tariff_and_refuses_bad_input() {
+    let tariff = repo_file("docs/examples/tariff.ron");
+    let text = run_ok(
+        plant_twin()
+            .args(["energy", "report", "--simulate", "1800", "--tariff"])
+            .arg(&tariff),
+    );
+    assert!(text.contains("0.50 h of data"), "{text}");
+    assert!(text.contains("cost: energy"), "{text}");
+    let csv = run_ok(
+        plant_twin()
+            .args([
+                "energy",
+                "report",
+                "--simulate",
+                "1800",
+                "--csv",
+                "--by",
+                "line",
+            ])
+            .arg("--tariff")
+            .arg(&tariff),
+    );
+    let utilities = csv
+        .lines()
+        .find(|l| l.starts_with("utilities,"))
+        .expect(&csv);
+    let kwh: f64 = utilities
+        .split(',')
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect(utilities);
+    // Three compressors at 20-45 kW for half an hour.
+    assert!(kwh > 30.0 && kwh < 70.0, "{utilities}");
+    let json = run_ok(plant_twin().args(["energy", "report", "--simulate", "600", "--json"]));
+    let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert!(
+        value["plant"]["measured_kwh"].as_f64().unwrap_or(0.0) > 0.0,
+        "{json}"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad-tariff.ron");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&tariff)
+            .expect("tariff")
+            .replace("days: [Sat, Sun]", "days: [Sat]"),
+    )
+    .expect("written");
+    let layout_without_energy = fixture("small-plant.ron");
+    for (args, message) in [
+        (
+            vec![
+                "--simulate".into(),
+                "60".into(),
+                "--tariff".into(),
+                bad.display().to_string(),
+            ],
+            "no period covers Sun 00:00-24:00",
+        ),
+        (
+            vec![
+                "--simulate".into(),
+                "60".into(),
+                "--layout".into(),
+                layout_without_energy.display().to_string(),
+            ],
+            "marks no signal as power",
+        ),
+    ] {
+        let output = plant_twin()
+            .args(["energy", "report"])
+            .args(&args)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}

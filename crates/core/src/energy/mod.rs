@@ -7,6 +7,7 @@
 //! trapezoid across them is kept apart as "estimated", and their length as "missing", so a
 //! figure never silently includes a guess or a zero.
 
+pub mod report;
 pub mod tariff;
 
 use crate::layout::{EnergyMeasure, PlantLayout, Producing};
@@ -67,6 +68,9 @@ enum Channel {
         /// W, kW or MW to kW.
         to_kw: f64,
         last: Option<(i64, f64)>,
+        /// The asset produces while this power is above the threshold (in the signal's unit):
+        /// the signal is also the producing signal.
+        producing_above: Option<f64>,
     },
     Meter {
         to_kwh: f64,
@@ -154,6 +158,12 @@ impl EnergyAccount {
                             Some(EnergyMeasure::Power) => Some(Channel::Power {
                                 to_kw: scale,
                                 last: None,
+                                producing_above: match asset.producing.as_ref() {
+                                    Some(Producing::Above(id, threshold)) if *id == signal.id => {
+                                        Some(*threshold)
+                                    }
+                                    _ => None,
+                                },
                             }),
                             Some(EnergyMeasure::Meter { rollover }) => Some(Channel::Meter {
                                 to_kwh: scale,
@@ -203,7 +213,7 @@ impl EnergyAccount {
         };
         let (time_ms, value) = (sample.time_ms, sample.value);
         let max_gap_ms = (self.config.max_gap_s * 1000.0) as i64;
-        let producing = self.producing[asset];
+        let mut producing = self.producing[asset];
         let energy = &mut self.assets[asset];
         if !value.is_finite() {
             energy.rejected += 1;
@@ -212,8 +222,17 @@ impl EnergyAccount {
         // (from ms, to ms, measured kWh, power at the end kW) of what this sample adds.
         let mut span: Option<(i64, i64, f64)> = None;
         match channel {
-            Channel::Power { to_kw, last } => {
+            Channel::Power {
+                to_kw,
+                last,
+                producing_above,
+            } => {
                 let kw = value * *to_kw;
+                // The state that held over the interval ending now: the one at its start.
+                if let Some(threshold) = *producing_above {
+                    producing = last.map(|(_, kw0)| kw0 > threshold * *to_kw);
+                    self.producing[asset] = Some(value > threshold);
+                }
                 if kw < 0.0 {
                     // Negative active power (a sign error or export) is not consumption.
                     energy.rejected += 1;
@@ -549,6 +568,23 @@ mod tests {
         let measured = (29.0 * 20.0 + 12.0 + 30.0 * 4.0) / 60.0;
         assert!((e.measured_kwh - measured).abs() < 1e-9);
         assert!((e.kwh_per_part().unwrap() - measured / 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_power_signal_can_say_itself_when_the_asset_produces() {
+        let layout = plant(
+            vec![signal("p", "kW", Some(EnergyMeasure::Power))],
+            Some(Producing::Above("p".into(), 5.0)),
+        );
+        let mut account = EnergyAccount::new(&layout, AccountConfig::default());
+        // Cutting at 10 kW for 10 minutes, then standing at 2 kW for 10 minutes.
+        for s in 0..=1200 {
+            account.add(&sample(0, s * 1000, if s <= 600 { 10.0 } else { 2.0 }));
+        }
+        let e = &account.assets[0];
+        // Idle from the first interval that starts below 5 kW: (601, 1200] at 2 kW.
+        assert!((e.idle_kwh - 2.0 * 599.0 / 3600.0).abs() < 1e-9, "{e:?}");
+        assert!(e.measured_kwh > e.idle_kwh * 5.0);
     }
 
     #[test]

@@ -89,6 +89,22 @@ fn invalid_files_say_where_and_what() {
             ],
         ),
         (
+            "bad-energy.ron",
+            &[
+                (
+                    14,
+                    71,
+                    "a power signal needs W, kW or MW, its unit is \"bar\"",
+                ),
+                (15, 65, "rollover must be positive, got -5"),
+                (
+                    18,
+                    13,
+                    "producing names signal \"strokes\", which it does not have",
+                ),
+            ],
+        ),
+        (
             "newer-schema.ron",
             &[(3, 5, "schema_version 2 is not supported")],
         ),

@@ -1,0 +1,364 @@
+//! `plant-twin energy report`: a recording (or the simulator, in simulated time) through the
+//! same decoder and energy account as the live app, printed per asset, line or hour as text,
+//! CSV or JSON, with cost and CO2 when a tariff is given.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::tariff::LoadedTariff;
+use super::{AccountConfig, Energy, EnergyAccount};
+use crate::layout::PlantLayout;
+use crate::record::reader::Recording;
+use crate::record::replay::{Fed, ReplayCursor, recording_decoder, recording_layout};
+use crate::sim::Simulator;
+use crate::telemetry::IngestEvent;
+use crate::telemetry::bindings::TopicResolver;
+use crate::telemetry::decoder::{Decoded, Decoder};
+
+/// How rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Asset,
+    Line,
+    Hour,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Csv,
+    Json,
+}
+
+/// What was accounted, and over which source time.
+pub struct Accounted {
+    pub layout: PlantLayout,
+    pub account: EnergyAccount,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    pub messages: u64,
+}
+
+fn feed(account: &mut EnergyAccount, events: &mut Vec<IngestEvent>, range: &mut (i64, i64)) {
+    for event in events.drain(..) {
+        if let IngestEvent::Samples { samples, .. } = event {
+            for sample in &samples {
+                range.0 = range.0.min(sample.time_ms);
+                range.1 = range.1.max(sample.time_ms);
+                account.add(sample);
+            }
+        }
+    }
+}
+
+/// Accounts everything a recording holds (a damaged one: what it holds).
+pub fn account_recording(path: &Path, config: AccountConfig) -> Result<Accounted, String> {
+    let recording = Recording::open(path, None).map_err(|e| e.to_string())?;
+    let layout = recording_layout(
+        &recording,
+        &crate::layout::parse_layout(
+            crate::layout::DEMO_LAYOUT_TEXT,
+            Path::new(crate::layout::DEMO_LAYOUT_PATH),
+        )
+        .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let decoder = recording_decoder(&recording, &layout).map_err(|e| e.to_string())?;
+    let mut account = EnergyAccount::new(&layout, config);
+    let mut cursor = ReplayCursor::new(Arc::new(recording), decoder);
+    let mut events = Vec::new();
+    let mut range = (i64::MAX, i64::MIN);
+    while let Some(time_ms) = cursor.next_time_ms() {
+        if let Fed::Data = cursor.feed_next(&mut events) {
+            feed(&mut account, &mut events, &mut range);
+        }
+        account.forecast_demand(time_ms);
+    }
+    let messages = cursor.messages_fed;
+    Ok(Accounted {
+        layout,
+        account,
+        first_ms: range.0,
+        last_ms: range.1,
+        messages,
+    })
+}
+
+/// Accounts `seconds` of the simulator on `layout` at 1 Hz, starting at `start_ms`.
+pub fn account_simulation(
+    layout: &PlantLayout,
+    simulator: &mut Simulator,
+    seconds: f64,
+    start_ms: i64,
+    config: AccountConfig,
+) -> Accounted {
+    let mut decoder = Decoder::new(TopicResolver::from_layout(layout));
+    let mut account = EnergyAccount::new(layout, config);
+    let (mut messages, mut decoded, mut events) = (Vec::new(), Decoded::default(), Vec::new());
+    let mut range = (i64::MAX, i64::MIN);
+    let mut count = 0;
+    for step in 0..seconds.max(0.0) as u64 {
+        let received_ms = start_ms + step as i64 * 1000;
+        simulator.messages(step as f64, received_ms, &mut messages);
+        for (topic, payload) in messages.drain(..) {
+            decoder.decode(&topic, &payload, received_ms, &mut decoded);
+            decoded.drain_events(&topic, received_ms, &mut events);
+            feed(&mut account, &mut events, &mut range);
+            count += 1;
+        }
+        account.forecast_demand(received_ms);
+    }
+    Accounted {
+        layout: layout.clone(),
+        account,
+        first_ms: range.0,
+        last_ms: range.1,
+        messages: count,
+    }
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub name: String,
+    #[serde(flatten)]
+    pub energy: Energy,
+    pub kwh_per_part: Option<f64>,
+    pub cost: Option<f64>,
+    pub co2_kg: Option<f64>,
+}
+
+/// The rows, heaviest first (hours in time order).
+pub fn rows(accounted: &Accounted, tariff: Option<&LoadedTariff>, by: By) -> Vec<Row> {
+    let account = &accounted.account;
+    // Energy is kept hour by hour for the plant only, so an asset or a line is costed at the
+    // plant's average price over the period; hours get their own price.
+    let average_price = tariff.map(|t| {
+        let kwh: f64 = account.hourly.iter().map(|(_, k)| k).sum();
+        if kwh > 0.0 {
+            t.energy_cost(&account.hourly) / kwh
+        } else {
+            0.0
+        }
+    });
+    let row = |name: String, energy: Energy, price: Option<f64>| Row {
+        kwh_per_part: energy.kwh_per_part(),
+        cost: price.map(|p| p * energy.measured_kwh),
+        co2_kg: tariff.map(|t| t.tariff.co2_kg_per_kwh * energy.measured_kwh),
+        name,
+        energy,
+    };
+    let mut out: Vec<Row> = match by {
+        By::Asset => accounted
+            .layout
+            .assets
+            .iter()
+            .zip(&account.assets)
+            .filter(|(_, e)| e.measured_kwh > 0.0 || e.estimated_kwh > 0.0 || e.resets > 0)
+            .map(|(asset, e)| row(asset.id.clone(), e.clone(), average_price))
+            .collect(),
+        By::Line => {
+            let mut lines: Vec<(String, Energy)> = Vec::new();
+            for (asset, e) in accounted.layout.assets.iter().zip(&account.assets) {
+                let name = asset.line.clone().unwrap_or_else(|| "(no line)".into());
+                let entry = match lines.iter().position(|(n, _)| *n == name) {
+                    Some(i) => &mut lines[i].1,
+                    None => {
+                        lines.push((name, Energy::default()));
+                        &mut lines.last_mut().expect("just pushed").1
+                    }
+                };
+                entry.measured_kwh += e.measured_kwh;
+                entry.estimated_kwh += e.estimated_kwh;
+                entry.missing_s += e.missing_s;
+                entry.idle_kwh += e.idle_kwh;
+                entry.parts += e.parts;
+                entry.resets += e.resets;
+                entry.rejected += e.rejected;
+                entry.power_kw += e.power_kw;
+            }
+            lines
+                .into_iter()
+                .filter(|(_, e)| e.measured_kwh > 0.0 || e.estimated_kwh > 0.0)
+                .map(|(name, e)| row(name, e, average_price))
+                .collect()
+        }
+        By::Hour => account
+            .hourly
+            .iter()
+            .map(|&(hour, kwh)| {
+                let price = tariff.map(|t| t.period_at(hour).price_per_kwh);
+                let energy = Energy {
+                    measured_kwh: kwh,
+                    ..Energy::default()
+                };
+                row(hour_label(hour), energy, price)
+            })
+            .collect(),
+    };
+    if by != By::Hour {
+        out.sort_by(|a, b| b.energy.measured_kwh.total_cmp(&a.energy.measured_kwh));
+    }
+    out
+}
+
+/// "2024-01-01 07:00 UTC".
+fn hour_label(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let hour = ms.rem_euclid(86_400_000) / 3_600_000;
+    // Civil date from days since the epoch (Howard Hinnant's algorithm, inverse).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:00 UTC")
+}
+
+/// The whole report.
+pub fn render(
+    accounted: &Accounted,
+    tariff: Option<&LoadedTariff>,
+    by: By,
+    format: Format,
+) -> String {
+    let rows = rows(accounted, tariff, by);
+    let account = &accounted.account;
+    let plant = account.plant();
+    let hours = (accounted.last_ms - accounted.first_ms).max(0) as f64 / 3_600_000.0;
+    let demand_cost = tariff.map(|t| t.tariff.demand_charge_per_kw * account.demand.peak_kw);
+    let energy_cost = tariff.map(|t| t.energy_cost(&account.hourly));
+    match format {
+        Format::Json => serde_json::json!({
+            "hours": hours,
+            "messages": accounted.messages,
+            "plant": plant,
+            "energy_cost": energy_cost,
+            "demand_peak_kw": account.demand.peak_kw,
+            "demand_charge": demand_cost,
+            "demand_limit_kw": tariff.and_then(|t| t.tariff.demand_limit_kw),
+            "currency": tariff.map(|t| t.tariff.currency.clone()),
+            "co2_kg": tariff.map(|t| t.tariff.co2_kg_per_kwh * plant.measured_kwh),
+            "rows": rows,
+        })
+        .to_string(),
+        Format::Csv => {
+            let mut out = String::from(
+                "name,measured_kwh,estimated_kwh,missing_s,idle_kwh,parts,kwh_per_part,resets,rejected,cost,co2_kg\n",
+            );
+            let opt = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
+            for r in &rows {
+                let e = &r.energy;
+                let _ = writeln!(
+                    out,
+                    "{},{:.3},{:.3},{:.0},{:.3},{},{},{},{},{},{}",
+                    r.name,
+                    e.measured_kwh,
+                    e.estimated_kwh,
+                    e.missing_s,
+                    e.idle_kwh,
+                    e.parts,
+                    opt(r.kwh_per_part),
+                    e.resets,
+                    e.rejected,
+                    opt(r.cost),
+                    opt(r.co2_kg)
+                );
+            }
+            out
+        }
+        Format::Text => {
+            let mut out = String::new();
+            let _ = writeln!(
+                out,
+                "{:.2} h of data, {} messages: {:.1} kWh measured, {:.1} kWh estimated across gaps ({:.0} s missing), {:.1} kWh idle ({:.0} %)",
+                hours,
+                accounted.messages,
+                plant.measured_kwh,
+                plant.estimated_kwh,
+                plant.missing_s,
+                plant.idle_kwh,
+                100.0 * plant.idle_kwh / plant.measured_kwh.max(f64::MIN_POSITIVE)
+            );
+            let _ = writeln!(
+                out,
+                "demand ({:.0}-minute intervals): peak {:.1} kW, {} intervals closed",
+                account.config.demand_interval_s / 60.0,
+                account.demand.peak_kw,
+                account.demand.intervals.len()
+            );
+            if let Some(t) = tariff {
+                let currency = &t.tariff.currency;
+                let _ = writeln!(
+                    out,
+                    "cost: energy {:.2} {currency} + demand charge {:.2} {currency}; CO2 {:.1} kg",
+                    energy_cost.unwrap_or(0.0),
+                    demand_cost.unwrap_or(0.0),
+                    t.tariff.co2_kg_per_kwh * plant.measured_kwh
+                );
+                if let Some(limit) = t.tariff.demand_limit_kw {
+                    let over = account
+                        .demand
+                        .intervals
+                        .iter()
+                        .filter(|(_, kw)| *kw > limit)
+                        .count();
+                    let _ = writeln!(
+                        out,
+                        "demand limit {limit:.0} kW: {over} interval(s) above it"
+                    );
+                }
+            }
+            if plant.resets + plant.rejected > 0 {
+                let _ = writeln!(
+                    out,
+                    "{} meter reset(s) and {} refused sample(s) (negative power, time going back, not a number): not counted",
+                    plant.resets, plant.rejected
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n{:<24} {:>12} {:>10} {:>10} {:>9} {:>10} {:>10}",
+                "name", "measured kWh", "estimated", "idle kWh", "kWh/part", "cost", "CO2 kg"
+            );
+            let opt = |v: Option<f64>, digits: usize| {
+                v.map(|v| format!("{v:.digits$}"))
+                    .unwrap_or_else(|| "-".into())
+            };
+            for r in &rows {
+                let e = &r.energy;
+                let _ = writeln!(
+                    out,
+                    "{:<24} {:>12.2} {:>10.2} {:>10.2} {:>9} {:>10} {:>10}",
+                    r.name,
+                    e.measured_kwh,
+                    e.estimated_kwh,
+                    e.idle_kwh,
+                    opt(r.kwh_per_part, 3),
+                    opt(r.cost, 2),
+                    opt(r.co2_kg, 1)
+                );
+            }
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_labelled_in_utc() {
+        assert_eq!(hour_label(0), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            hour_label(1_704_067_200_000 + 7 * 3_600_000),
+            "2024-01-01 07:00 UTC"
+        );
+    }
+}
