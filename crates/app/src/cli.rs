@@ -128,6 +128,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub audit: Option<PathBuf>,
 
+    /// Tariff that prices the energy view (RON: time-of-use periods, demand charge and limit,
+    /// CO2 per kWh; docs/examples/tariff.ron).
+    #[arg(long, value_name = "FILE")]
+    pub tariff: Option<PathBuf>,
+
     #[command(flatten)]
     pub prediction: PredictionArgs,
 }

@@ -770,9 +770,15 @@ fn run_app(cli: Cli) -> ExitCode {
             (None, true) => Some(plant_twin_core::wall::config::WallConfig::default()),
             (None, false) => None,
         };
-        Ok((document, source, wall))
+        let tariff = cli
+            .tariff
+            .as_deref()
+            .map(plant_twin_core::energy::tariff::load_tariff)
+            .transpose()
+            .map_err(|error| error.to_string())?;
+        Ok((document, source, wall, tariff))
     })();
-    let (document, source, wall) = match prepared {
+    let (document, source, wall, tariff) = match prepared {
         Ok(prepared) => prepared,
         Err(error) => {
             eprintln!("{error}");
@@ -821,6 +827,7 @@ fn run_app(cli: Cli) -> ExitCode {
         };
         gui_app(document, options, live, cli.prediction.plugin())
     };
+    app.add_plugins(crate::data::energy::EnergyPlugin { tariff });
     match app.run() {
         bevy::app::AppExit::Success => ExitCode::SUCCESS,
         bevy::app::AppExit::Error(code) => ExitCode::from(code.get()),

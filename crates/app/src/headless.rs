@@ -281,9 +281,17 @@ pub fn snapshot(world: &mut World) -> Value {
             })
             .collect()
     };
+    let layout = &world.resource::<PlantDocument>().layout;
+    let energy = world
+        .get_resource::<crate::data::energy::PlantEnergy>()
+        .and_then(|energy| {
+            let account = energy.account.as_ref()?;
+            Some(energy_json(layout, account, energy.tariff.as_ref()))
+        });
     json!({
         "plant": plant,
         "layout": source,
+        "energy": energy,
         "written_ms": now,
         "connection": {
             "source": status.source,
@@ -298,6 +306,36 @@ pub fn snapshot(world: &mut World) -> Value {
         },
         "assets": assets,
         "topics": topics,
+    })
+}
+
+/// The energy account: the plant's totals, per asset, demand, and cost and CO2 with a tariff.
+fn energy_json(
+    layout: &plant_twin_core::layout::PlantLayout,
+    account: &plant_twin_core::energy::EnergyAccount,
+    tariff: Option<&plant_twin_core::energy::tariff::LoadedTariff>,
+) -> Value {
+    let plant = account.plant();
+    json!({
+        "plant": plant,
+        "assets": layout
+            .assets
+            .iter()
+            .zip(&account.assets)
+            .filter(|(_, e)| e.measured_kwh > 0.0 || e.estimated_kwh > 0.0)
+            .map(|(asset, e)| (asset.id.clone(), json!(e)))
+            .collect::<Map<String, Value>>(),
+        "power_kw": account.plant_power_kw(),
+        "demand": {
+            "forecast_kw": account.demand.forecast_kw,
+            "interval_kwh": account.demand.interval_kwh,
+            "peak_kw": account.demand.peak_kw,
+            "limit_kw": tariff.and_then(|t| t.tariff.demand_limit_kw),
+        },
+        "hourly_kwh": account.hourly.iter().map(|(h, k)| json!([h, k])).collect::<Vec<_>>(),
+        "energy_cost": tariff.map(|t| t.energy_cost(&account.hourly)),
+        "co2_kg": tariff.map(|t| t.tariff.co2_kg_per_kwh * plant.measured_kwh),
+        "currency": tariff.map(|t| t.tariff.currency.clone()),
     })
 }
 

@@ -4,6 +4,7 @@
 //! Their order within a frame is [`DataSystems`](crate::frame::DataSystems), declared once in `app`.
 
 pub mod audit;
+pub mod energy;
 pub mod events;
 pub mod predict;
 pub mod record;

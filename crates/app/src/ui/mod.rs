@@ -3,6 +3,7 @@
 
 mod alarms;
 mod asset_list;
+mod energy;
 mod flows;
 mod inspector;
 mod labels;
@@ -90,6 +91,8 @@ pub struct UiState {
     /// Reload this layout file once the user confirmed what it discards; true when its assets
     /// fit the current models (learned state and alarm history are kept).
     confirm_reload: Option<(PathBuf, bool)>,
+    /// The energy window is open (View > Energy).
+    pub show_energy: bool,
     /// Seconds the layout optimiser gets (the flow window's choice; 0 until chosen).
     optimise_seconds: f64,
     /// What the alarm list shows: active alarms, shelved ones, or the history.
@@ -271,6 +274,7 @@ struct PanelWorld<'w, 's> {
     pace: Option<Res<'w, crate::redraw::RedrawPace>>,
     flows: Option<Res<'w, crate::flows::MaterialFlows>>,
     real_time: Res<'w, Time<Real>>,
+    energy: Option<Res<'w, crate::data::energy::PlantEnergy>>,
 }
 
 #[derive(SystemParam)]
@@ -428,6 +432,16 @@ fn panels_ui(
     alarms::hover_card_ui(ctx, &world, scene_rect);
     sandbox::violation_labels_ui(&scene_painter, &world);
     sandbox::windows_ui(ctx, &world, &mut intents, &mut ui_state, &dialogs);
+    if ui_state.show_energy
+        && let Some(energy) = world.energy.as_deref()
+    {
+        energy::energy_window_ui(
+            ctx,
+            &mut ui_state.show_energy,
+            energy,
+            &world.document.layout,
+        );
+    }
     if let Some(material) = world.flows.as_deref().filter(|f| f.show) {
         if ui_state.optimise_seconds <= 0.0 {
             ui_state.optimise_seconds = 15.0;
@@ -528,6 +542,10 @@ fn view_menu_ui(
     let mut show_alarms = !ui_state.hide_alarms;
     ui.checkbox(&mut show_alarms, "Alarm list  (F3)");
     ui_state.hide_alarms = !show_alarms;
+    if world.energy.is_some() {
+        ui.checkbox(&mut ui_state.show_energy, "Energy")
+            .on_hover_text("Power now, kWh per hour, idle energy, demand against its limit, cost");
+    }
     if let Some(flows) = &world.flows {
         let mut show = flows.show;
         if ui

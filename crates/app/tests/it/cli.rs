@@ -1003,3 +1003,54 @@ fn energy_report_accounts_the_simulator_with_a_tariff_and_refuses_bad_input() {
         assert!(stderr.contains(message), "{stderr}");
     }
 }
+
+#[test]
+fn the_headless_snapshot_holds_the_energy_figures_priced_by_the_tariff() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let snapshot = dir.path().join("snapshot.json");
+    run_ok(
+        plant_twin()
+            .args(["--headless", "--exit-after", "4", "--tariff"])
+            .arg(repo_file("docs/examples/tariff.ron"))
+            .arg("--snapshot")
+            .arg(&snapshot),
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).expect("written")).expect("JSON");
+    let energy = &written["energy"];
+    assert!(
+        energy["plant"]["measured_kwh"].as_f64().unwrap_or(0.0) > 0.0,
+        "{energy}"
+    );
+    assert!(
+        energy["power_kw"].as_f64().unwrap_or(0.0) > 20.0,
+        "{energy}"
+    );
+    assert!(
+        energy["assets"]["comp-01"]["measured_kwh"]
+            .as_f64()
+            .is_some(),
+        "{energy}"
+    );
+    assert_eq!(energy["currency"], "EUR");
+    assert_eq!(energy["demand"]["limit_kw"], 160.0);
+    assert!(
+        energy["energy_cost"].as_f64().unwrap_or(0.0) > 0.0,
+        "{energy}"
+    );
+
+    // A tariff that does not load stops the app before it starts.
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(&bad, "Tariff(currency: \"EUR\", periods: [])").expect("written");
+    let output = plant_twin()
+        .args(["--headless", "--exit-after", "1", "--tariff"])
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no period covers Mon 00:00-24:00"),
+        "{stderr}"
+    );
+}

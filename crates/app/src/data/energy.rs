@@ -1,0 +1,84 @@
+//! The plant's energy account in the world: every frame's samples go through core's
+//! `EnergyAccount` (the same code as `plant-twin energy report`), with the tariff given by
+//! `--tariff`; the demand forecast is refreshed each frame. Runs windowed and headless.
+
+use bevy::prelude::*;
+
+use crate::data::telemetry::FrameSamples;
+use crate::frame::DataSystems;
+use crate::plant::PlantDocument;
+use plant_twin_core::energy::tariff::LoadedTariff;
+use plant_twin_core::energy::{AccountConfig, EnergyAccount};
+
+pub struct EnergyPlugin {
+    pub tariff: Option<LoadedTariff>,
+}
+
+impl Plugin for EnergyPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(PlantEnergy {
+            account: None,
+            tariff: self.tariff.clone(),
+            restarted_ms: None,
+        })
+        .add_systems(
+            Update,
+            (
+                restart_for_layout.run_if(resource_changed::<PlantDocument>),
+                account_samples,
+            )
+                .chain()
+                .in_set(DataSystems::Predict),
+        );
+    }
+}
+
+/// The energy account of the plant on screen, and the tariff that prices it.
+#[derive(Resource)]
+pub struct PlantEnergy {
+    /// None until a layout with energy signals is loaded.
+    pub account: Option<EnergyAccount>,
+    pub tariff: Option<LoadedTariff>,
+    /// When the account last started over after a seek back in a replay, source ms.
+    pub restarted_ms: Option<i64>,
+}
+
+fn restart_for_layout(mut energy: ResMut<PlantEnergy>, document: Res<PlantDocument>) {
+    let account = EnergyAccount::new(&document.layout, AccountConfig::default());
+    energy.account = account.has_energy_signals().then_some(account);
+    energy.restarted_ms = None;
+}
+
+fn account_samples(
+    mut energy: ResMut<PlantEnergy>,
+    samples: Option<Res<FrameSamples>>,
+    document: Res<PlantDocument>,
+) {
+    let Some(samples) = samples else { return };
+    if samples.0.is_empty() {
+        return;
+    }
+    let energy = &mut *energy;
+    let Some(account) = energy.account.as_mut() else {
+        return;
+    };
+    // A replay that jumps back in time replays what it already showed: the account starts
+    // over from there rather than refusing every sample as out of order.
+    let first = samples
+        .0
+        .iter()
+        .map(|s| s.time_ms)
+        .min()
+        .unwrap_or(i64::MAX);
+    let limit_ms = (AccountConfig::default().max_gap_s * 1000.0) as i64;
+    if account.now_ms != i64::MIN && first < account.now_ms - limit_ms {
+        *account = EnergyAccount::new(&document.layout, AccountConfig::default());
+        energy.restarted_ms = Some(first);
+    }
+    let mut latest = i64::MIN;
+    for sample in &samples.0 {
+        account.add(sample);
+        latest = latest.max(sample.time_ms);
+    }
+    account.forecast_demand(latest);
+}

@@ -1,0 +1,183 @@
+//! The energy window (View > Energy): plant power now, energy measured and estimated, idle
+//! energy, the demand interval's forecast against the contracted limit, kWh per hour as bars,
+//! and the top consumers with kWh per part, cost and CO2 when a tariff is loaded. Reads
+//! `PlantEnergy`; writes nothing.
+
+use bevy_egui::egui;
+use egui_plot::{Bar, BarChart, Plot};
+
+use super::status::AMBER;
+use crate::data::energy::PlantEnergy;
+use plant_twin_core::layout::PlantLayout;
+
+/// Consumers listed, heaviest first.
+const TOP_CONSUMERS: usize = 12;
+
+pub(super) fn energy_window_ui(
+    ctx: &egui::Context,
+    open: &mut bool,
+    energy: &PlantEnergy,
+    layout: &PlantLayout,
+) {
+    egui::Window::new("Energy")
+        .open(open)
+        .default_width(460.0)
+        .default_pos(egui::pos2(320.0, 90.0))
+        .show(ctx, |ui| {
+            let Some(account) = &energy.account else {
+                ui.label("No signal of this layout is marked as power or an energy meter.");
+                ui.weak("Mark one with `energy: Some(Power)` (kW) or `energy: Some(Meter())` (kWh) in the layout file.");
+                return;
+            };
+            let plant = account.plant();
+            ui.strong(format!("plant {:.1} kW now", account.plant_power_kw()));
+            ui.label(format!(
+                "{:.1} kWh measured, {:.1} kWh idle ({:.0} %)",
+                plant.measured_kwh,
+                plant.idle_kwh,
+                100.0 * plant.idle_kwh / plant.measured_kwh.max(f64::MIN_POSITIVE)
+            ))
+            .on_hover_text("Idle: drawn while the asset's producing signal said it was not producing");
+            if plant.estimated_kwh > 0.0 || plant.missing_s > 0.0 {
+                ui.label(format!(
+                    "+ {:.1} kWh estimated across gaps ({:.0} s of signal time missing): not in the figures above",
+                    plant.estimated_kwh, plant.missing_s
+                ));
+            }
+            if plant.resets + plant.rejected > 0 {
+                ui.label(format!(
+                    "{} meter reset(s), {} refused sample(s): not counted",
+                    plant.resets, plant.rejected
+                ));
+            }
+            if let Some(since) = energy.restarted_ms {
+                ui.weak(format!(
+                    "counted from the replay position at {} (after a seek back)",
+                    super::status::clock(since)
+                ));
+            }
+            ui.separator();
+            demand_ui(ui, energy);
+            ui.separator();
+            hourly_ui(ui, energy);
+            ui.separator();
+            consumers_ui(ui, energy, layout);
+        });
+}
+
+fn demand_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {
+    let Some(account) = &energy.account else {
+        return;
+    };
+    let demand = &account.demand;
+    let limit = energy
+        .tariff
+        .as_ref()
+        .and_then(|t| t.tariff.demand_limit_kw);
+    let text = format!(
+        "demand interval: {:.1} kWh so far, forecast average {:.1} kW{}; peak {:.1} kW",
+        demand.interval_kwh,
+        demand.forecast_kw,
+        limit
+            .map(|l| format!(" (limit {l:.0} kW)"))
+            .unwrap_or_default(),
+        demand.peak_kw
+    );
+    // Amber is the scene's warning colour: the forecast says this interval will pass the
+    // contract. Shown, never acted on.
+    if limit.is_some_and(|l| demand.forecast_kw > l) {
+        ui.colored_label(AMBER, format!("⚠ {text}"))
+            .on_hover_text("At this power the interval's average passes the contracted limit");
+    } else {
+        ui.label(text);
+    }
+}
+
+fn hourly_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {
+    let Some(account) = &energy.account else {
+        return;
+    };
+    let hours = &account.hourly;
+    if hours.is_empty() {
+        ui.weak("kWh per hour: no complete interval yet");
+        return;
+    }
+    let first = hours[0].0;
+    let bars: Vec<Bar> = hours
+        .iter()
+        .map(|&(hour, kwh)| {
+            let price = energy
+                .tariff
+                .as_ref()
+                .map(|t| format!(", {}", t.period_at(hour).name))
+                .unwrap_or_default();
+            Bar::new(((hour - first) / 3_600_000) as f64, kwh)
+                .width(0.8)
+                .name(format!(
+                    "{} {kwh:.1} kWh{price}",
+                    super::status::clock(hour)
+                ))
+        })
+        .collect();
+    ui.label("kWh per hour");
+    Plot::new("energy_per_hour")
+        .height(110.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .show_x(false)
+        // At least half a day on the axis, so one early bar does not fill the plot.
+        .include_x(-0.5)
+        .include_x((hours.len() as f64 - 0.5).max(11.5))
+        .include_y(0.0)
+        .show(ui, |plot| {
+            plot.bar_chart(BarChart::new("kWh", bars).color(egui::Color32::from_rgb(90, 150, 230)));
+        });
+    if let Some(tariff) = &energy.tariff {
+        let currency = &tariff.tariff.currency;
+        let plant = account.plant();
+        ui.label(format!(
+            "cost {:.2} {currency} energy + {:.2} {currency} demand charge (peak so far); CO2 {:.1} kg",
+            tariff.energy_cost(hours),
+            tariff.tariff.demand_charge_per_kw * account.demand.peak_kw,
+            tariff.tariff.co2_kg_per_kwh * plant.measured_kwh
+        ));
+    }
+}
+
+fn consumers_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {
+    let Some(account) = &energy.account else {
+        return;
+    };
+    let mut rows: Vec<(usize, &plant_twin_core::energy::Energy)> = account
+        .assets
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.measured_kwh > 0.0 || e.power_kw > 0.0)
+        .collect();
+    rows.sort_by(|a, b| b.1.measured_kwh.total_cmp(&a.1.measured_kwh));
+    let price = energy.tariff.as_ref().map(|t| {
+        let kwh: f64 = account.hourly.iter().map(|(_, k)| k).sum();
+        t.energy_cost(&account.hourly) / kwh.max(f64::MIN_POSITIVE)
+    });
+    ui.label("Top consumers");
+    egui::Grid::new("energy_consumers")
+        .striped(true)
+        .num_columns(6)
+        .show(ui, |ui| {
+            for heading in ["asset", "kW now", "kWh", "idle kWh", "kWh/part", "cost"] {
+                ui.strong(heading);
+            }
+            ui.end_row();
+            for (asset, e) in rows.into_iter().take(TOP_CONSUMERS) {
+                let id = layout.assets.get(asset).map_or("?", |a| a.id.as_str());
+                ui.label(id);
+                ui.label(format!("{:.1}", e.power_kw));
+                ui.label(format!("{:.2}", e.measured_kwh));
+                ui.label(format!("{:.2}", e.idle_kwh));
+                ui.label(e.kwh_per_part().map_or("-".into(), |v| format!("{v:.3}")));
+                ui.label(price.map_or("-".into(), |p| format!("{:.2}", p * e.measured_kwh)));
+                ui.end_row();
+            }
+        });
+}
