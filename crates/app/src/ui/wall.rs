@@ -222,6 +222,59 @@ fn tile(ui: &mut egui::Ui, s: f32, title: &str, body: impl FnOnce(&mut egui::Ui)
     ui.add_space(12.0 * s);
 }
 
+/// Plant power now, today's energy and cost, and the demand interval against its limit.
+fn energy_tile_ui(ui: &mut egui::Ui, energy: &crate::data::energy::PlantEnergy, s: f32) {
+    let Some(account) = &energy.account else {
+        return;
+    };
+    // "Today" in the tariff's local time (UTC without a tariff).
+    let offset_ms = energy
+        .tariff
+        .as_ref()
+        .map_or(0, |t| t.tariff.utc_offset_hours as i64 * 3_600_000);
+    let day_start_ms = (account.now_ms + offset_ms).div_euclid(86_400_000) * 86_400_000 - offset_ms;
+    let today: Vec<(i64, f64)> = account
+        .hourly
+        .iter()
+        .copied()
+        .filter(|(hour, _)| *hour >= day_start_ms)
+        .collect();
+    let today_kwh: f64 = today.iter().map(|(_, k)| k).sum();
+    tile(ui, s, "Energy", |ui| {
+        ui.label(
+            egui::RichText::new(format!("{:.0} kW now", account.plant_power_kw()))
+                .size(30.0 * s)
+                .monospace(),
+        );
+        let cost = energy
+            .tariff
+            .as_ref()
+            .map(|t| {
+                let cost = t.energy_cost(&today);
+                // Whole units once there are some; cents while the day is young.
+                let digits = if cost >= 100.0 { 0 } else { 2 };
+                format!(", {cost:.digits$} {}", t.tariff.currency)
+            })
+            .unwrap_or_default();
+        ui.label(egui::RichText::new(format!("today {today_kwh:.0} kWh{cost}")).size(24.0 * s));
+        let limit = energy
+            .tariff
+            .as_ref()
+            .and_then(|t| t.tariff.demand_limit_kw);
+        let forecast = account.demand.forecast_kw;
+        let text = match limit {
+            Some(limit) => format!("demand {forecast:.0} of {limit:.0} kW"),
+            None => format!("demand {forecast:.0} kW"),
+        };
+        let over = limit.is_some_and(|l| forecast > l);
+        ui.label(egui::RichText::new(text).size(24.0 * s).color(if over {
+            AMBER
+        } else {
+            ui.visuals().text_color()
+        }));
+    });
+}
+
 fn kpi_tiles_ui(
     ui: &mut egui::Ui,
     world: &PanelWorld,
@@ -293,6 +346,9 @@ fn kpi_tiles_ui(
                 .size(24.0 * s),
         );
     });
+    if let Some(energy) = world.energy.as_deref() {
+        energy_tile_ui(ui, energy, s);
+    }
     // Who talks to the plant: the traffic baseline's findings (details: diagnostics, F2).
     tile(ui, s, "Network", |ui| {
         match world.ingest.security.back() {
