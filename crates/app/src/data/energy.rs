@@ -71,7 +71,10 @@ fn account_samples(
         .min()
         .unwrap_or(i64::MAX);
     let limit_ms = (AccountConfig::default().max_gap_s * 1000.0) as i64;
-    if account.now_ms != i64::MIN && first < account.now_ms - limit_ms {
+    if account
+        .latest_ms()
+        .is_some_and(|latest| first < latest - limit_ms)
+    {
         *account = EnergyAccount::new(&document.layout, AccountConfig::default());
         energy.restarted_ms = Some(first);
     }

@@ -232,7 +232,10 @@ fn energy_tile_ui(ui: &mut egui::Ui, energy: &crate::data::energy::PlantEnergy, 
         .tariff
         .as_ref()
         .map_or(0, |t| t.tariff.utc_offset_hours as i64 * 3_600_000);
-    let day_start_ms = (account.now_ms + offset_ms).div_euclid(86_400_000) * 86_400_000 - offset_ms;
+    // Before the first energy sample there is no day yet: nothing counts as today.
+    let day_start_ms = account.latest_ms().map_or(i64::MAX, |now| {
+        (now + offset_ms).div_euclid(86_400_000) * 86_400_000 - offset_ms
+    });
     let today: Vec<(i64, f64)> = account
         .hourly
         .iter()

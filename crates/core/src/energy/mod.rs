@@ -121,8 +121,8 @@ pub struct EnergyAccount {
     /// Plant energy per hour: (hour start ms, measured kWh), in time order.
     pub hourly: Vec<(i64, f64)>,
     pub demand: Demand,
-    /// Latest source time seen, ms.
-    pub now_ms: i64,
+    /// Latest source time of an energy sample, ms (`i64::MIN` before the first).
+    now_ms: i64,
 }
 
 impl EnergyAccount {
@@ -365,6 +365,11 @@ impl EnergyAccount {
         // The part of this span inside the current interval.
         let inside = (t1 - t0.max(interval)).max(0) as f64 / (t1 - t0).max(1) as f64;
         demand.interval_kwh += kwh * inside;
+    }
+
+    /// Source time of the latest energy sample, ms since the epoch.
+    pub fn latest_ms(&self) -> Option<i64> {
+        (self.now_ms != i64::MIN).then_some(self.now_ms)
     }
 
     /// The plant's power now, kW.
