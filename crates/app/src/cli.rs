@@ -709,6 +709,9 @@ pub enum EnergyCommand {
         layout: Option<PathBuf>,
         #[arg(long, value_name = "N", default_value_t = 1)]
         seed: u64,
+        /// Simulator scenario for --simulate (`idling` and `air-leak` waste energy).
+        #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+        scenario: String,
         /// Tariff file (RON: time-of-use periods, demand charge, CO2 per kWh).
         #[arg(long, value_name = "FILE")]
         tariff: Option<PathBuf>,

@@ -475,6 +475,7 @@ fn energy(action: &crate::cli::EnergyCommand) -> ExitCode {
         simulate,
         layout,
         seed,
+        scenario,
         tariff,
         by,
         csv,
@@ -502,11 +503,8 @@ fn energy(action: &crate::cli::EnergyCommand) -> ExitCode {
             }
             (None, Some(seconds)) => {
                 let document = load_document(layout.as_deref())?;
-                let sim = crate::cli::sim_config(
-                    plant_twin_core::sim::scenario::DEFAULT_SCENARIO,
-                    *seed,
-                    plant_twin_core::sim::SimFormat::Json,
-                )?;
+                let sim =
+                    crate::cli::sim_config(scenario, *seed, plant_twin_core::sim::SimFormat::Json)?;
                 let mut simulator = Simulator::new(&document.layout, sim);
                 // Midnight UTC of 2024-01-01, a Monday: hours and tariff periods line up.
                 account_simulation(

@@ -62,6 +62,7 @@ pub(super) fn energy_window_ui(
             hourly_ui(ui, energy);
             ui.separator();
             consumers_ui(ui, energy, layout);
+            waste_ui(ui, energy, layout);
         });
 }
 
@@ -180,4 +181,39 @@ fn consumers_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {
                 ui.end_row();
             }
         });
+}
+
+/// Idle energy per asset, largest first: energy drawn while nothing was made.
+fn waste_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {
+    let Some(account) = &energy.account else {
+        return;
+    };
+    let mut idle: Vec<(usize, f64)> = account
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i, e.idle_kwh))
+        .filter(|(_, kwh)| *kwh > 0.0)
+        .collect();
+    if idle.is_empty() {
+        return;
+    }
+    idle.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let price = energy.tariff.as_ref().map(|t| {
+        let kwh: f64 = account.hourly.iter().map(|(_, k)| k).sum();
+        (
+            t.energy_cost(&account.hourly) / kwh.max(f64::MIN_POSITIVE),
+            t.tariff.currency.clone(),
+        )
+    });
+    ui.separator();
+    ui.label("Waste: energy drawn while not producing");
+    for (asset, kwh) in idle.into_iter().take(5) {
+        let id = layout.assets.get(asset).map_or("?", |a| a.id.as_str());
+        let cost = price
+            .as_ref()
+            .map(|(p, currency)| format!(", {:.2} {currency}", p * kwh))
+            .unwrap_or_default();
+        ui.label(format!("{id}: {kwh:.2} kWh{cost}"));
+    }
 }

@@ -353,6 +353,60 @@ pub fn render(
 mod tests {
     use super::*;
 
+    fn simulated(scenario: &str, seconds: f64) -> Accounted {
+        let layout = crate::layout::parse_layout(
+            crate::layout::DEMO_LAYOUT_TEXT,
+            Path::new(crate::layout::DEMO_LAYOUT_PATH),
+        )
+        .unwrap();
+        let config = crate::sim::SimConfig {
+            scenario: crate::sim::scenario::scenario(scenario).unwrap(),
+            ..crate::sim::SimConfig::default()
+        };
+        let mut simulator = Simulator::new(&layout, config);
+        account_simulation(
+            &layout,
+            &mut simulator,
+            seconds,
+            1_704_067_200_000,
+            AccountConfig::default(),
+        )
+    }
+
+    fn energy_of<'a>(accounted: &'a Accounted, id: &str) -> &'a Energy {
+        let i = accounted
+            .layout
+            .assets
+            .iter()
+            .position(|a| a.id == id)
+            .unwrap();
+        &accounted.account.assets[i]
+    }
+
+    #[test]
+    fn a_machine_left_idling_is_all_idle_energy_and_a_leak_costs_compressor_energy() {
+        let healthy = simulated("healthy", 1200.0);
+        let idling = simulated("idling", 1200.0);
+        let mill = energy_of(&idling, "cnc-103");
+        // From 30 s on, everything it draws is idle; healthy, most of it is cutting.
+        assert!(mill.idle_kwh > 0.9 * mill.measured_kwh, "{mill:?}");
+        let healthy_mill = energy_of(&healthy, "cnc-103");
+        assert!(
+            healthy_mill.idle_kwh < 0.5 * healthy_mill.measured_kwh,
+            "{healthy_mill:?}"
+        );
+
+        let leak = simulated("air-leak", 1200.0);
+        let (with_leak, without) = (
+            energy_of(&leak, "comp-02").measured_kwh,
+            energy_of(&healthy, "comp-02").measured_kwh,
+        );
+        assert!(with_leak > 1.1 * without, "{without} -> {with_leak}");
+        // The other compressors are untouched by it.
+        let other = energy_of(&leak, "comp-01").measured_kwh;
+        assert!((other - energy_of(&healthy, "comp-01").measured_kwh).abs() < 0.05 * other);
+    }
+
     #[test]
     fn hours_are_labelled_in_utc() {
         assert_eq!(hour_label(0), "1970-01-01 00:00 UTC");

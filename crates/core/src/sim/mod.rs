@@ -236,7 +236,9 @@ impl Simulator {
                                     Some(
                                         FaultKind::NodeDeath
                                         | FaultKind::ProductChangeover
-                                        | FaultKind::RoguePublisher,
+                                        | FaultKind::RoguePublisher
+                                        | FaultKind::IdlingOvernight
+                                        | FaultKind::AirLeak,
                                     )
                                     | None => false,
                                 };
@@ -327,12 +329,20 @@ impl Simulator {
         let changed_node = (scenario.fault == Some(FaultKind::ProductChangeover) && severity > 0.0)
             .then(|| self.target.map(|i| self.assets[i].node.clone()))
             .flatten();
+        let target = self.target;
         for (a, asset) in self.assets.iter_mut().enumerate() {
             if dead_node.as_ref() == Some(&asset.node) {
                 continue;
             }
             let cycle = ((t / asset.period_s) + asset.phase).fract();
-            let running = cycle < asset.running_fraction;
+            let faulted_asset = target == Some(a) && severity > 0.0;
+            // A leak makes the compressor run more of each cycle; an idling machine never runs.
+            let leak = match scenario.fault {
+                Some(FaultKind::AirLeak) if faulted_asset => 0.45 * severity,
+                _ => 0.0,
+            };
+            let idling = faulted_asset && scenario.fault == Some(FaultKind::IdlingOvernight);
+            let running = !idling && cycle < (asset.running_fraction + leak).min(1.0);
             let changed_over = changed_node.as_ref() == Some(&asset.node);
             // Load wanders while running; idle machines draw a little; after a product
             // changeover the line's machines hold a steady load.
@@ -344,6 +354,8 @@ impl Simulator {
             } else {
                 0.08
             };
+            // The leak's air has to be made too: a compressor that is always on works harder.
+            let load = (load + leak * 0.8).min(1.0);
             for (s, model) in asset.signals.iter_mut().enumerate() {
                 let span = model.high - model.low;
                 let noise = self.rng.normal();

@@ -27,6 +27,13 @@ pub enum FaultKind {
     /// steady, higher load (within what it does every day). Nothing should be raised: the
     /// warmer motors are normal for that load (`predict::load`).
     ProductChangeover,
+    /// Not a machine fault: the asset is left idling (spindle and coolant on, nothing made):
+    /// it draws its idle power the whole time and never runs a cycle. Energy waste.
+    IdlingOvernight,
+    /// A compressed-air leak: the compressor works harder to hold pressure (a duty-cycled one
+    /// runs up to 45 % of its cycle more, an always-on one carries up to 36 % more load).
+    /// Energy waste.
+    AirLeak,
 }
 
 /// A named scenario: which fault, on which asset, from when, developing over how long.
@@ -136,6 +143,26 @@ pub const SCENARIOS: &[Scenario] = &[
         signal: "",
         start_s: 60.0,
         ramp_s: 1.0,
+    },
+    Scenario {
+        name: "idling",
+        description: "energy waste: cnc-103 is left idling from 30 s (spindle and coolant on, nothing made): its power stays at the idle level and all of it counts as idle energy",
+        fault: Some(FaultKind::IdlingOvernight),
+        asset: "cnc-103",
+        kind: AssetKind::CncMachine,
+        signal: "",
+        start_s: 30.0,
+        ramp_s: 1.0,
+    },
+    Scenario {
+        name: "air-leak",
+        description: "energy waste: a compressed-air leak from 60 s makes comp-02 work harder to hold pressure, fully developed after 5 minutes",
+        fault: Some(FaultKind::AirLeak),
+        asset: "comp-02",
+        kind: AssetKind::Compressor,
+        signal: "",
+        start_s: 60.0,
+        ramp_s: 300.0,
     },
 ];
 
