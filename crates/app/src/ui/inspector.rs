@@ -51,6 +51,7 @@ pub(super) fn inspector_ui(
                     ui_state,
                     edit,
                 );
+                spot_ui(ui, world, entity, ui_state, edit);
                 ui.add_space(4.0);
             }
             egui::Grid::new("asset_facts")
@@ -314,5 +315,77 @@ fn trends_ui(
                         .color(egui::Color32::from_rgb(110, 180, 255)),
                 );
             });
+    }
+}
+
+/// "Suggest a spot": the nearest place where the asset breaks no clearance rule, or the
+/// feasible place within 10 m where its flows cost least; applied as a typed placement (one
+/// undo step).
+fn spot_ui(
+    ui: &mut egui::Ui,
+    world: &PanelWorld,
+    entity: bevy::prelude::Entity,
+    ui_state: &mut super::UiState,
+    edit: &mut bevy::prelude::MessageWriter<crate::sandbox::EditIntent>,
+) {
+    use plant_twin_core::optimise::spot::{SpotGoal, suggest_spot};
+    let Some(asset) = world.index.by_position.iter().position(|e| *e == entity) else {
+        return;
+    };
+    // Ids and flows do not change while editing: the loaded layout answers this every frame;
+    // the edited one is built only when a button is pressed.
+    let loaded = &world.document.layout;
+    let has_flows = loaded
+        .assets
+        .get(asset)
+        .is_some_and(|a| loaded.flows.iter().any(|f| f.from == a.id || f.to == a.id));
+    let mut goal = None;
+    ui.horizontal(|ui| {
+        if ui
+            .button("Nearest free spot")
+            .on_hover_text(
+                "The closest place (or quarter turn) within 15 m where every clearance rule holds",
+            )
+            .clicked()
+        {
+            goal = Some((SpotGoal::NearestFeasible, 15.0));
+        }
+        if has_flows
+            && ui
+                .button("Least flow effort")
+                .on_hover_text(
+                    "The free place within 10 m where this asset's material flows cost least",
+                )
+                .clicked()
+        {
+            goal = Some((SpotGoal::LeastEffort, 10.0));
+        }
+    });
+    if let Some((goal, radius_m)) = goal {
+        let layout = crate::sandbox::edited_layout(&world.document, &world.specs, &world.index);
+        ui_state.spot_message = match suggest_spot(&layout, asset, goal, radius_m, 0.25) {
+            Some(spot) => {
+                edit.write(crate::sandbox::EditIntent::Place {
+                    entity,
+                    placement: plant_twin_core::sandbox::history::Placement {
+                        position: spot.position,
+                        rotation_deg: spot.rotation_deg,
+                    },
+                });
+                Some(format!(
+                    "moved {:.2} m{}",
+                    spot.distance_m,
+                    if goal == SpotGoal::LeastEffort {
+                        format!(", flow effort {:.0}", spot.effort)
+                    } else {
+                        String::new()
+                    }
+                ))
+            }
+            None => Some(format!("no free spot within {radius_m} m")),
+        };
+    }
+    if let Some(message) = &ui_state.spot_message {
+        ui.weak(message);
     }
 }

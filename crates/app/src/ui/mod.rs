@@ -91,6 +91,8 @@ pub struct UiState {
     /// Reload this layout file once the user confirmed what it discards; true when its assets
     /// fit the current models (learned state and alarm history are kept).
     confirm_reload: Option<(PathBuf, bool)>,
+    /// What the last spot suggestion did (inspector).
+    spot_message: Option<String>,
     /// The energy window is open (View > Energy).
     pub show_energy: bool,
     /// Seconds the layout optimiser gets (the flow window's choice; 0 until chosen).

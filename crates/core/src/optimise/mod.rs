@@ -4,4 +4,5 @@
 pub mod flow;
 pub mod layout;
 pub mod qap;
+pub mod spot;
 pub mod synthetic;
