@@ -157,10 +157,10 @@ fn consumers_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {
         .filter(|(_, e)| e.measured_kwh > 0.0 || e.power_kw > 0.0)
         .collect();
     rows.sort_by(|a, b| b.1.measured_kwh.total_cmp(&a.1.measured_kwh));
-    let price = energy.tariff.as_ref().map(|t| {
-        let kwh: f64 = account.hourly.iter().map(|(_, k)| k).sum();
-        t.energy_cost(&account.hourly) / kwh.max(f64::MIN_POSITIVE)
-    });
+    let price = energy
+        .tariff
+        .as_ref()
+        .map(|t| t.average_price(&account.hourly));
     ui.label("Top consumers");
     egui::Grid::new("energy_consumers")
         .striped(true)
@@ -199,13 +199,10 @@ fn waste_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {
         return;
     }
     idle.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let price = energy.tariff.as_ref().map(|t| {
-        let kwh: f64 = account.hourly.iter().map(|(_, k)| k).sum();
-        (
-            t.energy_cost(&account.hourly) / kwh.max(f64::MIN_POSITIVE),
-            t.tariff.currency.clone(),
-        )
-    });
+    let price = energy
+        .tariff
+        .as_ref()
+        .map(|t| (t.average_price(&account.hourly), t.tariff.currency.clone()));
     ui.separator();
     ui.label("Waste: energy drawn while not producing");
     for (asset, kwh) in idle.into_iter().take(5) {

@@ -55,6 +55,18 @@ pub struct Energy {
 }
 
 impl Energy {
+    /// Adds another asset's figures (a line's or the plant's total).
+    pub fn add(&mut self, other: &Energy) {
+        self.measured_kwh += other.measured_kwh;
+        self.estimated_kwh += other.estimated_kwh;
+        self.missing_s += other.missing_s;
+        self.idle_kwh += other.idle_kwh;
+        self.parts += other.parts;
+        self.resets += other.resets;
+        self.rejected += other.rejected;
+        self.power_kw += other.power_kw;
+    }
+
     /// kWh per part, where the asset counts parts.
     pub fn kwh_per_part(&self) -> Option<f64> {
         (self.parts > 0.0).then(|| self.measured_kwh / self.parts)
@@ -392,14 +404,7 @@ impl EnergyAccount {
     pub fn plant(&self) -> Energy {
         let mut total = Energy::default();
         for a in &self.assets {
-            total.measured_kwh += a.measured_kwh;
-            total.estimated_kwh += a.estimated_kwh;
-            total.missing_s += a.missing_s;
-            total.idle_kwh += a.idle_kwh;
-            total.parts += a.parts;
-            total.resets += a.resets;
-            total.rejected += a.rejected;
-            total.power_kw += a.power_kw;
+            total.add(a);
         }
         total
     }

@@ -134,14 +134,7 @@ pub fn rows(accounted: &Accounted, tariff: Option<&LoadedTariff>, by: By) -> Vec
     let account = &accounted.account;
     // Energy is kept hour by hour for the plant only, so an asset or a line is costed at the
     // plant's average price over the period; hours get their own price.
-    let average_price = tariff.map(|t| {
-        let kwh: f64 = account.hourly.iter().map(|(_, k)| k).sum();
-        if kwh > 0.0 {
-            t.energy_cost(&account.hourly) / kwh
-        } else {
-            0.0
-        }
-    });
+    let average_price = tariff.map(|t| t.average_price(&account.hourly));
     let row = |name: String, energy: Energy, price: Option<f64>| Row {
         kwh_per_part: energy.kwh_per_part(),
         cost: price.map(|p| p * energy.measured_kwh),
@@ -161,22 +154,11 @@ pub fn rows(accounted: &Accounted, tariff: Option<&LoadedTariff>, by: By) -> Vec
         By::Line => {
             let mut lines: Vec<(String, Energy)> = Vec::new();
             for (asset, e) in accounted.layout.assets.iter().zip(&account.assets) {
-                let name = asset.line.clone().unwrap_or_else(|| "(no line)".into());
-                let entry = match lines.iter().position(|(n, _)| *n == name) {
-                    Some(i) => &mut lines[i].1,
-                    None => {
-                        lines.push((name, Energy::default()));
-                        &mut lines.last_mut().expect("just pushed").1
-                    }
-                };
-                entry.measured_kwh += e.measured_kwh;
-                entry.estimated_kwh += e.estimated_kwh;
-                entry.missing_s += e.missing_s;
-                entry.idle_kwh += e.idle_kwh;
-                entry.parts += e.parts;
-                entry.resets += e.resets;
-                entry.rejected += e.rejected;
-                entry.power_kw += e.power_kw;
+                let name = asset.line.as_deref().unwrap_or("(no line)");
+                match lines.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, total)) => total.add(e),
+                    None => lines.push((name.to_string(), e.clone())),
+                }
             }
             lines
                 .into_iter()

@@ -172,6 +172,17 @@ impl LoadedTariff {
         &self.tariff.periods[self.table.period_of[weekday * 24 + hour]]
     }
 
+    /// Cost per kWh of hourly energy on average (0 without energy): what an asset's share of
+    /// the plant's energy costs when only the plant is kept hour by hour.
+    pub fn average_price(&self, hourly: &[(i64, f64)]) -> f64 {
+        let kwh: f64 = hourly.iter().map(|(_, k)| k).sum();
+        if kwh > 0.0 {
+            self.energy_cost(hourly) / kwh
+        } else {
+            0.0
+        }
+    }
+
     /// Energy cost of hourly energy `(hour start ms, kWh)`.
     pub fn energy_cost(&self, hourly: &[(i64, f64)]) -> f64 {
         hourly
