@@ -153,6 +153,23 @@ pub fn scaled_layout(base: &PlantLayout, count: usize) -> PlantLayout {
             asset
         })
         .collect();
+    // Each whole copy of the base plant keeps its own material flows, between its own assets.
+    let per_copy = base.assets.len().max(1);
+    let position = |id: &str| base.assets.iter().position(|a| a.id == id);
+    layout.flows = (0..count.div_ceil(per_copy))
+        .flat_map(|copy| {
+            let position = &position;
+            base.flows.iter().filter_map(move |flow| {
+                let from = copy * per_copy + position(&flow.from)?;
+                let to = copy * per_copy + position(&flow.to)?;
+                (from < count && to < count).then(|| crate::layout::MaterialFlow {
+                    from: format!("{}-{from}", flow.from),
+                    to: format!("{}-{to}", flow.to),
+                    ..flow.clone()
+                })
+            })
+        })
+        .collect();
     layout
 }
 
@@ -719,6 +736,34 @@ mod tests {
     fn run(config: SimConfig, seconds: usize) -> Vec<Vec<SimValue>> {
         let mut sim = Simulator::new(&layout(), config);
         (0..seconds).map(|t| sim.step(t as f64).to_vec()).collect()
+    }
+
+    #[test]
+    fn a_scaled_plant_is_a_valid_layout_with_each_copy_s_flows() {
+        let base = layout();
+        // Two whole copies and part of a third: the part keeps only flows it holds both ends of.
+        let count = base.assets.len() * 2 + 10;
+        let scaled = scaled_layout(&base, count);
+        let text = crate::layout::layout_to_ron(&scaled).expect("RON");
+        let back = parse_layout(&text, std::path::Path::new("scaled.ron"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            back.flows.len() >= 2 * base.flows.len(),
+            "{}",
+            back.flows.len()
+        );
+        assert!(back.flows.len() < 3 * base.flows.len());
+        // Ids are numbered by position: the second copy's rack-01 takes its own flow.
+        let rack = base
+            .assets
+            .iter()
+            .position(|a| a.id == "rack-01")
+            .expect("rack-01");
+        let second_copy = format!("rack-01-{}", base.assets.len() + rack);
+        assert!(
+            back.flows.iter().any(|f| f.from == second_copy),
+            "{second_copy}"
+        );
     }
 
     #[test]
