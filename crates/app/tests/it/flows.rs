@@ -10,14 +10,14 @@ use plant_twin::plant::{AssetIndex, AssetSpec, PlantDocument};
 use plant_twin::sandbox::{DragIntent, EditIntent, EditMode, Sandbox, SandboxPlugin};
 use plant_twin_core::clearance::ClearanceModel;
 
-fn flows_app() -> App {
+fn flows_app(read_only: bool) -> App {
     let mut app = crate::bare_app();
     app.add_plugins((
         TwinCorePlugin {
             document: PlantDocument::demo().expect("demo"),
         },
         SandboxPlugin {
-            read_only: false,
+            read_only,
             save_as: None,
         },
         FlowsPlugin,
@@ -42,7 +42,7 @@ fn position(app: &App, id: &str) -> (f32, f32) {
 
 #[test]
 fn the_effort_follows_a_drag_against_the_loaded_layout() {
-    let mut app = flows_app();
+    let mut app = flows_app(false);
     let (loaded, current) = effort(&app);
     assert!(
         loaded > 0.0 && (current - loaded).abs() < 1e-6,
@@ -79,7 +79,7 @@ fn the_effort_follows_a_drag_against_the_loaded_layout() {
 
 #[test]
 fn an_accepted_proposal_is_one_undo_step_and_keeps_every_clearance() {
-    let mut app = flows_app();
+    let mut app = flows_app(false);
     let (loaded, _) = effort(&app);
     app.world_mut()
         .write_message(FlowIntent::Optimise { seconds: 2.0 });
@@ -130,18 +130,7 @@ fn an_accepted_proposal_is_one_undo_step_and_keeps_every_clearance() {
 
 #[test]
 fn a_cancelled_job_ends_with_the_best_so_far_and_a_read_only_plant_cannot_accept() {
-    let mut app = crate::bare_app();
-    app.add_plugins((
-        TwinCorePlugin {
-            document: PlantDocument::demo().expect("demo"),
-        },
-        SandboxPlugin {
-            read_only: true,
-            save_as: None,
-        },
-        FlowsPlugin,
-    ));
-    app.update();
+    let mut app = flows_app(true);
     app.world_mut()
         .write_message(FlowIntent::Optimise { seconds: 600.0 });
     app.update();

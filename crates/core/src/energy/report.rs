@@ -202,6 +202,11 @@ fn hour_label(ms: i64) -> String {
     format!("{year:04}-{month:02}-{day:02} {hour:02}:00 UTC")
 }
 
+/// A figure with `digits` decimals, or `missing` (no tariff, no parts).
+fn optional(value: Option<f64>, digits: usize, missing: &str) -> String {
+    value.map_or_else(|| missing.to_string(), |v| format!("{v:.digits$}"))
+}
+
 /// The whole report.
 pub fn render(
     accounted: &Accounted,
@@ -233,7 +238,6 @@ pub fn render(
             let mut out = String::from(
                 "name,measured_kwh,estimated_kwh,missing_s,idle_kwh,parts,kwh_per_part,resets,rejected,cost,co2_kg\n",
             );
-            let opt = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
             for r in &rows {
                 let e = &r.energy;
                 let _ = writeln!(
@@ -245,11 +249,11 @@ pub fn render(
                     e.missing_s,
                     e.idle_kwh,
                     e.parts,
-                    opt(r.kwh_per_part),
+                    optional(r.kwh_per_part, 3, ""),
                     e.resets,
                     e.rejected,
-                    opt(r.cost),
-                    opt(r.co2_kg)
+                    optional(r.cost, 3, ""),
+                    optional(r.co2_kg, 3, "")
                 );
             }
             out
@@ -308,10 +312,6 @@ pub fn render(
                 "\n{:<24} {:>12} {:>10} {:>10} {:>9} {:>10} {:>10}",
                 "name", "measured kWh", "estimated", "idle kWh", "kWh/part", "cost", "CO2 kg"
             );
-            let opt = |v: Option<f64>, digits: usize| {
-                v.map(|v| format!("{v:.digits$}"))
-                    .unwrap_or_else(|| "-".into())
-            };
             for r in &rows {
                 let e = &r.energy;
                 let _ = writeln!(
@@ -321,9 +321,9 @@ pub fn render(
                     e.measured_kwh,
                     e.estimated_kwh,
                     e.idle_kwh,
-                    opt(r.kwh_per_part, 3),
-                    opt(r.cost, 2),
-                    opt(r.co2_kg, 1)
+                    optional(r.kwh_per_part, 3, "-"),
+                    optional(r.cost, 2, "-"),
+                    optional(r.co2_kg, 1, "-")
                 );
             }
             out

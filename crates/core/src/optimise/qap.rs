@@ -394,6 +394,16 @@ pub fn is_permutation(p: &[usize], n: usize) -> bool {
 mod tests {
     use super::*;
 
+    /// A search limited by iterations only: the same result on any machine.
+    fn budget(iterations: u64, seed: u64) -> SolveOptions {
+        SolveOptions {
+            seconds: f64::INFINITY,
+            max_iterations: Some(iterations),
+            seed,
+            target_cost: None,
+        }
+    }
+
     /// A small asymmetric instance with a diagonal, from a seeded generator.
     fn random_instance(n: usize, seed: u64) -> Qap {
         let mut rng = Rng(seed);
@@ -459,12 +469,7 @@ mod tests {
         for seed in [1, 2, 3] {
             let qap = random_instance(8, seed);
             let optimum = brute_force_best(&qap);
-            let options = SolveOptions {
-                seconds: f64::INFINITY,
-                max_iterations: Some(5_000),
-                seed,
-                target_cost: None,
-            };
+            let options = budget(5_000, seed);
             let found = solve(
                 &qap,
                 None,
@@ -481,12 +486,7 @@ mod tests {
     #[test]
     fn the_same_seed_and_iteration_limit_give_the_same_solution() {
         let qap = random_instance(12, 9);
-        let options = SolveOptions {
-            seconds: f64::INFINITY,
-            max_iterations: Some(3_000),
-            seed: 4,
-            target_cost: None,
-        };
+        let options = budget(3_000, 4);
         let run = || {
             solve(
                 &qap,
@@ -512,12 +512,7 @@ mod tests {
         }
         let qap = random_instance(8, 21);
         let start: Vec<usize> = (0..8).collect();
-        let options = SolveOptions {
-            seconds: f64::INFINITY,
-            max_iterations: Some(2_000),
-            seed: 1,
-            target_cost: None,
-        };
+        let options = budget(2_000, 1);
         let mut seen_moved = false;
         let found = solve(
             &qap,
