@@ -216,8 +216,15 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
     );
     let _ = writeln!(
         out,
-        "{:<8} {:>8} {:<28} {:>8} {:>10} {:>12}",
-        "subset", "engines", "estimate", "RMSE", "PHM08", "mean error"
+        "{:<8} {:>8} {:<28} {:>8} {:>10} {:>12}   {:>14} {:>14}",
+        "subset",
+        "engines",
+        "estimate",
+        "RMSE",
+        "PHM08",
+        "mean error",
+        "RMSE (capped)",
+        "PHM08 (capped)"
     );
     for (name, train, test, rul) in sets {
         let train_engines = parse_engines(&train, &read_text(&train)?)?;
@@ -237,6 +244,11 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
                 ),
             ));
         }
+        // Most published results score against the true RUL capped like the training target
+        // (a prediction can be no better than the cap for an engine with more life left);
+        // both are printed. FD002 has 57 test engines beyond the cap: predicting exactly 125
+        // for them alone costs 18.3 cycles RMSE against the uncapped truth.
+        let capped: Vec<f64> = truth.iter().map(|t| t.min(RUL_CAP)).collect();
         let (model, histories) = fit_histories(&train_engines, RUL_CAP)
             .ok_or_else(|| EvalError::file(&train, "cannot fit a health indicator"))?;
         let both: Vec<(f64, f64)> = test_engines
@@ -262,6 +274,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
             ),
         ] {
             let (rmse, phm) = metrics(&predicted, &truth);
+            let (rmse_capped, phm_capped) = metrics(&predicted, &capped);
             let bias = predicted
                 .iter()
                 .zip(&truth)
@@ -270,7 +283,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
                 / truth.len() as f64;
             let _ = writeln!(
                 out,
-                "{name:<8} {:>8} {label:<28} {rmse:>8.2} {phm:>10.0} {bias:>+12.1}",
+                "{name:<8} {:>8} {label:<28} {rmse:>8.2} {phm:>10.0} {bias:>+12.1}   {rmse_capped:>14.2} {phm_capped:>14.0}",
                 test_engines.len()
             );
         }
@@ -278,7 +291,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
     }
     let _ = writeln!(
         out,
-        "\npublished (FD001): RMSE about 11-12.5 for the best deep models, 16-18 for a plain LSTM or CNN"
+        "\npublished (FD001): RMSE about 11-12.5 for the best deep models, 16-18 for a plain LSTM or CNN (against the capped truth)"
     );
     Ok(out)
 }

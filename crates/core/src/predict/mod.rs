@@ -11,6 +11,7 @@ pub mod horizon;
 pub mod likelihood;
 pub mod load;
 pub mod mode;
+pub mod net;
 
 use serde::{Deserialize, Serialize};
 
