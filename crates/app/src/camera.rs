@@ -1,13 +1,18 @@
 //! The orbit camera: orbit, pan and zoom with mouse and keyboard, "frame all" and "frame
 //! selected", animated. The mouse only drives it while the pointer is over the 3D view.
 
-use bevy::camera::Viewport;
+use bevy::camera::{ImageRenderTarget, RenderTarget, Viewport};
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
+use bevy::picking::PickingSystems;
+use bevy::picking::backend::ray::{RayId, RayMap};
+use bevy::picking::pointer::{PointerId, PointerLocation};
 use bevy::prelude::*;
+use bevy::render::render_resource::TextureFormat;
 use bevy::window::PrimaryWindow;
 
 use crate::frame::AppSystems;
 use crate::plant::PlantDocument;
+use crate::quality::RenderQuality;
 use crate::scene::layout_world_bounds;
 
 pub struct CameraPlugin;
@@ -17,7 +22,17 @@ impl Plugin for CameraPlugin {
         app.add_message::<CameraCommand>()
             .init_resource::<SceneViewport>()
             .init_resource::<CameraInputCapture>()
+            .init_resource::<SceneTarget>()
             .add_systems(Startup, spawn_camera)
+            // bevy_picking casts rays only for cameras that draw into the pointer's window; a
+            // scaled view draws into an image, so its ray is added between the two picking
+            // steps (Bevy's own sets, in PreUpdate, before our frame order).
+            .add_systems(
+                PreUpdate,
+                ray_through_scaled_view
+                    .after(PickingSystems::ProcessInput)
+                    .before(PickingSystems::Backend),
+            )
             .add_systems(
                 Update,
                 (
@@ -53,6 +68,44 @@ pub struct SceneViewport {
     pub rect: Option<Rect>,
     /// The pointer is over the 3D view and not over any egui window or panel.
     pub pointer_over_scene: bool,
+}
+
+/// Where the 3D view is drawn: straight into the window, or, with a render scale below 1 (the
+/// low tier), into an image with fewer pixels that the UI stretches over the same rectangle.
+/// A software renderer's time grows with the pixels it fills, so half the width and height
+/// is about a quarter of the 3D view's cost. Positions move between the window and the
+/// camera's viewport through [`SceneTarget::camera_from_window`] and
+/// [`SceneTarget::window_from_camera`].
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct SceneTarget {
+    /// The window rectangle the view covers (logical pixels).
+    pub rect: Rect,
+    /// The image the camera draws into and its size in pixels, when scaled.
+    pub image: Option<(Handle<Image>, UVec2)>,
+}
+
+impl SceneTarget {
+    /// The camera's viewport position (what `Camera::viewport_to_world` takes) of a window
+    /// position.
+    pub fn camera_from_window(&self, window: Vec2) -> Vec2 {
+        match &self.image {
+            Some((_, size)) if self.rect.width() > 0.0 && self.rect.height() > 0.0 => {
+                (window - self.rect.min) * size.as_vec2() / self.rect.size()
+            }
+            _ => window,
+        }
+    }
+
+    /// The window position of a camera viewport position (what `Camera::world_to_viewport`
+    /// gives).
+    pub fn window_from_camera(&self, camera: Vec2) -> Vec2 {
+        match &self.image {
+            Some((_, size)) if size.x > 0 && size.y > 0 => {
+                self.rect.min + camera * self.rect.size() / size.as_vec2()
+            }
+            _ => camera,
+        }
+    }
 }
 
 /// Inputs another tool has taken for itself this frame (an asset drag in the sandbox takes the
@@ -357,36 +410,83 @@ fn orbit_with_keys(
     }
 }
 
-/// Restricts the 3D camera to the area the panels leave free.
+/// Restricts the 3D camera to the area the panels leave free: a viewport of the window, or,
+/// scaled, an image of that area's size times the render scale.
 fn apply_viewport(
     viewport: Res<SceneViewport>,
+    quality: Res<RenderQuality>,
     window: Query<&Window, With<PrimaryWindow>>,
-    mut cameras: Query<&mut Camera, With<OrbitCamera>>,
+    mut images: ResMut<Assets<Image>>,
+    mut target: ResMut<SceneTarget>,
+    mut cameras: Query<(&mut Camera, &mut RenderTarget), With<OrbitCamera>>,
 ) {
     let Ok(window) = window.single() else {
         return;
     };
     let scale = window.scale_factor();
     let physical = UVec2::new(window.physical_width(), window.physical_height());
-    let wanted = viewport.rect.and_then(|rect| {
-        let min = (rect.min * scale)
+    let rect = viewport
+        .rect
+        .unwrap_or_else(|| Rect::new(0.0, 0.0, window.width(), window.height()));
+    let min = (rect.min * scale)
+        .round()
+        .max(Vec2::ZERO)
+        .as_uvec2()
+        .min(physical);
+    let max = (rect.max * scale)
+        .round()
+        .max(Vec2::ZERO)
+        .as_uvec2()
+        .min(physical);
+    let size = max.saturating_sub(min);
+    let render_scale = quality.render_scale();
+    if render_scale < 1.0 && size.x > 0 && size.y > 0 {
+        let image_size = (size.as_vec2() * render_scale)
             .round()
-            .max(Vec2::ZERO)
-            .as_uvec2()
-            .min(physical);
-        let max = (rect.max * scale)
-            .round()
-            .max(Vec2::ZERO)
-            .as_uvec2()
-            .min(physical);
-        let size = max.saturating_sub(min);
-        (size.x > 0 && size.y > 0).then_some(Viewport {
-            physical_position: min,
-            physical_size: size,
-            ..default()
-        })
+            .max(Vec2::ONE)
+            .as_uvec2();
+        if target.image.as_ref().is_none_or(|(_, s)| *s != image_size) {
+            let image = Image::new_target_texture(
+                image_size.x,
+                image_size.y,
+                TextureFormat::Rgba8UnormSrgb,
+                None,
+            );
+            target.image = Some((images.add(image), image_size));
+        }
+        if target.rect != rect {
+            target.rect = rect;
+        }
+        let Some((handle, _)) = &target.image else {
+            return;
+        };
+        for (mut camera, mut render_target) in &mut cameras {
+            let drawn_there =
+                matches!(&*render_target, RenderTarget::Image(image) if image.handle == *handle);
+            if !drawn_there {
+                *render_target = RenderTarget::Image(ImageRenderTarget {
+                    handle: handle.clone(),
+                    scale_factor: 1.0,
+                });
+            }
+            if camera.viewport.is_some() {
+                camera.viewport = None;
+            }
+        }
+        return;
+    }
+    if target.image.is_some() || target.rect != rect {
+        *target = SceneTarget { rect, image: None };
+    }
+    let wanted = (viewport.rect.is_some() && size.x > 0 && size.y > 0).then_some(Viewport {
+        physical_position: min,
+        physical_size: size,
+        ..default()
     });
-    for mut camera in &mut cameras {
+    for (mut camera, mut render_target) in &mut cameras {
+        if !matches!(*render_target, RenderTarget::Window(_)) {
+            *render_target = RenderTarget::default();
+        }
         let same = match (&camera.viewport, &wanted) {
             (Some(a), Some(b)) => {
                 a.physical_position == b.physical_position && a.physical_size == b.physical_size
@@ -400,9 +500,61 @@ fn apply_viewport(
     }
 }
 
+/// The mouse's ray through a scaled view, for bevy_picking's mesh backend.
+fn ray_through_scaled_view(
+    target: Res<SceneTarget>,
+    viewport: Res<SceneViewport>,
+    pointers: Query<(&PointerId, &PointerLocation)>,
+    cameras: Query<(Entity, &Camera, &GlobalTransform), With<OrbitCamera>>,
+    mut rays: ResMut<RayMap>,
+) {
+    if target.image.is_none() || !viewport.pointer_over_scene {
+        return;
+    }
+    let Ok((entity, camera, transform)) = cameras.single() else {
+        return;
+    };
+    for (id, location) in &pointers {
+        let Some(location) = location.location() else {
+            continue;
+        };
+        if !target.rect.contains(location.position) {
+            continue;
+        }
+        if let Ok(ray) =
+            camera.viewport_to_world(transform, target.camera_from_window(location.position))
+        {
+            rays.map.insert(RayId::new(entity, *id), ray);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scaled_view_maps_window_and_camera_positions_both_ways() {
+        let mut target = SceneTarget {
+            rect: Rect::new(200.0, 30.0, 1400.0, 830.0),
+            image: None,
+        };
+        // Drawn into the window: positions are the window's.
+        let p = Vec2::new(640.0, 400.0);
+        assert_eq!(target.camera_from_window(p), p);
+        target.image = Some((Handle::default(), UVec2::new(600, 400)));
+        // The rectangle's corners are the image's.
+        assert_eq!(
+            target.camera_from_window(Vec2::new(200.0, 30.0)),
+            Vec2::ZERO
+        );
+        assert_eq!(
+            target.camera_from_window(Vec2::new(1400.0, 830.0)),
+            Vec2::new(600.0, 400.0)
+        );
+        let back = target.window_from_camera(target.camera_from_window(p));
+        assert!((back - p).length() < 1e-3, "{back}");
+    }
 
     #[test]
     fn camera_looks_at_its_focus_from_above() {

@@ -16,7 +16,8 @@ use crate::frame::AppSystems;
 /// How the scene is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
-    /// No shadows, no multisampling: for software renderers.
+    /// No shadows, no multisampling, the 3D view drawn at half resolution: for software
+    /// renderers.
     Low,
     /// Shadows from one cascade, no multisampling: integrated and virtual GPUs.
     Medium,
@@ -103,6 +104,12 @@ impl RenderQuality {
             Some((name, kind)) => format!("{} · {name} ({kind})", self.tier_text()),
             None => self.tier_text(),
         }
+    }
+
+    /// The share of the 3D view's width and height that is drawn: half in the low tier (a
+    /// quarter of the pixels, stretched to the view), all otherwise.
+    pub fn render_scale(&self) -> f32 {
+        if self.tier == Tier::Low { 0.5 } else { 1.0 }
     }
 
     fn choose(&mut self) {

@@ -561,10 +561,13 @@ fn apply_drag_intents(
 /// The floor point (plan) under a window position, through the 3D camera.
 fn floor_point(
     cameras: &Query<(&Camera, &GlobalTransform), With<crate::camera::OrbitCamera>>,
+    target: &crate::camera::SceneTarget,
     window_position: Vec2,
 ) -> Option<(f32, f32)> {
     let (camera, transform) = cameras.single().ok()?;
-    let ray = camera.viewport_to_world(transform, window_position).ok()?;
+    let ray = camera
+        .viewport_to_world(transform, target.camera_from_window(window_position))
+        .ok()?;
     let distance = ray.intersect_plane(Vec3::ZERO, InfinitePlane3d::new(Vec3::Y))?;
     Some(plant_twin_core::geometry::plan_from_world(
         ray.get_point(distance),
@@ -576,6 +579,7 @@ fn start_drag(
     mode: Res<State<EditMode>>,
     specs: Query<(), With<AssetSpec>>,
     cameras: Query<(&Camera, &GlobalTransform), With<crate::camera::OrbitCamera>>,
+    target: Res<crate::camera::SceneTarget>,
     mut intents: MessageWriter<DragIntent>,
 ) {
     if *mode.get() != EditMode::Editing
@@ -584,7 +588,7 @@ fn start_drag(
     {
         return;
     }
-    if let Some(floor) = floor_point(&cameras, event.pointer_location.position) {
+    if let Some(floor) = floor_point(&cameras, &target, event.pointer_location.position) {
         intents.write(DragIntent::Start {
             entity: event.entity,
             floor,
@@ -597,12 +601,13 @@ fn continue_drag(
     sandbox: Res<Sandbox>,
     specs: Query<(), With<AssetSpec>>,
     cameras: Query<(&Camera, &GlobalTransform), With<crate::camera::OrbitCamera>>,
+    target: Res<crate::camera::SceneTarget>,
     mut intents: MessageWriter<DragIntent>,
 ) {
     if !sandbox.dragging() || !specs.contains(event.entity) {
         return;
     }
-    if let Some(floor) = floor_point(&cameras, event.pointer_location.position) {
+    if let Some(floor) = floor_point(&cameras, &target, event.pointer_location.position) {
         intents.write(DragIntent::Move { floor });
     }
 }

@@ -42,8 +42,14 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
             let (_, _, height) = spec.0.extents();
             let centre = transform.translation() + bevy::math::Vec3::Y * (height * 0.5);
             let anchor = transform.translation() + bevy::math::Vec3::Y * (height + 0.4);
-            let screen = camera.world_to_viewport(camera_transform, anchor).ok()?;
-            let centre = camera.world_to_viewport(camera_transform, centre).ok()?;
+            let to_window = |p| {
+                camera
+                    .world_to_viewport(camera_transform, p)
+                    .ok()
+                    .map(|p| world.scene_target.window_from_camera(p))
+            };
+            let screen = to_window(anchor)?;
+            let centre = to_window(centre)?;
             let selected = world
                 .selection
                 .selected

@@ -21,7 +21,8 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy_egui::{
-    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui,
+    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle,
+    PrimaryEguiContext, egui,
 };
 use crossbeam_channel::{Receiver, Sender};
 
@@ -272,6 +273,8 @@ struct PanelWorld<'w, 's> {
     alarm_log: Res<'w, crate::data::predict::AlarmLog>,
     assets: Query<'w, 's, AssetView>,
     cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
+    /// Where the 3D view is drawn (window positions of what the camera projects).
+    scene_target: Res<'w, crate::camera::SceneTarget>,
     quality: Option<Res<'w, crate::quality::RenderQuality>>,
     pace: Option<Res<'w, crate::redraw::RedrawPace>>,
     flows: Option<Res<'w, crate::flows::MaterialFlows>>,
@@ -303,7 +306,25 @@ fn panels_ui(
     dialogs: Res<FileDialogChannel>,
     mut viewport: ResMut<SceneViewport>,
 ) -> Result {
+    // A scaled 3D view is an image: drawn first, under the panels and labels.
+    let scene_image = world.scene_target.image.as_ref().map(|(handle, _)| {
+        contexts
+            .image_id(handle.id())
+            .unwrap_or_else(|| contexts.add_image(EguiTextureHandle::Weak(handle.id())))
+    });
     let ctx = contexts.ctx_mut()?;
+    if let Some(texture) = scene_image {
+        let rect = world.scene_target.rect;
+        ctx.layer_painter(egui::LayerId::background()).image(
+            texture,
+            egui::Rect::from_min_max(
+                egui::pos2(rect.min.x, rect.min.y),
+                egui::pos2(rect.max.x, rect.max.y),
+            ),
+            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+            egui::Color32::WHITE,
+        );
+    }
     let mut root = egui::Ui::new(
         ctx.clone(),
         "plant-twin-root".into(),

@@ -176,7 +176,10 @@ pub(super) fn violation_labels_ui(painter: &egui::Painter, world: &PanelWorld) {
             (a.y + b.y) * 0.5 + 0.3,
             (a.z + b.z) * 0.5,
         );
-        let Ok(screen) = camera.world_to_viewport(camera_transform, middle) else {
+        let Ok(screen) = camera
+            .world_to_viewport(camera_transform, middle)
+            .map(|p| world.scene_target.window_from_camera(p))
+        else {
             continue;
         };
         let text = violation.short_text();
