@@ -489,9 +489,10 @@ pub fn parse_model(path: &Path, text: &str) -> Result<DegradationModel, FileErro
             ),
         ));
     }
-    if !model.health.consistent(model.signals.len())
-        || !(model.step_s.is_finite() && model.step_s > 0.0)
-    {
+    let usable = model.health.consistent(model.signals.len())
+        && model.step_s.is_finite()
+        && model.step_s > 0.0;
+    if !usable {
         return Err(FileError::without_position(
             path,
             "inconsistent model: its indicator uses columns it does not name, or step_s is not positive",
