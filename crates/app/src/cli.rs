@@ -698,33 +698,67 @@ pub enum EnergyCommand {
     /// measured, estimated across gaps, idle, kWh per part, peak demand; cost and CO2 with a
     /// tariff. Exits 1 if the source cannot be read or has no energy signal.
     Report {
-        /// A recording (MCAP) to account.
-        #[arg(long, value_name = "FILE", conflicts_with = "simulate")]
-        replay: Option<PathBuf>,
-        /// Or: this many simulated seconds of the built-in simulator (no waiting).
-        #[arg(long, value_name = "S", required_unless_present = "replay")]
-        simulate: Option<f64>,
-        /// Layout for --simulate (default: the demo plant).
-        #[arg(long, value_name = "FILE")]
-        layout: Option<PathBuf>,
-        #[arg(long, value_name = "N", default_value_t = 1)]
-        seed: u64,
-        /// Simulator scenario for --simulate (`idling` and `air-leak` waste energy).
-        #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
-        scenario: String,
-        /// Tariff file (RON: time-of-use periods, demand charge, CO2 per kWh).
-        #[arg(long, value_name = "FILE")]
-        tariff: Option<PathBuf>,
+        #[command(flatten)]
+        source: EnergySource,
         #[arg(long, value_enum, default_value_t = EnergyGrouping::Asset)]
         by: EnergyGrouping,
         #[arg(long, conflicts_with = "json")]
         csv: bool,
         #[arg(long)]
         json: bool,
-        /// Samples further apart than this are a gap (estimated, not measured), seconds.
-        #[arg(long, value_name = "S", default_value_t = 60.0)]
-        max_gap: f64,
     },
+    /// Load-shift what-if: move a shiftable asset's consumption (`shiftable: true` in the
+    /// layout) by whole hours, or into its cheapest window, and print the change of cost, CO2
+    /// and peak demand. Nothing is sent to the plant. Exits 1 if the asset is not shiftable.
+    WhatIf {
+        #[command(flatten)]
+        source: EnergySource,
+        /// The asset whose consumption moves.
+        #[arg(long, value_name = "ASSET")]
+        shift: String,
+        /// Hours to move it (negative: earlier).
+        #[arg(
+            long,
+            value_name = "H",
+            allow_negative_numbers = true,
+            required_unless_present = "cheapest",
+            conflicts_with = "cheapest"
+        )]
+        by: Option<i32>,
+        /// Or: the shift within --within hours that costs least (the lowest peak without a
+        /// tariff).
+        #[arg(long)]
+        cheapest: bool,
+        #[arg(long, value_name = "H", default_value_t = 12)]
+        within: i32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where `energy` commands read energy from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EnergySource {
+    /// A recording (MCAP) to account.
+    #[arg(long, value_name = "FILE", conflicts_with = "simulate")]
+    pub replay: Option<PathBuf>,
+    /// Or: this many simulated seconds of the built-in simulator (no waiting).
+    #[arg(long, value_name = "S", required_unless_present = "replay")]
+    pub simulate: Option<f64>,
+    /// Layout for --simulate (default: the demo plant).
+    #[arg(long, value_name = "FILE")]
+    pub layout: Option<PathBuf>,
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Simulator scenario for --simulate (`idling` and `air-leak` waste energy).
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SCENARIO)]
+    pub scenario: String,
+    /// Tariff file (RON: time-of-use periods, demand charge, CO2 per kWh).
+    #[arg(long, value_name = "FILE")]
+    pub tariff: Option<PathBuf>,
+    /// Samples further apart than this are a gap (estimated, not measured), seconds.
+    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    pub max_gap: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -464,86 +464,148 @@ fn verify_audit(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn energy(action: &crate::cli::EnergyCommand) -> ExitCode {
-    use crate::cli::{EnergyCommand, EnergyGrouping};
+/// The account of an `energy` command's source, and its tariff.
+fn energy_source(
+    source: &crate::cli::EnergySource,
+) -> Result<
+    (
+        plant_twin_core::energy::report::Accounted,
+        Option<plant_twin_core::energy::tariff::LoadedTariff>,
+    ),
+    String,
+> {
     use plant_twin_core::energy::AccountConfig;
-    use plant_twin_core::energy::report::{
-        By, Format, account_recording, account_simulation, render,
-    };
-    let EnergyCommand::Report {
+    use plant_twin_core::energy::report::{account_recording, account_simulation};
+    let crate::cli::EnergySource {
         replay,
         simulate,
         layout,
         seed,
         scenario,
         tariff,
-        by,
-        csv,
-        json,
         max_gap,
-    } = action;
-    let run = || -> Result<String, String> {
-        if !(max_gap.is_finite() && *max_gap > 0.0) {
-            return Err(format!(
-                "--max-gap must be a positive number of seconds, got {max_gap}"
-            ));
-        }
-        let config = AccountConfig {
-            max_gap_s: *max_gap,
-            ..AccountConfig::default()
-        };
-        let tariff = tariff
-            .as_deref()
-            .map(plant_twin_core::energy::tariff::load_tariff)
-            .transpose()
-            .map_err(|e| e.to_string())?;
-        let accounted = match (replay, simulate) {
-            (Some(path), _) => {
-                account_recording(path, config).map_err(|e| format!("{}: {e}", path.display()))?
-            }
-            (None, Some(seconds)) => {
-                let document = load_document(layout.as_deref())?;
-                let sim =
-                    crate::cli::sim_config(scenario, *seed, plant_twin_core::sim::SimFormat::Json)?;
-                let mut simulator = Simulator::new(&document.layout, sim);
-                // Midnight UTC of 2024-01-01, a Monday: hours and tariff periods line up.
-                account_simulation(
-                    &document.layout,
-                    &mut simulator,
-                    *seconds,
-                    1_704_067_200_000,
-                    config,
-                )
-            }
-            (None, None) => return Err("give --replay FILE or --simulate S".into()),
-        };
-        if !accounted.account.has_energy_signals() {
-            return Err(
-                "the layout marks no signal as power or energy meter (`energy: Some(Power)`)"
-                    .into(),
-            );
-        }
-        let by = match by {
-            EnergyGrouping::Asset => By::Asset,
-            EnergyGrouping::Line => By::Line,
-            EnergyGrouping::Hour => By::Hour,
-        };
-        let format = if *json {
-            Format::Json
-        } else if *csv {
-            Format::Csv
-        } else {
-            Format::Text
-        };
-        Ok(render(&accounted, tariff.as_ref(), by, format))
+    } = source;
+    if !(max_gap.is_finite() && *max_gap > 0.0) {
+        return Err(format!(
+            "--max-gap must be a positive number of seconds, got {max_gap}"
+        ));
+    }
+    let config = AccountConfig {
+        max_gap_s: *max_gap,
+        ..AccountConfig::default()
     };
-    match run() {
+    let tariff = tariff
+        .as_deref()
+        .map(plant_twin_core::energy::tariff::load_tariff)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let accounted = match (replay, simulate) {
+        (Some(path), _) => {
+            account_recording(path, config).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        (None, Some(seconds)) => {
+            let document = load_document(layout.as_deref())?;
+            let sim =
+                crate::cli::sim_config(scenario, *seed, plant_twin_core::sim::SimFormat::Json)?;
+            let mut simulator = Simulator::new(&document.layout, sim);
+            // Midnight UTC of 2024-01-01, a Monday: hours and tariff periods line up.
+            account_simulation(
+                &document.layout,
+                &mut simulator,
+                *seconds,
+                1_704_067_200_000,
+                config,
+            )
+        }
+        (None, None) => return Err("give --replay FILE or --simulate S".into()),
+    };
+    if !accounted.account.has_energy_signals() {
+        return Err(
+            "the layout marks no signal as power or energy meter (`energy: Some(Power)`)".into(),
+        );
+    }
+    Ok((accounted, tariff))
+}
+
+fn energy(action: &crate::cli::EnergyCommand) -> ExitCode {
+    use crate::cli::{EnergyCommand, EnergyGrouping};
+    use plant_twin_core::energy::report::{By, Format, render};
+    use plant_twin_core::energy::shift;
+    let (name, result) = match action {
+        EnergyCommand::Report {
+            source,
+            by,
+            csv,
+            json,
+        } => (
+            "report",
+            energy_source(source).map(|(accounted, tariff)| {
+                let by = match by {
+                    EnergyGrouping::Asset => By::Asset,
+                    EnergyGrouping::Line => By::Line,
+                    EnergyGrouping::Hour => By::Hour,
+                };
+                let format = if *json {
+                    Format::Json
+                } else if *csv {
+                    Format::Csv
+                } else {
+                    Format::Text
+                };
+                render(&accounted, tariff.as_ref(), by, format)
+            }),
+        ),
+        EnergyCommand::WhatIf {
+            source,
+            shift: asset_id,
+            by,
+            cheapest,
+            within,
+            json,
+        } => (
+            "what-if",
+            energy_source(source).and_then(|(accounted, tariff)| {
+                let asset = accounted
+                    .layout
+                    .assets
+                    .iter()
+                    .position(|a| a.id == *asset_id)
+                    .ok_or_else(|| format!("no asset {asset_id:?} in the layout"))?;
+                let found = if *cheapest {
+                    shift::cheapest_shift(
+                        &accounted.account,
+                        asset,
+                        asset_id,
+                        *within,
+                        tariff.as_ref(),
+                    )
+                } else {
+                    shift::what_if(
+                        &accounted.account,
+                        asset,
+                        asset_id,
+                        by.unwrap_or(0),
+                        tariff.as_ref(),
+                    )
+                };
+                let what_if = found.ok_or_else(|| {
+                    format!("{asset_id} is not shiftable (mark it `shiftable: true` in the layout)")
+                })?;
+                if *json {
+                    serde_json::to_string_pretty(&what_if).map_err(|e| e.to_string())
+                } else {
+                    Ok(what_if.render_text(tariff.as_ref().map(|t| t.tariff.currency.as_str())))
+                }
+            }),
+        ),
+    };
+    match result {
         Ok(text) => {
             println!("{}", text.trim_end());
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("plant-twin energy report: {error}");
+            eprintln!("plant-twin energy {name}: {error}");
             ExitCode::FAILURE
         }
     }

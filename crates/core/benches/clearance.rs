@@ -47,6 +47,7 @@ fn grid_plant(count: usize) -> PlantLayout {
                 pickup: None,
                 dropoff: None,
                 producing: None,
+                shiftable: false,
             })
             .collect(),
         degradation_models: vec![],

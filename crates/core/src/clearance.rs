@@ -510,6 +510,7 @@ mod tests {
             pickup: None,
             dropoff: None,
             producing: None,
+            shiftable: false,
         }
     }
 

@@ -245,6 +245,7 @@ mod tests {
             pickup: None,
             dropoff: None,
             producing: None,
+            shiftable: false,
         }
     }
 

@@ -1,21 +1,35 @@
 //! The energy window (View > Energy): plant power now, energy measured and estimated, idle
 //! energy, the demand interval's forecast against the contracted limit, kWh per hour as bars,
-//! and the top consumers with kWh per part, cost and CO2 when a tariff is loaded. Reads
-//! `PlantEnergy`; writes nothing.
+//! and the top consumers with kWh per part, cost and CO2 when a tariff is loaded, and the
+//! load-shift what-if of shiftable consumers. Reads `PlantEnergy`; writes nothing (a what-if
+//! is computed, never sent).
 
 use bevy_egui::egui;
 use egui_plot::{Bar, BarChart, Plot};
 
 use super::status::AMBER;
 use crate::data::energy::PlantEnergy;
+use plant_twin_core::energy::shift;
 use plant_twin_core::layout::PlantLayout;
 
 /// Consumers listed, heaviest first.
 const TOP_CONSUMERS: usize = 12;
 
+/// The what-if the user is looking at.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct ShiftChoice {
+    /// Index of the asset in the layout (a shiftable one).
+    asset: Option<usize>,
+    hours: i32,
+}
+
+/// Hours a consumer can be moved either way in the window.
+const SHIFT_RANGE_H: i32 = 12;
+
 pub(super) fn energy_window_ui(
     ctx: &egui::Context,
     open: &mut bool,
+    shift: &mut ShiftChoice,
     energy: &PlantEnergy,
     layout: &PlantLayout,
 ) {
@@ -63,7 +77,134 @@ pub(super) fn energy_window_ui(
             ui.separator();
             consumers_ui(ui, energy, layout);
             waste_ui(ui, energy, layout);
+            shift_ui(ui, shift, energy, layout);
         });
+}
+
+/// Move a shiftable consumer's recorded profile by whole hours and compare.
+fn shift_ui(
+    ui: &mut egui::Ui,
+    choice: &mut ShiftChoice,
+    energy: &PlantEnergy,
+    layout: &PlantLayout,
+) {
+    let Some(account) = &energy.account else {
+        return;
+    };
+    let shiftable: Vec<usize> = (0..layout.assets.len())
+        .filter(|&i| account.asset_slots.get(i).is_some_and(Option::is_some))
+        .collect();
+    ui.separator();
+    ui.label("Load shift: what if a consumer ran at another time (nothing is sent to the plant)");
+    let Some(&first) = shiftable.first() else {
+        ui.weak("No consumer is marked `shiftable: true` in the layout (a batch furnace, a compressor charging a receiver, AGV charging).");
+        return;
+    };
+    let asset = *choice.asset.get_or_insert(first);
+    let id = |i: usize| layout.assets.get(i).map_or("?", |a| a.id.as_str());
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("shift-asset")
+            .selected_text(id(asset))
+            .show_ui(ui, |ui| {
+                for &i in &shiftable {
+                    ui.selectable_value(&mut choice.asset, Some(i), id(i));
+                }
+            });
+        ui.add(
+            egui::Slider::new(&mut choice.hours, -SHIFT_RANGE_H..=SHIFT_RANGE_H)
+                .suffix(" h")
+                .text("moved by"),
+        );
+        if ui
+            .button("Cheapest window")
+            .on_hover_text("The shift within 12 h either way that costs least (energy and demand charge; the lowest peak without a tariff)")
+            .clicked()
+            && let Some(best) = shift::cheapest_shift(
+                account,
+                asset,
+                id(asset),
+                SHIFT_RANGE_H,
+                energy.tariff.as_ref(),
+            )
+        {
+            choice.hours = best.shift_hours;
+        }
+    });
+    let Some(what_if) = shift::what_if(
+        account,
+        asset,
+        id(asset),
+        choice.hours,
+        energy.tariff.as_ref(),
+    ) else {
+        return;
+    };
+    let currency = energy
+        .tariff
+        .as_ref()
+        .map_or("", |t| t.tariff.currency.as_str());
+    egui::Grid::new("shift-table").striped(true).show(ui, |ui| {
+        ui.label("");
+        ui.strong("now");
+        ui.strong("moved");
+        ui.strong("change");
+        ui.end_row();
+        let rows = [
+            (
+                format!("energy cost {currency}"),
+                what_if.before.energy_cost,
+                what_if.after.energy_cost,
+            ),
+            (
+                format!("demand charge {currency}"),
+                what_if.before.demand_charge,
+                what_if.after.demand_charge,
+            ),
+            (
+                "CO2 kg".to_string(),
+                what_if.before.co2_kg,
+                what_if.after.co2_kg,
+            ),
+            (
+                "peak demand kW".to_string(),
+                Some(what_if.before.peak_kw),
+                Some(what_if.after.peak_kw),
+            ),
+        ];
+        for (name, before, after) in rows {
+            ui.label(name);
+            match (before, after) {
+                (Some(b), Some(a)) => {
+                    ui.label(format!("{b:.2}"));
+                    ui.label(format!("{a:.2}"));
+                    // No colour: amber and red mean warning and alarm in this app and
+                    // nothing else; the sign says which way it went.
+                    let change = a - b;
+                    if change.abs() < 0.005 {
+                        ui.label("0.00");
+                    } else {
+                        ui.strong(format!("{change:+.2}"));
+                    }
+                }
+                _ => {
+                    ui.weak("-");
+                    ui.weak("-");
+                    ui.weak("needs --tariff");
+                }
+            }
+            ui.end_row();
+        }
+    });
+    ui.weak(format!(
+        "{:.1} kWh of {} moved",
+        what_if.moved_kwh, what_if.asset
+    ));
+    if what_if.outside_kwh > 0.0 {
+        ui.weak(format!(
+            "{:.1} kWh lands outside the span counted so far: there the rest of the plant is assumed to draw its average",
+            what_if.outside_kwh
+        ));
+    }
 }
 
 fn demand_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {

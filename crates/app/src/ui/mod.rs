@@ -96,6 +96,8 @@ pub struct UiState {
     spot_message: Option<String>,
     /// The energy window is open (View > Energy).
     pub show_energy: bool,
+    /// The energy window's load-shift what-if: which asset, by how many hours.
+    energy_shift: energy::ShiftChoice,
     /// Seconds the layout optimiser gets (the flow window's choice; 0 until chosen).
     optimise_seconds: f64,
     /// What the alarm list shows: active alarms, shelved ones, or the history.
@@ -458,9 +460,11 @@ fn panels_ui(
     if ui_state.show_energy
         && let Some(energy) = world.energy.as_deref()
     {
+        let state = &mut *ui_state;
         energy::energy_window_ui(
             ctx,
-            &mut ui_state.show_energy,
+            &mut state.show_energy,
+            &mut state.energy_shift,
             energy,
             &world.document.layout,
         );

@@ -1005,6 +1005,74 @@ fn energy_report_accounts_the_simulator_with_a_tariff_and_refuses_bad_input() {
 }
 
 #[test]
+fn energy_what_if_moves_a_shiftable_consumer_and_refuses_others() {
+    let tariff = repo_file("docs/examples/tariff.ron");
+    let what_if = |extra: &[&str]| -> serde_json::Value {
+        let json = run_ok(
+            plant_twin()
+                .args([
+                    "energy",
+                    "what-if",
+                    "--simulate",
+                    "1800",
+                    "--shift",
+                    "comp-03",
+                ])
+                .args(extra)
+                .arg("--json")
+                .arg("--tariff")
+                .arg(&tariff),
+        );
+        serde_json::from_str(&json).expect("JSON")
+    };
+    let figure = |v: &serde_json::Value, side: &str, name: &str| -> f64 {
+        v[side][name].as_f64().unwrap_or(f64::NAN)
+    };
+    // The simulation starts at 01:00 local on a Monday (night, 0.11 EUR/kWh); 8 h later is the
+    // peak period (0.24 EUR/kWh).
+    let later = what_if(&["--by", "8"]);
+    let moved = later["moved_kwh"].as_f64().expect("moved");
+    assert!(moved > 5.0, "{later}");
+    assert!(
+        (figure(&later, "before", "energy_kwh") - figure(&later, "after", "energy_kwh")).abs()
+            < 1e-6,
+        "energy is kept: {later}"
+    );
+    let extra_cost =
+        figure(&later, "after", "energy_cost") - figure(&later, "before", "energy_cost");
+    assert!(
+        (extra_cost - moved * (0.24 - 0.11)).abs() < 1e-6 * moved.max(1.0),
+        "{later}"
+    );
+    assert!(
+        later["outside_kwh"].as_f64().unwrap_or(0.0) > 0.0,
+        "{later}"
+    );
+    let best = what_if(&["--cheapest"]);
+    assert_ne!(best["shift_hours"].as_i64(), Some(0), "{best}");
+    let total =
+        |side: &str| figure(&best, side, "energy_cost") + figure(&best, side, "demand_charge");
+    assert!(total("after") < total("before"), "{best}");
+
+    let output = plant_twin()
+        .args([
+            "energy",
+            "what-if",
+            "--simulate",
+            "60",
+            "--shift",
+            "cnc-101",
+            "--by",
+            "2",
+        ])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cnc-101 is not shiftable"), "{stderr}");
+}
+
+#[test]
 fn the_headless_snapshot_holds_the_energy_figures_priced_by_the_tariff() {
     let dir = tempfile::tempdir().expect("temp dir");
     let snapshot = dir.path().join("snapshot.json");

@@ -8,6 +8,7 @@
 //! figure never silently includes a guess or a zero.
 
 pub mod report;
+pub mod shift;
 pub mod tariff;
 
 use crate::layout::{EnergyMeasure, PlantLayout, Producing};
@@ -120,6 +121,29 @@ pub struct Demand {
     pub intervals: Vec<(i64, f64)>,
 }
 
+/// Books `kwh` drawn evenly over [t0, t1] into `series` of (period start ms, kWh) with
+/// periods of `period_ms`, kept in time order.
+fn book_spread(series: &mut Vec<(i64, f64)>, period_ms: i64, t0: i64, t1: i64, kwh: f64) {
+    let duration = (t1 - t0).max(1) as f64;
+    let mut start = t0;
+    while start < t1 {
+        let period = start.div_euclid(period_ms) * period_ms;
+        let end = (period + period_ms).min(t1);
+        let share = kwh * (end - start) as f64 / duration;
+        match series.last_mut() {
+            Some((p, total)) if *p == period => *total += share,
+            _ => {
+                // Out-of-order periods (a late signal) go to their own period.
+                match series.binary_search_by_key(&period, |(p, _)| *p) {
+                    Ok(i) => series[i].1 += share,
+                    Err(i) => series.insert(i, (period, share)),
+                }
+            }
+        }
+        start = end;
+    }
+}
+
 /// The energy account of a plant.
 #[derive(Debug, Clone)]
 pub struct EnergyAccount {
@@ -132,6 +156,12 @@ pub struct EnergyAccount {
     producing: Vec<Option<bool>>,
     /// Plant energy per hour: (hour start ms, measured kWh), in time order.
     pub hourly: Vec<(i64, f64)>,
+    /// Plant energy per demand interval: (interval start ms, measured kWh), in time order, the
+    /// current interval last.
+    pub slots: Vec<(i64, f64)>,
+    /// Per asset, for shiftable assets only: its energy per demand interval, like `slots`
+    /// (what a load-shift what-if moves).
+    pub asset_slots: Vec<Option<Vec<(i64, f64)>>>,
     pub demand: Demand,
     /// Latest source time of an energy sample, ms (`i64::MIN` before the first).
     now_ms: i64,
@@ -198,6 +228,12 @@ impl EnergyAccount {
                 .map(|a| a.producing.as_ref().map(|_| false))
                 .collect(),
             hourly: Vec::new(),
+            slots: Vec::new(),
+            asset_slots: layout
+                .assets
+                .iter()
+                .map(|a| a.shiftable.then(Vec::new))
+                .collect(),
             demand: Demand::default(),
             now_ms: i64::MIN,
         }
@@ -330,29 +366,23 @@ impl EnergyAccount {
                 energy.idle_kwh += kwh;
             }
             self.book(t0, t1, kwh);
+            let interval_ms = self.interval_ms();
+            if let Some(Some(slots)) = self.asset_slots.get_mut(asset) {
+                book_spread(slots, interval_ms, t0, t1, kwh);
+            }
         }
+    }
+
+    /// The demand interval, ms.
+    pub fn interval_ms(&self) -> i64 {
+        ((self.config.demand_interval_s * 1000.0) as i64).max(1)
     }
 
     /// Books `kwh` drawn evenly over [t0, t1] into the hours and the demand intervals.
     fn book(&mut self, t0: i64, t1: i64, kwh: f64) {
-        let duration = (t1 - t0) as f64;
-        let mut start = t0;
-        while start < t1 {
-            let hour = start.div_euclid(HOUR_MS) * HOUR_MS;
-            let end = (hour + HOUR_MS).min(t1);
-            let share = kwh * (end - start) as f64 / duration;
-            match self.hourly.last_mut() {
-                Some((h, total)) if *h == hour => *total += share,
-                _ => {
-                    // Out-of-order hours (a late signal) go to their own hour.
-                    match self.hourly.binary_search_by_key(&hour, |(h, _)| *h) {
-                        Ok(i) => self.hourly[i].1 += share,
-                        Err(i) => self.hourly.insert(i, (hour, share)),
-                    }
-                }
-            }
-            start = end;
-        }
+        book_spread(&mut self.hourly, HOUR_MS, t0, t1, kwh);
+        let interval_ms = self.interval_ms();
+        book_spread(&mut self.slots, interval_ms, t0, t1, kwh);
         self.book_demand(t0, t1, kwh);
     }
 
@@ -458,10 +488,26 @@ mod tests {
                 pickup: None,
                 dropoff: None,
                 producing,
+                shiftable: true,
             }],
             degradation_models: vec![],
             flows: vec![],
         }
+    }
+
+    /// An account whose plant and one shiftable asset have these profiles (for the what-if
+    /// tests).
+    pub(crate) fn account_with(
+        plant_slots: Vec<(i64, f64)>,
+        asset_slots: Vec<(i64, f64)>,
+    ) -> EnergyAccount {
+        let mut account = EnergyAccount::new(
+            &plant(vec![signal("p", "kW", Some(EnergyMeasure::Power))], None),
+            AccountConfig::default(),
+        );
+        account.slots = plant_slots;
+        account.asset_slots = vec![Some(asset_slots)];
+        account
     }
 
     fn sample(signal: u16, time_ms: i64, value: f64) -> Sample {

@@ -41,6 +41,10 @@ pub struct TariffPeriod {
     pub start_hour: u8,
     pub end_hour: u8,
     pub price_per_kwh: f64,
+    /// Grid carbon intensity in this period, kg CO2 per kWh, where it differs from the
+    /// tariff's average (night hours with more wind, evenings with more gas).
+    #[serde(default)]
+    pub co2_kg_per_kwh: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -192,6 +192,10 @@ pub struct Asset {
     /// The signal that says the asset is producing (idle energy, kWh per part).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub producing: Option<Producing>,
+    /// Its consumption can be moved in time (a batch furnace, a compressor charging a receiver,
+    /// AGV batteries): the energy window and `energy what-if` offer to shift it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shiftable: bool,
 }
 
 impl Asset {

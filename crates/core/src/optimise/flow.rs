@@ -326,6 +326,7 @@ mod tests {
             pickup: None,
             dropoff: None,
             producing: None,
+            shiftable: false,
         }
     }
 

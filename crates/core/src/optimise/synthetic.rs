@@ -99,6 +99,7 @@ pub fn synthetic_plant(assets: usize, flows: usize, seed: u64) -> PlantLayout {
             pickup: Some((length * 0.5, 0.0)),
             dropoff: Some((-length * 0.5, 0.0)),
             producing: None,
+            shiftable: false,
         });
     }
 
