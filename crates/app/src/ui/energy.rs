@@ -35,6 +35,8 @@ pub(super) fn energy_window_ui(
 ) {
     egui::Window::new("Energy")
         .open(open)
+        // Taller than a 720p screen with the load shift: it scrolls instead of running off.
+        .vscroll(true)
         .default_width(460.0)
         .default_pos(egui::pos2(320.0, 90.0))
         .show(ctx, |ui| {
