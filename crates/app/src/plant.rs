@@ -54,6 +54,25 @@ impl std::fmt::Display for LayoutSource {
     }
 }
 
+impl LayoutSource {
+    /// The file name alone ("demo-plant.ron (built in)"), for the status bar: a full path
+    /// pushed the alarm counts under the frame rate on a 720p screen.
+    pub fn short(&self) -> String {
+        let path = match self {
+            LayoutSource::BuiltInDemo => std::path::Path::new(layout::DEMO_LAYOUT_PATH),
+            LayoutSource::File(path) => path.as_path(),
+        };
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        match self {
+            LayoutSource::BuiltInDemo => format!("{name} (built in)"),
+            LayoutSource::File(_) => name,
+        }
+    }
+}
+
 /// The layout the plant is built from. Replacing it respawns the plant.
 #[derive(Resource, Debug, Clone)]
 pub struct PlantDocument {

@@ -654,7 +654,8 @@ fn alarms_menu_ui(ui: &mut egui::Ui, intents: &mut PanelIntents) {
 /// The status bar: layout, counts, the data link, alarm counts, frame time.
 fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) {
     ui.horizontal(|ui| {
-        ui.label(format!("Layout: {}", world.document.source));
+        ui.label(format!("Layout: {}", world.document.source.short()))
+            .on_hover_text(world.document.source.to_string());
         ui.separator();
         ui.label(format!("{} assets", world.document.layout.assets.len()));
         ui.separator();
