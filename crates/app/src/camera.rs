@@ -414,9 +414,10 @@ fn orbit_with_keys(
 /// scaled, an image of that area's size times the render scale.
 fn apply_viewport(
     viewport: Res<SceneViewport>,
-    quality: Res<RenderQuality>,
+    // Absent in a headless app (no renderer): no render scale there.
+    quality: Option<Res<RenderQuality>>,
     window: Query<&Window, With<PrimaryWindow>>,
-    mut images: ResMut<Assets<Image>>,
+    images: Option<ResMut<Assets<Image>>>,
     mut target: ResMut<SceneTarget>,
     mut cameras: Query<(&mut Camera, &mut RenderTarget), With<OrbitCamera>>,
 ) {
@@ -439,8 +440,8 @@ fn apply_viewport(
         .as_uvec2()
         .min(physical);
     let size = max.saturating_sub(min);
-    let render_scale = quality.render_scale();
-    if render_scale < 1.0 && size.x > 0 && size.y > 0 {
+    let render_scale = quality.map_or(1.0, |q| q.render_scale());
+    if let Some(mut images) = images.filter(|_| render_scale < 1.0 && size.x > 0 && size.y > 0) {
         let image_size = (size.as_vec2() * render_scale)
             .round()
             .max(Vec2::ONE)
@@ -506,8 +507,12 @@ fn ray_through_scaled_view(
     viewport: Res<SceneViewport>,
     pointers: Query<(&PointerId, &PointerLocation)>,
     cameras: Query<(Entity, &Camera, &GlobalTransform), With<OrbitCamera>>,
-    mut rays: ResMut<RayMap>,
+    // Absent without bevy_picking (a headless app).
+    rays: Option<ResMut<RayMap>>,
 ) {
+    let Some(mut rays) = rays else {
+        return;
+    };
     if target.image.is_none() || !viewport.pointer_over_scene {
         return;
     }

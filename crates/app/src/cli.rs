@@ -155,7 +155,8 @@ pub struct PredictionArgs {
 
     /// What the scene's colours show: alarms (default: grey when normal, amber for a warning,
     /// red for an alarm), anomaly (the continuous score), freshness, paint (the kinds' own
-    /// colours) or signal:ID (e.g. signal:bearing_temp).
+    /// colours), energy:power, energy:kwh or energy:idle (against the plant's largest; idle:
+    /// the share drawn while not producing) or signal:ID (e.g. signal:bearing_temp).
     #[arg(long, value_name = "WHAT", default_value = "alarms", value_parser = parse_colour_by)]
     pub colour_by: crate::score_colour::ColourBy,
 
@@ -187,10 +188,13 @@ pub fn parse_colour_by(text: &str) -> Result<crate::score_colour::ColourBy, Stri
         "anomaly" => Ok(ColourBy::Anomaly),
         "freshness" => Ok(ColourBy::Freshness),
         "paint" => Ok(ColourBy::Paint),
+        "energy:power" => Ok(ColourBy::Energy(crate::score_colour::EnergyView::Power)),
+        "energy:kwh" => Ok(ColourBy::Energy(crate::score_colour::EnergyView::Energy)),
+        "energy:idle" => Ok(ColourBy::Energy(crate::score_colour::EnergyView::IdleShare)),
         _ => match text.strip_prefix("signal:") {
             Some(id) if !id.is_empty() => Ok(ColourBy::Signal(id.to_string())),
             _ => Err(format!(
-                "{text:?}: expected alarms, anomaly, freshness, paint or signal:ID"
+                "{text:?}: expected alarms, anomaly, freshness, paint, energy:power, energy:kwh, energy:idle or signal:ID"
             )),
         },
     }

@@ -44,11 +44,75 @@ pub enum ColourBy {
     Freshness,
     /// The kinds' own colours.
     Paint,
+    /// An energy figure of each asset against the largest in the plant (assets without energy
+    /// signals are dark).
+    Energy(EnergyView),
+}
+
+/// Which energy figure colours the scene.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnergyView {
+    /// kW now.
+    Power,
+    /// kWh measured since the account started.
+    Energy,
+    /// The share of its energy an asset drew while not producing (assets that say when they
+    /// produce).
+    IdleShare,
+}
+
+impl EnergyView {
+    pub const ALL: [EnergyView; 3] = [EnergyView::Power, EnergyView::Energy, EnergyView::IdleShare];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EnergyView::Power => "power now",
+            EnergyView::Energy => "energy so far",
+            EnergyView::IdleShare => "idle share",
+        }
+    }
+
+    /// The figure of one asset's energy, and the scale it is shown on (the plant's largest, or
+    /// 1 for a share); None where it has no such figure.
+    pub fn figure(self, energy: &plant_twin_core::energy::Energy) -> Option<f64> {
+        match self {
+            EnergyView::Power => Some(energy.power_kw),
+            EnergyView::Energy => Some(energy.measured_kwh),
+            EnergyView::IdleShare => {
+                (energy.measured_kwh > 0.0).then(|| energy.idle_kwh / energy.measured_kwh)
+            }
+        }
+    }
+}
+
+/// Per layout position, an asset's energy figure on the [0, 1] scale of the colouring, and the
+/// figure that 1 stands for.
+pub fn energy_shades(
+    view: EnergyView,
+    account: &plant_twin_core::energy::EnergyAccount,
+    has_energy: &[bool],
+) -> (Vec<Option<f64>>, f64) {
+    let figures: Vec<Option<f64>> = account
+        .assets
+        .iter()
+        .zip(has_energy)
+        .map(|(energy, has)| has.then(|| view.figure(energy)).flatten())
+        .collect();
+    let top = match view {
+        EnergyView::IdleShare => 1.0,
+        _ => figures.iter().flatten().fold(0.0_f64, |a, b| a.max(*b)),
+    };
+    let shades = figures
+        .into_iter()
+        .map(|f| f.map(|f| f / top.max(1e-12)))
+        .collect();
+    (shades, top)
 }
 
 impl ColourBy {
     pub fn label(&self) -> String {
         match self {
+            ColourBy::Energy(view) => format!("energy: {}", view.label()),
             ColourBy::AlarmState => "alarm state".into(),
             ColourBy::Anomaly => "anomaly score".into(),
             ColourBy::Signal(id) => format!("signal {id}"),
@@ -250,6 +314,7 @@ pub fn tint_for(
     (spec, health, live, freshness): (&AssetSpec, &AssetHealth, &LiveSignals, &Freshness),
     part: Option<Part>,
     now_ms: i64,
+    energy_shade: Option<f64>,
 ) -> Option<Tint> {
     let body = part.is_none();
     if freshness.stale {
@@ -257,6 +322,10 @@ pub fn tint_for(
     }
     match colour_by {
         ColourBy::Paint => None,
+        ColourBy::Energy(_) => Some(match energy_shade {
+            Some(shade) => Tint::of(shade, Ramp::Value, 0, false),
+            None => Tint::of(0.0, Ramp::Value, FLAG_NO_VALUE, body),
+        }),
         ColourBy::AlarmState => {
             let model = &health.0;
             // A component without signals of its own shows the asset's state; the body shows
@@ -362,6 +431,8 @@ fn tint_assets(
     mut materials: ResMut<Assets<ScoreMaterial>>,
     time: Res<Time<Real>>,
     mut last_refresh: Local<f64>,
+    energy: Option<Res<crate::data::energy::PlantEnergy>>,
+    index: Res<crate::plant::AssetIndex>,
 ) {
     if *colour_by == ColourBy::Paint {
         return;
@@ -370,11 +441,45 @@ fn tint_assets(
     // Ages grow without any change: recolour everything twice a second in that mode, as after
     // a change of mode.
     let now = time.elapsed_secs_f64();
+    // Energy figures grow with every sample: once a second in that mode.
+    let refresh_s = match *colour_by {
+        ColourBy::Freshness => Some(0.5),
+        ColourBy::Energy(_) => Some(1.0),
+        _ => None,
+    };
     let everything =
-        colour_by.is_changed() || (*colour_by == ColourBy::Freshness && now - *last_refresh > 0.5);
+        colour_by.is_changed() || refresh_s.is_some_and(|every| now - *last_refresh > every);
     if everything {
         *last_refresh = now;
     }
+    // Per asset entity, its energy shade (only in an energy colouring).
+    let shades: std::collections::HashMap<Entity, f64> = match (&*colour_by, energy.as_deref()) {
+        (
+            ColourBy::Energy(view),
+            Some(crate::data::energy::PlantEnergy {
+                account: Some(account),
+                ..
+            }),
+        ) => {
+            let has_energy: Vec<bool> = index
+                .by_position
+                .iter()
+                .map(|e| {
+                    all_assets
+                        .get(*e)
+                        .is_ok_and(|row| row.1.0.signals.iter().any(|s| s.energy.is_some()))
+                })
+                .collect();
+            let (values, _) = energy_shades(*view, account, &has_energy);
+            index
+                .by_position
+                .iter()
+                .zip(values)
+                .filter_map(|(e, v)| Some((*e, v?)))
+                .collect()
+        }
+        _ => Default::default(),
+    };
     let rows: Box<dyn Iterator<Item = _>> = if everything {
         Box::new(all_assets.iter())
     } else {
@@ -388,6 +493,7 @@ fn tint_assets(
                 (spec, health, live, freshness),
                 part,
                 now_ms,
+                shades.get(&asset).copied(),
             )
         };
         let body = tint(None);
@@ -463,5 +569,41 @@ fn restore_paint(
     }
     for mut freshness in &mut freshness {
         freshness.set_changed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plant_twin_core::energy::{AccountConfig, Energy, EnergyAccount};
+
+    #[test]
+    fn energy_shades_are_shares_of_the_largest_and_dark_without_energy_signals() {
+        let layout = plant_twin_core::layout::parse_layout(
+            plant_twin_core::layout::DEMO_LAYOUT_TEXT,
+            std::path::Path::new("demo-plant.ron"),
+        )
+        .expect("demo layout");
+        let mut account = EnergyAccount::new(&layout, AccountConfig::default());
+        account.assets[0] = Energy {
+            power_kw: 10.0,
+            measured_kwh: 4.0,
+            idle_kwh: 1.0,
+            ..Energy::default()
+        };
+        account.assets[1] = Energy {
+            power_kw: 40.0,
+            measured_kwh: 2.0,
+            ..Energy::default()
+        };
+        let has_energy = vec![true, true, false];
+        let (power, top) = energy_shades(EnergyView::Power, &account, &has_energy);
+        assert_eq!(top, 40.0);
+        assert_eq!(&power[..3], &[Some(0.25), Some(1.0), None]);
+        let (idle, top) = energy_shades(EnergyView::IdleShare, &account, &has_energy);
+        assert_eq!(top, 1.0);
+        assert_eq!(&idle[..2], &[Some(0.25), Some(0.0)]);
+        let (kwh, _) = energy_shades(EnergyView::Energy, &account, &has_energy);
+        assert_eq!(kwh[0], Some(1.0));
     }
 }

@@ -642,6 +642,13 @@ pub fn colour_by_ui(ui: &mut egui::Ui, world: &PanelWorld, colour_by: &mut Colou
     ui.radio_value(&mut choice, ColourBy::Anomaly, "Anomaly score");
     ui.radio_value(&mut choice, ColourBy::Freshness, "Data freshness");
     ui.radio_value(&mut choice, ColourBy::Paint, "Kind colours");
+    if world.energy.as_ref().is_some_and(|e| e.account.is_some()) {
+        ui.menu_button("Energy", |ui| {
+            for view in crate::score_colour::EnergyView::ALL {
+                ui.radio_value(&mut choice, ColourBy::Energy(view), view.label());
+            }
+        });
+    }
     ui.menu_button("Signal", |ui| {
         let mut ids: Vec<&str> = world
             .document
@@ -706,6 +713,36 @@ pub fn legend_ui(
             "Data age (grey: stale)".into(),
             vec![(0.0, "just now".into()), (1.0, "stale timeout".into())],
         ),
+        ColourBy::Energy(view) => {
+            let Some(account) = world.energy.as_ref().and_then(|e| e.account.as_ref()) else {
+                return;
+            };
+            let has_energy: Vec<bool> = world
+                .document
+                .layout
+                .assets
+                .iter()
+                .map(|a| a.signals.iter().any(|s| s.energy.is_some()))
+                .collect();
+            let (_, top) = crate::score_colour::energy_shades(*view, account, &has_energy);
+            use crate::score_colour::EnergyView;
+            let (title, high) = match view {
+                EnergyView::Power => ("Power now (dark: no energy signal)", format!("{top:.1} kW")),
+                EnergyView::Energy => (
+                    "Energy so far (dark: no energy signal)",
+                    format!("{top:.1} kWh"),
+                ),
+                EnergyView::IdleShare => (
+                    "Share of energy drawn idle (dark: not known)",
+                    "100 %".to_string(),
+                ),
+            };
+            (
+                Ramp::Value,
+                title.into(),
+                vec![(0.0, "0".into()), (1.0, high)],
+            )
+        }
         ColourBy::Signal(id) => {
             let Some(signal) = world
                 .document

@@ -407,6 +407,7 @@ fn coloured_assets(run: &mut Run) -> Vec<(String, u8)> {
                     (spec, health, live, freshness),
                     part,
                     now_ms(),
+                    None,
                 )
             })
             .filter(|tint| tint.flags & FLAG_STALE == 0)
