@@ -105,6 +105,8 @@ pub struct GuiOptions {
     pub audit: Option<std::path::PathBuf>,
     /// The render tier asked for.
     pub quality: crate::quality::Quality,
+    /// The render scale asked for (None: the tier's).
+    pub render_scale: Option<f32>,
     /// Draw every frame instead of on change.
     pub continuous_redraw: bool,
 }
@@ -190,6 +192,7 @@ pub fn gui_app(
         },
         crate::quality::QualityPlugin {
             requested: options.quality,
+            render_scale: options.render_scale,
         },
         crate::redraw::RedrawPlugin {
             policy: crate::redraw::RedrawPolicy {

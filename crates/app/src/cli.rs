@@ -75,6 +75,12 @@ pub struct Cli {
     #[arg(long, value_name = "TIER", default_value = "auto", value_parser = crate::quality::parse_quality, conflicts_with = "headless")]
     pub quality: crate::quality::Quality,
 
+    /// The share of the 3D view's width and height that is drawn, then stretched: 0.25 to 1
+    /// (default: the tier's, half in the low tier and all otherwise). Software renderers'
+    /// time grows with the pixels.
+    #[arg(long, value_name = "SCALE", value_parser = crate::quality::parse_render_scale, conflicts_with = "headless")]
+    pub render_scale: Option<f32>,
+
     /// When the window draws: on-change (default: on input, while something moves or
     /// pulses, and once a second otherwise) or continuous (as fast as possible).
     #[arg(long, value_name = "WHEN", default_value = "on-change", value_parser = ["on-change", "continuous"], conflicts_with = "headless")]
@@ -913,6 +919,32 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn window_options_parse_into_their_fields() {
+        // A value parser's type must match its field's: clap only finds out when parsing.
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "plant-twin",
+            "--render-scale",
+            "0.5",
+            "--quality",
+            "low",
+            "--colour-by",
+            "energy:idle",
+        ])
+        .expect("parsed");
+        assert_eq!(cli.render_scale, Some(0.5));
+        assert_eq!(
+            cli.quality,
+            crate::quality::Quality::Fixed(crate::quality::Tier::Low)
+        );
+        assert_eq!(
+            cli.prediction.colour_by,
+            crate::score_colour::ColourBy::Energy(crate::score_colour::EnergyView::IdleShare)
+        );
+        assert!(Cli::try_parse_from(["plant-twin", "--render-scale", "0.1"]).is_err());
     }
 
     #[test]

@@ -883,6 +883,7 @@ fn run_app(cli: Cli) -> ExitCode {
             speed: cli.speed,
             audit: crate::cli::audit_path(cli.audit.as_ref()),
             quality: cli.quality,
+            render_scale: cli.render_scale,
             continuous_redraw: cli.redraw == "continuous",
         };
         gui_app(document, options, live, cli.prediction.plugin())

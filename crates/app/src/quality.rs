@@ -80,21 +80,39 @@ pub fn tier_for(device_type: &str, adapter_name: &str) -> Tier {
     }
 }
 
+/// `--render-scale SCALE` (0.25 to 1).
+pub fn parse_render_scale(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(scale) if (MIN_RENDER_SCALE..=1.0).contains(&scale) => Ok(scale),
+        _ => Err(format!("{text:?}: expected a scale from 0.25 to 1")),
+    }
+}
+
+/// Below a quarter of the width the scene's small assets are a few pixels.
+pub const MIN_RENDER_SCALE: f32 = 0.25;
+
 /// The tier in force and why.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct RenderQuality {
     pub requested: Quality,
+    /// A render scale asked for (`--render-scale`, View menu); None: the tier's.
+    pub scale_override: Option<f32>,
     pub tier: Tier,
     /// The adapter's name and device type, once the renderer has chosen one.
     pub adapter: Option<(String, String)>,
 }
 
 impl RenderQuality {
-    /// The tier and how it was chosen: "low (auto)".
+    /// The tier and how it was chosen: "low (auto)", with the render scale when below 1:
+    /// "low (auto) 50 %".
     pub fn tier_text(&self) -> String {
-        match self.requested {
+        let tier = match self.requested {
             Quality::Auto => format!("{} (auto)", self.tier.name()),
             Quality::Fixed(_) => self.tier.name().to_string(),
+        };
+        match self.render_scale() {
+            scale if scale < 1.0 => format!("{tier} {:.0} %", 100.0 * scale),
+            _ => tier,
         }
     }
 
@@ -109,7 +127,9 @@ impl RenderQuality {
     /// The share of the 3D view's width and height that is drawn: half in the low tier (a
     /// quarter of the pixels, stretched to the view), all otherwise.
     pub fn render_scale(&self) -> f32 {
-        if self.tier == Tier::Low { 0.5 } else { 1.0 }
+        self.scale_override
+            .unwrap_or(if self.tier == Tier::Low { 0.5 } else { 1.0 })
+            .clamp(MIN_RENDER_SCALE, 1.0)
     }
 
     fn choose(&mut self) {
@@ -127,26 +147,33 @@ impl RenderQuality {
 #[derive(Message, Debug, Clone, Copy, PartialEq)]
 pub struct SetQuality(pub Quality);
 
+/// The user picked a render scale (View menu; None: the tier's).
+#[derive(Message, Debug, Clone, Copy, PartialEq)]
+pub struct SetRenderScale(pub Option<f32>);
+
 pub struct QualityPlugin {
     pub requested: Quality,
+    pub render_scale: Option<f32>,
 }
 
 impl Plugin for QualityPlugin {
     fn build(&self, app: &mut App) {
         let mut quality = RenderQuality {
             requested: self.requested,
+            scale_override: self.render_scale,
             tier: Tier::Low,
             adapter: None,
         };
         quality.choose();
         app.insert_resource(quality)
             .add_message::<SetQuality>()
+            .add_message::<SetRenderScale>()
             .add_observer(tier_for_new_camera)
             .add_observer(tier_for_new_light)
             .add_systems(
                 Update,
                 (
-                    (read_adapter, set_quality).in_set(AppSystems::Input),
+                    (read_adapter, set_quality, set_render_scale).in_set(AppSystems::Input),
                     apply_tier.in_set(AppSystems::Presentation),
                 ),
             );
@@ -189,6 +216,13 @@ fn set_quality(mut asked: MessageReader<SetQuality>, mut quality: ResMut<RenderQ
         quality.requested = *requested;
         quality.choose();
         info!("render quality: {}", quality.summary());
+    }
+}
+
+fn set_render_scale(mut asked: MessageReader<SetRenderScale>, mut quality: ResMut<RenderQuality>) {
+    if let Some(SetRenderScale(scale)) = asked.read().last() {
+        quality.scale_override = *scale;
+        info!("render scale: {:.0} %", 100.0 * quality.render_scale());
     }
 }
 
@@ -285,6 +319,7 @@ mod tests {
         assert!(parse_quality("ultra").is_err());
         let mut quality = RenderQuality {
             requested: Quality::Fixed(Tier::High),
+            scale_override: None,
             tier: Tier::Low,
             adapter: Some(("llvmpipe".into(), "Cpu".into())),
         };
@@ -293,6 +328,29 @@ mod tests {
         assert_eq!(quality.summary(), "high · llvmpipe (Cpu)");
         quality.requested = Quality::Auto;
         quality.choose();
-        assert_eq!(quality.summary(), "low (auto) · llvmpipe (Cpu)");
+        assert_eq!(quality.summary(), "low (auto) 50 % · llvmpipe (Cpu)");
+    }
+
+    #[test]
+    fn the_render_scale_is_the_tiers_unless_asked_for() {
+        assert_eq!(parse_render_scale("0.75"), Ok(0.75));
+        assert!(parse_render_scale("auto").is_err());
+        assert!(parse_render_scale("0.1").is_err());
+        assert!(parse_render_scale("2").is_err());
+        assert!(parse_render_scale("half").is_err());
+        let mut quality = RenderQuality {
+            requested: Quality::Fixed(Tier::High),
+            scale_override: None,
+            tier: Tier::High,
+            adapter: None,
+        };
+        assert_eq!(quality.render_scale(), 1.0);
+        assert_eq!(quality.tier_text(), "high");
+        quality.scale_override = Some(0.75);
+        assert_eq!(quality.render_scale(), 0.75);
+        assert_eq!(quality.tier_text(), "high 75 %");
+        quality.tier = Tier::Low;
+        quality.scale_override = None;
+        assert_eq!(quality.render_scale(), 0.5);
     }
 }

@@ -297,6 +297,7 @@ struct PanelIntents<'w> {
     replay: MessageWriter<'w, crate::data::replay::ReplayIntent>,
     record: MessageWriter<'w, crate::data::record::RecordIntent>,
     quality: MessageWriter<'w, crate::quality::SetQuality>,
+    render_scale: MessageWriter<'w, crate::quality::SetRenderScale>,
     flows: MessageWriter<'w, crate::flows::FlowIntent>,
 }
 
@@ -588,6 +589,7 @@ fn view_menu_ui(
     if let Some(quality) = &world.quality {
         ui.separator();
         quality_ui(ui, quality, &mut intents.quality);
+        render_scale_ui(ui, quality, &mut intents.render_scale);
     }
 }
 
@@ -621,6 +623,34 @@ fn quality_ui(
     if choice != quality.requested {
         intents.write(SetQuality(choice));
     }
+}
+
+/// View > Render scale: the tier's, or a share of the 3D view's resolution.
+fn render_scale_ui(
+    ui: &mut egui::Ui,
+    quality: &crate::quality::RenderQuality,
+    intents: &mut MessageWriter<crate::quality::SetRenderScale>,
+) {
+    ui.menu_button("Render scale", |ui| {
+        let mut choice = quality.scale_override;
+        let tier_scale = crate::quality::RenderQuality {
+            scale_override: None,
+            ..quality.clone()
+        }
+        .render_scale();
+        ui.radio_value(
+            &mut choice,
+            None,
+            format!("The tier's ({:.0} %)", 100.0 * tier_scale),
+        )
+        .on_hover_text("Half in the low tier (a software renderer's time grows with the pixels), all otherwise");
+        for scale in [1.0, 0.75, 0.5, 0.35] {
+            ui.radio_value(&mut choice, Some(scale), format!("{:.0} %", 100.0 * scale));
+        }
+        if choice != quality.scale_override {
+            intents.write(crate::quality::SetRenderScale(choice));
+        }
+    });
 }
 
 /// Alarms: acknowledge all, save the baseline, learn again.
