@@ -66,6 +66,18 @@ pub(super) fn energy_window_ui(
                     plant.resets, plant.rejected
                 ));
             }
+            for group in &account.groups {
+                let (members, beyond) = group.balance(&account.assets);
+                ui.label(format!(
+                    "group meter {}: {:.1} kWh, its {} assets' own {:.1} kWh, {:.1} kWh beyond them",
+                    group.meter,
+                    group.energy.measured_kwh,
+                    group.members.len(),
+                    members,
+                    beyond
+                ))
+                .on_hover_text("The plant's and lines' totals count the meter instead of its members; beyond them: losses and loads without a meter of their own");
+            }
             if let Some(since) = energy.restarted_ms {
                 ui.weak(format!(
                     "counted from the replay position at {} (after a seek back)",

@@ -144,6 +144,32 @@ fn book_spread(series: &mut Vec<(i64, f64)>, period_ms: i64, t0: i64, t1: i64, k
     }
 }
 
+/// An energy signal that meters a group of assets, and what it measured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GroupMeter {
+    /// "asset/signal" of the meter.
+    pub meter: String,
+    /// Layout positions of the assets it meters.
+    #[serde(skip)]
+    pub members: Vec<usize>,
+    /// The meter's own energy (not the rest of its asset's).
+    pub energy: Energy,
+}
+
+impl GroupMeter {
+    /// The members' own measured energy and what the meter saw beyond it (losses, loads
+    /// without a meter of their own), kWh.
+    pub fn balance(&self, assets: &[Energy]) -> (f64, f64) {
+        let members: f64 = self
+            .members
+            .iter()
+            .filter_map(|&m| assets.get(m))
+            .map(|e| e.measured_kwh)
+            .sum();
+        (members, self.energy.measured_kwh - members)
+    }
+}
+
 /// The energy account of a plant.
 #[derive(Debug, Clone)]
 pub struct EnergyAccount {
@@ -154,6 +180,13 @@ pub struct EnergyAccount {
     pub assets: Vec<Energy>,
     /// Whether each asset is producing now (None: it does not say).
     producing: Vec<Option<bool>>,
+    /// Per asset: its energy is metered by a group meter, which the plant's totals count
+    /// instead.
+    covered: Vec<bool>,
+    /// The group meters, with the energy of their meter signal alone.
+    pub groups: Vec<GroupMeter>,
+    /// Per asset, per signal index: the group meter the signal is (same shape as `channels`).
+    group_of: Vec<Vec<Option<usize>>>,
     /// Plant energy per hour: (hour start ms, measured kWh), in time order.
     pub hourly: Vec<(i64, f64)>,
     /// Plant energy per demand interval: (interval start ms, measured kWh), in time order, the
@@ -218,8 +251,43 @@ impl EnergyAccount {
                     .collect()
             })
             .collect();
+        let position = |id: &str| layout.assets.iter().position(|a| a.id == id);
+        let mut groups = vec![];
+        let mut covered = vec![false; layout.assets.len()];
+        let group_of = layout
+            .assets
+            .iter()
+            .map(|asset| {
+                asset
+                    .signals
+                    .iter()
+                    .map(|signal| {
+                        if signal.meters_for.is_empty() || signal.energy.is_none() {
+                            return None;
+                        }
+                        let members: Vec<usize> = signal
+                            .meters_for
+                            .iter()
+                            .filter_map(|id| position(id))
+                            .collect();
+                        for &m in &members {
+                            covered[m] = true;
+                        }
+                        groups.push(GroupMeter {
+                            meter: format!("{}/{}", asset.id, signal.id),
+                            members,
+                            energy: Energy::default(),
+                        });
+                        Some(groups.len() - 1)
+                    })
+                    .collect()
+            })
+            .collect();
         EnergyAccount {
             config,
+            covered,
+            groups,
+            group_of,
             channels,
             assets: vec![Energy::default(); layout.assets.len()],
             producing: layout
@@ -332,6 +400,9 @@ impl EnergyAccount {
                                 // A meter's difference across a gap is still measured energy
                                 // (the meter kept counting); only its timing is unknown.
                                 energy.measured_kwh += kwh;
+                                if let Some(&Some(group)) = self.group_of[asset].get(signal) {
+                                    self.groups[group].energy.measured_kwh += kwh;
+                                }
                                 energy.missing_s += hours * 3600.0;
                             } else {
                                 span = Some((t0, time_ms, kwh));
@@ -365,7 +436,13 @@ impl EnergyAccount {
             if producing == Some(false) {
                 energy.idle_kwh += kwh;
             }
-            self.book(t0, t1, kwh);
+            if let Some(&Some(group)) = self.group_of[asset].get(signal) {
+                self.groups[group].energy.measured_kwh += kwh;
+            }
+            // A metered member's energy is in its group meter's already.
+            if !self.covered[asset] {
+                self.book(t0, t1, kwh);
+            }
             let interval_ms = self.interval_ms();
             if let Some(Some(slots)) = self.asset_slots.get_mut(asset) {
                 book_spread(slots, interval_ms, t0, t1, kwh);
@@ -414,9 +491,19 @@ impl EnergyAccount {
         (self.now_ms != i64::MIN).then_some(self.now_ms)
     }
 
-    /// The plant's power now, kW.
+    /// The plant's power now, kW (group meters instead of their members).
     pub fn plant_power_kw(&self) -> f64 {
-        self.assets.iter().map(|a| a.power_kw).sum()
+        self.assets
+            .iter()
+            .zip(&self.covered)
+            .filter(|(_, covered)| !**covered)
+            .map(|(a, _)| a.power_kw)
+            .sum()
+    }
+
+    /// Whether an asset's energy is metered by a group meter (and left out of the totals).
+    pub fn is_metered_by_group(&self, asset: usize) -> bool {
+        self.covered.get(asset).copied().unwrap_or(false)
     }
 
     /// Refreshes the demand forecast for `now_ms` (after a batch of samples).
@@ -430,11 +517,13 @@ impl EnergyAccount {
         forecast
     }
 
-    /// The plant's totals.
+    /// The plant's totals (group meters instead of their members).
     pub fn plant(&self) -> Energy {
         let mut total = Energy::default();
-        for a in &self.assets {
-            total.add(a);
+        for (a, covered) in self.assets.iter().zip(&self.covered) {
+            if !covered {
+                total.add(a);
+            }
         }
         total
     }
@@ -454,6 +543,7 @@ mod tests {
             normal: (0.0, 1e9),
             limits: None,
             energy,
+            meters_for: vec![],
         }
     }
 
@@ -517,6 +607,43 @@ mod tests {
             quality: Quality::Good,
             time_ms,
         }
+    }
+
+    #[test]
+    fn a_group_meter_counts_instead_of_its_members_and_shows_what_they_miss() {
+        // Two machines at 10 and 20 kW, and a feeder meter covering both that also sees 5 kW
+        // of losses: 35 kW for an hour.
+        let machine = |id: &str| Asset {
+            id: id.into(),
+            ..plant(vec![signal("p", "kW", Some(EnergyMeasure::Power))], None).assets[0].clone()
+        };
+        let mut layout = plant(vec![], None);
+        let mut feeder = machine("feeder");
+        feeder.signals = vec![Signal {
+            meters_for: vec!["a".into(), "b".into()],
+            ..signal("p", "kW", Some(EnergyMeasure::Power))
+        }];
+        layout.assets = vec![machine("a"), machine("b"), feeder];
+        let mut account = EnergyAccount::new(&layout, AccountConfig::default());
+        for second in 0..=3600 {
+            let t = second * 1000;
+            for (asset, kw) in [(0u32, 10.0), (1, 20.0), (2, 35.0)] {
+                account.add(&Sample {
+                    signal: SignalRef { asset, signal: 0 },
+                    ..sample(0, t, kw)
+                });
+            }
+        }
+        let plant = account.plant();
+        assert!((plant.measured_kwh - 35.0).abs() < 1e-6, "{plant:?}");
+        assert!((account.plant_power_kw() - 35.0).abs() < 1e-9);
+        let hourly: f64 = account.hourly.iter().map(|h| h.1).sum();
+        assert!((hourly - 35.0).abs() < 1e-6);
+        let group = &account.groups[0];
+        assert_eq!(group.meter, "feeder/p");
+        let (members, beyond) = group.balance(&account.assets);
+        assert!((members - 30.0).abs() < 1e-6 && (beyond - 5.0).abs() < 1e-6);
+        assert!(account.is_metered_by_group(0) && !account.is_metered_by_group(2));
     }
 
     #[test]

@@ -153,7 +153,17 @@ pub fn rows(accounted: &Accounted, tariff: Option<&LoadedTariff>, by: By) -> Vec
             .collect(),
         By::Line => {
             let mut lines: Vec<(String, Energy)> = Vec::new();
-            for (asset, e) in accounted.layout.assets.iter().zip(&account.assets) {
+            for (i, (asset, e)) in accounted
+                .layout
+                .assets
+                .iter()
+                .zip(&account.assets)
+                .enumerate()
+            {
+                // A line's group meter counts its members already.
+                if account.is_metered_by_group(i) {
+                    continue;
+                }
                 let name = asset.line.as_deref().unwrap_or("(no line)");
                 match lines.iter_mut().find(|(n, _)| n == name) {
                     Some((_, total)) => total.add(e),
@@ -232,6 +242,15 @@ pub fn render(
             "currency": tariff.map(|t| t.tariff.currency.clone()),
             "co2_kg": tariff.map(|t| t.tariff.co2_kg_per_kwh * plant.measured_kwh),
             "rows": rows,
+            "group_meters": account.groups.iter().map(|g| {
+                let (members, beyond) = g.balance(&account.assets);
+                serde_json::json!({
+                    "meter": g.meter,
+                    "metered_kwh": g.energy.measured_kwh,
+                    "members_kwh": members,
+                    "beyond_members_kwh": beyond,
+                })
+            }).collect::<Vec<_>>(),
         })
         .to_string(),
         Format::Csv => {
@@ -305,6 +324,19 @@ pub fn render(
                     out,
                     "{} meter reset(s) and {} refused sample(s) (negative power, time going back, not a number): not counted",
                     plant.resets, plant.rejected
+                );
+            }
+            for group in &account.groups {
+                let (members, beyond) = group.balance(&account.assets);
+                let _ = writeln!(
+                    out,
+                    "group meter {}: {:.1} kWh metered, its {} assets' own {:.1} kWh, {:.1} kWh ({:.0} %) beyond them (losses, loads without a meter); the totals count the meter",
+                    group.meter,
+                    group.energy.measured_kwh,
+                    group.members.len(),
+                    members,
+                    beyond,
+                    100.0 * beyond / group.energy.measured_kwh.max(f64::MIN_POSITIVE)
                 );
             }
             let _ = writeln!(

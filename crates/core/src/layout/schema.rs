@@ -458,6 +458,11 @@ pub struct Signal {
     /// This signal measures power or counts energy: the energy accounting integrates it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub energy: Option<EnergyMeasure>,
+    /// An energy signal that meters a group of other assets (a line's sub-meter, the
+    /// compressor house's feeder), by id: the plant's and the lines' totals count the meter
+    /// instead of its members, and the report sets the members' own energy against it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub meters_for: Vec<String>,
 }
 
 /// What an energy signal is.

@@ -51,6 +51,7 @@ pub(super) fn validate(layout: &PlantLayout, map: &SourceMap) -> Vec<FileIssue> 
         check_energy(&at, asset, &mut issues);
     }
     check_flows(layout, &asset_ids, &mut issues);
+    check_group_meters(layout, &asset_ids, &mut issues);
     issues.list
 }
 
@@ -123,6 +124,42 @@ fn check_energy(at: &str, asset: &Asset, issues: &mut Issues) {
                 producing.signal()
             ),
         );
+    }
+}
+
+/// A group meter is an energy signal, names assets that exist other than its own, and no asset
+/// is metered by two groups (its energy would leave the totals twice).
+fn check_group_meters(layout: &PlantLayout, asset_ids: &HashSet<&str>, issues: &mut Issues) {
+    let mut metered_by: std::collections::HashMap<&str, String> = Default::default();
+    for (i, asset) in layout.assets.iter().enumerate() {
+        for (k, signal) in asset.signals.iter().enumerate() {
+            if signal.meters_for.is_empty() {
+                continue;
+            }
+            let at = format!("assets[{i}].signals[{k}].meters_for");
+            let meter = format!("{}/{}", asset.id, signal.id);
+            if signal.energy.is_none() {
+                issues.push(
+                    &at,
+                    format!("signal {meter}: meters_for needs an energy signal (`energy: Some(Power)` or `Some(Meter())`)"),
+                );
+            }
+            for id in &signal.meters_for {
+                if !asset_ids.contains(id.as_str()) {
+                    issues.push(&at, format!("meter {meter}: no asset has the id \"{id}\""));
+                } else if *id == asset.id {
+                    issues.push(
+                        &at,
+                        format!("meter {meter}: an asset's own meter is not a group meter of it"),
+                    );
+                } else if let Some(other) = metered_by.insert(id.as_str(), meter.clone()) {
+                    issues.push(
+                        &at,
+                        format!("asset \"{id}\" is metered by both {other} and {meter}: its energy would be counted twice"),
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -92,15 +92,20 @@ fn invalid_files_say_where_and_what() {
             "bad-energy.ron",
             &[
                 (
-                    14,
+                    15,
                     71,
                     "a power signal needs W, kW or MW, its unit is \"bar\"",
                 ),
-                (15, 65, "rollover must be positive, got -5"),
+                (16, 65, "rollover must be positive, got -5"),
                 (
-                    18,
+                    19,
                     13,
                     "producing names signal \"strokes\", which it does not have",
+                ),
+                (
+                    17,
+                    85,
+                    "meter press-1/power: no asset has the id \"press-9\"",
                 ),
             ],
         ),
