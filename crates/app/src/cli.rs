@@ -704,9 +704,10 @@ pub enum RecordingCommand {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum EnergyCommand {
-    /// Energy per asset, line or hour from a recording (or the simulator in simulated time):
-    /// measured, estimated across gaps, idle, kWh per part, peak demand; cost and CO2 with a
-    /// tariff. Exits 1 if the source cannot be read or has no energy signal.
+    /// Energy per asset, line or hour from a recording, the simulator in simulated time, or a
+    /// broker for --exit-after seconds: measured, estimated across gaps, idle, kWh per part,
+    /// peak demand, group meters; cost and CO2 with a tariff. Exits 1 if the source cannot be
+    /// read or reached or has no energy signal.
     Report {
         #[command(flatten)]
         source: EnergySource,
@@ -750,12 +751,20 @@ pub enum EnergyCommand {
 #[derive(Debug, Clone, clap::Args)]
 pub struct EnergySource {
     /// A recording (MCAP) to account.
-    #[arg(long, value_name = "FILE", conflicts_with = "simulate")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["simulate", "mqtt"])]
     pub replay: Option<PathBuf>,
     /// Or: this many simulated seconds of the built-in simulator (no waiting).
-    #[arg(long, value_name = "S", required_unless_present = "replay")]
+    #[arg(long, value_name = "S", required_unless_present_any = ["replay", "mqtt"], conflicts_with = "mqtt")]
     pub simulate: Option<f64>,
-    /// Layout for --simulate (default: the demo plant).
+    /// Or: a live broker (--mqtt URL, with its login and TLS options), for --exit-after
+    /// seconds; the layout (--layout, default the demo plant) says what the topics are.
+    // Boxed: the broker options are most of the command's size.
+    #[command(flatten)]
+    pub broker: Box<MqttArgs>,
+    /// With --mqtt: how long to listen, seconds.
+    #[arg(long, value_name = "S", requires = "mqtt")]
+    pub exit_after: Option<f64>,
+    /// Layout for --simulate and --mqtt (default: the demo plant).
     #[arg(long, value_name = "FILE")]
     pub layout: Option<PathBuf>,
     #[arg(long, value_name = "N", default_value_t = 1)]

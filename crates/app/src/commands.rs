@@ -464,6 +464,13 @@ fn verify_audit(file: &std::path::Path) -> ExitCode {
     }
 }
 
+fn config_for_account(max_gap_s: f64) -> plant_twin_core::energy::AccountConfig {
+    plant_twin_core::energy::AccountConfig {
+        max_gap_s,
+        ..plant_twin_core::energy::AccountConfig::default()
+    }
+}
+
 /// The account of an `energy` command's source, and its tariff.
 fn energy_source(
     source: &crate::cli::EnergySource,
@@ -474,11 +481,12 @@ fn energy_source(
     ),
     String,
 > {
-    use plant_twin_core::energy::AccountConfig;
     use plant_twin_core::energy::report::{account_recording, account_simulation};
     let crate::cli::EnergySource {
         replay,
         simulate,
+        broker,
+        exit_after,
         layout,
         seed,
         scenario,
@@ -490,16 +498,48 @@ fn energy_source(
             "--max-gap must be a positive number of seconds, got {max_gap}"
         ));
     }
-    let config = AccountConfig {
-        max_gap_s: *max_gap,
-        ..AccountConfig::default()
-    };
+    let config = config_for_account(*max_gap);
     let tariff = tariff
         .as_deref()
         .map(plant_twin_core::energy::tariff::load_tariff)
         .transpose()
         .map_err(|e| e.to_string())?;
+    let live = broker.config()?;
     let accounted = match (replay, simulate) {
+        _ if live.is_some() => {
+            let Some(mut mqtt) = live else {
+                return Err("no broker".into());
+            };
+            let seconds = exit_after
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .ok_or("--mqtt needs --exit-after S: how long to listen")?;
+            mqtt.sparkplug_group = Some("+".into());
+            let url = mqtt.url.to_string();
+            let document = load_document(layout.as_deref())?;
+            let decoder = plant_twin_core::telemetry::decoder::Decoder::new(
+                plant_twin_core::telemetry::bindings::TopicResolver::from_layout(&document.layout),
+            );
+            let (sender, receiver) = crossbeam_channel::bounded(65_536);
+            let mut ingest = plant_twin_core::telemetry::mqtt::spawn_mqtt_ingest(
+                mqtt,
+                decoder,
+                sender,
+                plant_twin_core::telemetry::tap::RecordTap::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+            let (accounted, connected) = plant_twin_core::energy::report::account_live(
+                &document.layout,
+                &receiver,
+                until,
+                config,
+            );
+            ingest.stop(&receiver);
+            if !connected {
+                return Err(format!("never connected to {url} in {seconds} s"));
+            }
+            accounted
+        }
         (Some(path), _) => {
             account_recording(path, config).map_err(|e| format!("{}: {e}", path.display()))?
         }

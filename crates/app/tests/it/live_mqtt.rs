@@ -622,3 +622,58 @@ fn mutual_tls_with_a_private_ca() {
         value(app, "press-203", "oil_temp") == Some(39.5)
     });
 }
+
+/// `energy report --mqtt`: what a broker carries for a few seconds, through the same account.
+#[test]
+fn an_energy_report_listens_to_a_broker_for_its_time() {
+    let broker = TestBroker::start();
+    let binary = env!("CARGO_BIN_EXE_plant-twin");
+    let report = std::process::Command::new(binary)
+        .args([
+            "energy",
+            "report",
+            "--json",
+            "--exit-after",
+            "6",
+            "--mqtt",
+            &broker.url(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("report starts");
+    // The report subscribes within a second; the simulator publishes for 3 s after that.
+    std::thread::sleep(Duration::from_millis(1500));
+    let sim = std::process::Command::new(binary)
+        .args(["sim", "--mqtt", &broker.url(), "--rate", "2"])
+        .args(["--scenario", "healthy", "--duration", "3"])
+        .output()
+        .expect("sim runs");
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    let output = report.wait_with_output().expect("report ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(value["messages"].as_u64().unwrap_or(0) > 100, "{value}");
+    assert!(
+        value["plant"]["measured_kwh"].as_f64().unwrap_or(0.0) > 0.0,
+        "{value}"
+    );
+    // Nobody listening: an error, not zero energy.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let output = std::process::Command::new(binary)
+        .args(["energy", "report", "--exit-after", "1", "--mqtt"])
+        .arg(format!("mqtt://127.0.0.1:{port}"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("never connected"), "{stderr}");
+}

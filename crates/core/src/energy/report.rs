@@ -85,6 +85,49 @@ pub fn account_recording(path: &Path, config: AccountConfig) -> Result<Accounted
     })
 }
 
+/// Accounts what a live source sends on `events` until `until`; also says whether the source
+/// ever connected (a report of a broker never reached is an error, not zero energy).
+pub fn account_live(
+    layout: &PlantLayout,
+    events: &crossbeam_channel::Receiver<IngestEvent>,
+    until: std::time::Instant,
+    config: AccountConfig,
+) -> (Accounted, bool) {
+    let mut account = EnergyAccount::new(layout, config);
+    let mut range = (i64::MAX, i64::MIN);
+    let (mut messages, mut connected) = (0u64, false);
+    let mut batch = Vec::with_capacity(1);
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let Ok(event) = events.recv_timeout(left) else {
+            // Time is up, or the source ended.
+            break;
+        };
+        match &event {
+            IngestEvent::Connection(crate::telemetry::ConnectionEvent::Connected { .. }) => {
+                connected = true;
+            }
+            IngestEvent::Samples { .. } => messages += 1,
+            _ => {}
+        }
+        batch.push(event);
+        feed(&mut account, &mut batch, &mut range);
+        if range.1 != i64::MIN {
+            account.forecast_demand(range.1);
+        }
+    }
+    (
+        Accounted {
+            layout: layout.clone(),
+            account,
+            first_ms: range.0,
+            last_ms: range.1,
+            messages,
+        },
+        connected,
+    )
+}
+
 /// Accounts `seconds` of the simulator on `layout` at 1 Hz, starting at `start_ms`.
 pub fn account_simulation(
     layout: &PlantLayout,
