@@ -38,6 +38,8 @@ pub(super) fn energy_window_ui(
         // Taller than a 720p screen with the load shift: it scrolls instead of running off.
         .vscroll(true)
         .default_width(460.0)
+        // Tall enough for everything at 1080p; egui keeps it on a smaller screen.
+        .default_height(800.0)
         .default_pos(egui::pos2(320.0, 90.0))
         .show(ctx, |ui| {
             let Some(account) = &energy.account else {
