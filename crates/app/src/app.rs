@@ -75,6 +75,7 @@ impl Plugin for TwinCorePlugin {
             ScenePlugin,
             SelectionPlugin,
             CameraPlugin,
+            crate::detail::DetailPlugin,
         ));
     }
 }
@@ -109,6 +110,8 @@ pub struct GuiOptions {
     pub render_scale: Option<f32>,
     /// Draw every frame instead of on change.
     pub continuous_redraw: bool,
+    /// Log frame costs every 10 s.
+    pub frame_stats: bool,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -186,6 +189,9 @@ pub fn gui_app(
         UiPlugin,
     ))
     .add_plugins((
+        crate::frame_cost::FrameCostPlugin {
+            log_every_s: options.frame_stats.then_some(10.0),
+        },
         crate::data::audit::AuditPlugin {
             path: options.audit.clone(),
             startup: audit_startup,

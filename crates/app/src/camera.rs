@@ -139,7 +139,7 @@ const MAX_PITCH: f32 = 1.53;
 const MIN_DISTANCE: f32 = 1.5;
 const MAX_DISTANCE: f32 = 2_000.0;
 /// Vertical field of view of the camera (Bevy's default perspective).
-const FOV_Y: f32 = std::f32::consts::FRAC_PI_4;
+pub const FOV_Y: f32 = std::f32::consts::FRAC_PI_4;
 
 impl Default for OrbitCamera {
     fn default() -> Self {

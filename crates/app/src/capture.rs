@@ -41,18 +41,26 @@ fn capture_then_exit(
     mut state: ResMut<CaptureState>,
     mut exit: MessageWriter<AppExit>,
     time: Res<Time<Real>>,
-    mut last_half: Local<Vec<f32>>,
+    cost: Option<Res<crate::frame_cost::FrameCost>>,
+    mut last_half: Local<Vec<(f32, f32)>>,
 ) {
     state.frames += 1;
     // Frame times of the second half of the run, for a figure with the picture.
     if state.frames > state.request.after_frames / 2 && state.saved_at.is_none() {
-        last_half.push(time.delta_secs() * 1000.0);
+        let main_world_ms = cost.as_ref().map_or(0.0, |c| c.last_main_world_ms);
+        last_half.push((time.delta_secs() * 1000.0, main_world_ms));
     }
     if state.frames == state.request.after_frames {
         let path = state.request.path.clone();
-        let mean = last_half.iter().sum::<f32>() / last_half.len().max(1) as f32;
+        let frames = last_half.len().max(1) as f32;
+        let mean = last_half.iter().map(|(f, _)| f).sum::<f32>() / frames;
+        let main_world = last_half.iter().map(|(_, m)| m).sum::<f32>() / frames;
+        let (draws, instances) = cost
+            .as_ref()
+            .map_or((0, 0), |c| (c.draw_calls, c.instances));
         info!(
-            "capturing the window to {} (mean frame time over the last {} frames: {mean:.1} ms)",
+            "capturing the window to {} (mean frame time over the last {} frames: {mean:.1} ms; \
+             main-world systems {main_world:.1} ms; {draws} draw calls, {instances} instances)",
             path.display(),
             last_half.len()
         );

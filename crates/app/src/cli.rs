@@ -86,6 +86,11 @@ pub struct Cli {
     #[arg(long, value_name = "WHEN", default_value = "on-change", value_parser = ["on-change", "continuous"], conflicts_with = "headless")]
     pub redraw: String,
 
+    /// Log what frames cost every 10 s: frames drawn, the time of the twin's own systems (the
+    /// main world, without drawing) and draw calls. For sizing a PC for a large plant.
+    #[arg(long, conflicts_with = "headless")]
+    pub frame_stats: bool,
+
     /// Where File > Save (Ctrl+S) writes the edited layout, instead of the loaded file; for
     /// machines without a file-dialog portal.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["read_only", "wall"])]

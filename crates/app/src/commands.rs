@@ -925,6 +925,7 @@ fn run_app(cli: Cli) -> ExitCode {
             quality: cli.quality,
             render_scale: cli.render_scale,
             continuous_redraw: cli.redraw == "continuous",
+            frame_stats: cli.frame_stats,
         };
         gui_app(document, options, live, cli.prediction.plugin())
     };

@@ -137,6 +137,27 @@ pub struct PlantRoot;
 #[derive(Component, Debug, Clone)]
 pub struct AssetSpec(pub Asset);
 
+/// An asset's bounding box in its own frame (`Asset::extents`, metres), kept beside the spec:
+/// labels and the level of detail read it for every asset every frame, and a compound
+/// footprint's box costs trigonometry per part.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct AssetExtents {
+    pub length_m: f32,
+    pub width_m: f32,
+    pub height_m: f32,
+}
+
+impl AssetExtents {
+    pub fn of(asset: &Asset) -> AssetExtents {
+        let (length_m, width_m, height_m) = asset.extents();
+        AssetExtents {
+            length_m,
+            width_m,
+            height_m,
+        }
+    }
+}
+
 /// A component of an asset: a child entity of the asset that groups the meshes drawing it.
 #[derive(Component, Debug, Clone)]
 pub struct AssetComponentPart {
@@ -366,6 +387,7 @@ fn spawn_asset(
         .spawn((
             Name::new(asset.id.clone()),
             AssetSpec(asset.clone()),
+            AssetExtents::of(asset),
             asset_transform(asset),
             Visibility::default(),
         ))
@@ -415,6 +437,7 @@ fn spawn_asset(
             );
         }
     }
+    spawn_far_proxy(commands, asset_entity, asset, cache, meshes, materials);
     match model {
         Some(model) => {
             commands.spawn((WorldAssetRoot(model.clone()), ChildOf(asset_entity)));
@@ -436,6 +459,33 @@ fn spawn_asset(
     asset_entity
 }
 
+/// The box an asset is drawn as from afar (`detail`): its bounding box, or an upright cylinder
+/// for a round footprint; hidden until the camera is far.
+fn spawn_far_proxy(
+    commands: &mut Commands,
+    asset_entity: Entity,
+    asset: &Asset,
+    cache: &mut PartCache,
+    meshes: &mut Assets<Mesh>,
+    materials: &mut Assets<StandardMaterial>,
+) {
+    let (length, width, height) = asset.extents();
+    // Unit shapes scaled per asset, so every proxy of a shape shares one mesh and batches.
+    let primitive = match asset.footprint {
+        layout::Footprint::Cylinder { .. } => PartPrimitive::Cylinder(0.5, 1.0),
+        _ => PartPrimitive::Box(Vec3::ONE),
+    };
+    commands.spawn((
+        Name::new(format!("{} (far)", asset.id)),
+        crate::detail::FarProxy,
+        Mesh3d(cache.mesh(primitive, meshes)),
+        MeshMaterial3d(cache.material(asset.kind, Paint::Body, materials)),
+        Transform::from_xyz(0.0, height * 0.5, 0.0).with_scale(Vec3::new(length, height, width)),
+        Visibility::Hidden,
+        ChildOf(asset_entity),
+    ));
+}
+
 fn spawn_part(
     commands: &mut Commands,
     parent: Entity,
@@ -449,6 +499,9 @@ fn spawn_part(
         Mesh3d(cache.mesh(part.primitive, meshes)),
         MeshMaterial3d(cache.material(kind, part.paint, materials)),
         Transform::from_translation(part.translation).with_rotation(part.rotation),
+        // Explicit, not only required by the renderer's plugins: the level of detail hides
+        // parts, in headless apps too.
+        Visibility::Inherited,
         ChildOf(parent),
     ));
 }

@@ -421,6 +421,7 @@ fn tint_assets(
     >,
     all_assets: Query<AssetRow>,
     component_parts: Query<(&AssetComponentPart, &Children)>,
+    proxies: Query<(), With<crate::detail::FarProxy>>,
     mut meshes: Query<(
         Option<&MeshMaterial3d<StandardMaterial>>,
         Option<&mut Tinted>,
@@ -539,6 +540,15 @@ fn tint_assets(
                 for mesh in grandchildren.iter() {
                     apply(mesh, tint);
                 }
+            } else if proxies.contains(child) {
+                // From afar the box is all there is to see: the body's colour at full strength.
+                apply(
+                    child,
+                    body.map(|tint| Tint {
+                        body: false,
+                        ..tint
+                    }),
+                );
             } else {
                 apply(child, body);
             }

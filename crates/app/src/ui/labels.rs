@@ -31,40 +31,57 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
         return;
     };
     let eye = camera_transform.translation();
+    let selected_id = world
+        .selection
+        .selected
+        .and_then(|entity| world.specs.get(entity).ok())
+        .map(|spec| spec.0.id.as_str());
+    // One projection for every asset: the camera's, computed once (`world_to_viewport` inverts
+    // the camera's transform at each call).
+    let view_from_world = camera_transform.affine().inverse();
+    let clip_from_view = camera.clip_from_view();
+    let Some(viewport) = camera.logical_viewport_rect() else {
+        return;
+    };
+    let to_window = |p: bevy::math::Vec3| {
+        let ndc = clip_from_view.project_point3(view_from_world.transform_point3(p));
+        // Behind the camera or beyond its far plane.
+        if !ndc.is_finite() || ndc.z < 0.0 || ndc.z > 1.0 {
+            return None;
+        }
+        let camera_px =
+            (bevy::math::Vec2::new(ndc.x, -ndc.y) + 1.0) * 0.5 * viewport.size() + viewport.min;
+        Some(world.scene_target.window_from_camera(camera_px))
+    };
+    let view = painter.clip_rect();
     let mut candidates: Vec<Candidate> = world
-        .assets
+        .labelled
         .iter()
-        .filter_map(|(spec, transform, _, freshness, health)| {
+        .filter_map(|(spec, transform, extents, freshness, health)| {
             let severity = health.map_or(Severity::Normal, |h| h.0.severity());
             if !all && severity == Severity::Normal {
                 return None;
             }
-            let (_, _, height) = spec.0.extents();
-            let centre = transform.translation() + bevy::math::Vec3::Y * (height * 0.5);
+            let height = extents.height_m;
             let anchor = transform.translation() + bevy::math::Vec3::Y * (height + 0.4);
-            let to_window = |p| {
-                camera
-                    .world_to_viewport(camera_transform, p)
-                    .ok()
-                    .map(|p| world.scene_target.window_from_camera(p))
-            };
             let screen = to_window(anchor)?;
-            let centre = to_window(centre)?;
-            let selected = world
-                .selection
-                .selected
-                .is_some_and(|entity| world.index.get(&spec.0.id) == Some(entity));
+            let pos = egui::pos2(screen.x, screen.y);
+            // Off the view, only an abnormal asset is marked (by an arrow at the edge).
+            if severity == Severity::Normal && !view.contains(pos) {
+                return None;
+            }
+            let centre = to_window(transform.translation() + bevy::math::Vec3::Y * (height * 0.5))?;
+            let selected = selected_id == Some(spec.0.id.as_str());
             Some(Candidate {
                 selected,
                 severity,
                 distance_m: anchor.distance(eye),
-                pos: egui::pos2(screen.x, screen.y),
+                pos,
                 centre: egui::pos2(centre.x, centre.y),
                 text: spec.0.id.as_str(),
                 stale: freshness.is_some_and(|f| f.stale),
             })
         })
-        .filter(|c| c.severity != Severity::Normal || painter.clip_rect().contains(c.pos))
         .collect();
     // Alarms, then warnings, then the selection, then nearest first: those win when labels
     // would overlap.
@@ -76,7 +93,8 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
     });
 
     let font = egui::FontId::proportional(13.0);
-    let mut taken: Vec<egui::Rect> = vec![];
+    let mut taken = Occupancy::new(painter.clip_rect());
+    let mut placed = 0;
     for mut candidate in candidates {
         let abnormal = candidate.severity != Severity::Normal;
         if abnormal {
@@ -91,8 +109,19 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
                 None => continue,
             }
         }
-        if taken.len() >= MAX_LABELS && !abnormal {
+        if placed >= MAX_LABELS && !abnormal {
             break;
+        }
+        // Where labels are dense most candidates would overlap one already placed: skip those
+        // before laying out their text (a 10,000-asset overview has thousands each frame). The
+        // box is estimated from the id's length at 5.5 px a character, under the font's average:
+        // the laid-out box is checked again below.
+        let estimate = egui::Rect::from_center_size(
+            candidate.pos,
+            egui::vec2(candidate.text.len() as f32 * 5.5 + 10.0, 16.0),
+        );
+        if !abnormal && !taken.is_free(estimate) {
+            continue;
         }
         let color = if candidate.selected {
             egui::Color32::from_rgb(20, 230, 255)
@@ -104,7 +133,7 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
         let galley = painter.layout_no_wrap(candidate.text.to_string(), font.clone(), color);
         let rect =
             egui::Rect::from_center_size(candidate.pos, galley.size() + egui::vec2(10.0, 4.0));
-        if !abnormal && taken.iter().any(|other| other.intersects(rect)) {
+        if !abnormal && !taken.is_free(rect) {
             continue;
         }
         let background = match candidate.severity {
@@ -114,7 +143,62 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
         };
         painter.rect_filled(rect, 3.0, background);
         painter.galley(rect.min + egui::vec2(5.0, 2.0), galley, color);
-        taken.push(rect);
+        taken.take(rect);
+        placed += 1;
+    }
+}
+
+/// Which parts of the view labels cover, on a grid of small cells: testing a label against
+/// those placed costs the cells it spans, not one test per placed label.
+struct Occupancy {
+    view: egui::Rect,
+    columns: usize,
+    rows: usize,
+    cells: Vec<bool>,
+}
+
+impl Occupancy {
+    /// Fine enough that two labels a few pixels apart both fit.
+    const CELL_PX: f32 = 4.0;
+
+    fn new(view: egui::Rect) -> Occupancy {
+        let columns = (view.width() / Self::CELL_PX).ceil().max(1.0) as usize;
+        let rows = (view.height() / Self::CELL_PX).ceil().max(1.0) as usize;
+        Occupancy {
+            view,
+            columns,
+            rows,
+            cells: vec![false; columns * rows],
+        }
+    }
+
+    /// The cells a rectangle spans (clamped to the view), as column and row ranges.
+    fn span(&self, rect: egui::Rect) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let cell = |v: f32, min: f32, count: usize| {
+            (((v - min) / Self::CELL_PX).floor().max(0.0) as usize).min(count)
+        };
+        let c0 = cell(rect.min.x, self.view.min.x, self.columns);
+        let c1 = cell(rect.max.x, self.view.min.x, self.columns - 1) + 1;
+        let r0 = cell(rect.min.y, self.view.min.y, self.rows);
+        let r1 = cell(rect.max.y, self.view.min.y, self.rows - 1) + 1;
+        (c0..c1.max(c0), r0..r1.max(r0))
+    }
+
+    fn is_free(&self, rect: egui::Rect) -> bool {
+        let (columns, rows) = self.span(rect);
+        rows.into_iter().all(|row| {
+            self.cells[row * self.columns + columns.start..row * self.columns + columns.end]
+                .iter()
+                .all(|taken| !taken)
+        })
+    }
+
+    fn take(&mut self, rect: egui::Rect) {
+        let (columns, rows) = self.span(rect);
+        for row in rows {
+            self.cells[row * self.columns + columns.start..row * self.columns + columns.end]
+                .fill(true);
+        }
     }
 }
 
@@ -175,4 +259,33 @@ fn mark_abnormal(
         colour,
     );
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placed_labels_block_overlapping_ones_only() {
+        let view = egui::Rect::from_min_size(egui::pos2(100.0, 50.0), egui::vec2(400.0, 300.0));
+        let mut taken = Occupancy::new(view);
+        let label = egui::Rect::from_min_size(egui::pos2(200.0, 100.0), egui::vec2(80.0, 18.0));
+        assert!(taken.is_free(label));
+        taken.take(label);
+        assert!(!taken.is_free(label.translate(egui::vec2(40.0, 5.0))));
+        assert!(!taken.is_free(egui::Rect::from_center_size(
+            label.center(),
+            egui::Vec2::ZERO
+        )));
+        // Clear of it by more than a cell, beside and below.
+        assert!(taken.is_free(label.translate(egui::vec2(90.0, 0.0))));
+        assert!(taken.is_free(label.translate(egui::vec2(0.0, 26.0))));
+        // Partly outside the view: only the part inside counts.
+        let edge = egui::Rect::from_min_size(egui::pos2(460.0, 330.0), egui::vec2(80.0, 40.0));
+        assert!(taken.is_free(edge));
+        taken.take(edge);
+        assert!(!taken.is_free(edge));
+        let outside = egui::Rect::from_min_size(egui::pos2(600.0, 400.0), egui::vec2(10.0, 10.0));
+        assert!(taken.is_free(outside));
+    }
 }

@@ -71,6 +71,8 @@ pub struct UiSystems;
 #[derive(Resource, Debug, Default)]
 pub struct UiState {
     pub search: String,
+    /// The asset list's collapsed groups and cached grouping.
+    asset_list: asset_list::AssetListState,
     pub show_help: bool,
     pub show_labels: bool,
     pub show_diagnostics: bool,
@@ -246,6 +248,15 @@ type AssetView = (
     Option<&'static crate::data::predict::AssetHealth>,
 );
 
+/// What a label needs of an asset.
+type LabelView = (
+    &'static AssetSpec,
+    &'static GlobalTransform,
+    &'static crate::plant::AssetExtents,
+    Option<&'static crate::data::telemetry::Freshness>,
+    Option<&'static crate::data::predict::AssetHealth>,
+);
+
 #[derive(SystemParam)]
 struct PanelWorld<'w, 's> {
     document: Res<'w, PlantDocument>,
@@ -274,11 +285,13 @@ struct PanelWorld<'w, 's> {
     recording: Option<Res<'w, crate::data::record::RecordingState>>,
     alarm_log: Res<'w, crate::data::predict::AlarmLog>,
     assets: Query<'w, 's, AssetView>,
+    labelled: Query<'w, 's, LabelView>,
     cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
     /// Where the 3D view is drawn (window positions of what the camera projects).
     scene_target: Res<'w, crate::camera::SceneTarget>,
     quality: Option<Res<'w, crate::quality::RenderQuality>>,
     pace: Option<Res<'w, crate::redraw::RedrawPace>>,
+    frame_cost: Option<Res<'w, crate::frame_cost::FrameCost>>,
     flows: Option<Res<'w, crate::flows::MaterialFlows>>,
     real_time: Res<'w, Time<Real>>,
     energy: Option<Res<'w, crate::data::energy::PlantEnergy>>,
@@ -418,7 +431,14 @@ fn panels_ui(
         .resizable(true)
         .default_size(260.0)
         .show(&mut root, |ui| {
-            asset_list::asset_list_ui(ui, &world, &mut ui_state.search, &mut intents.select);
+            let state = &mut *ui_state;
+            asset_list::asset_list_ui(
+                ui,
+                &world,
+                &mut state.search,
+                &mut state.asset_list,
+                &mut intents.select,
+            );
         });
 
     // Wide enough from the start for a selected asset's signal table, so selecting one does
@@ -705,11 +725,19 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
             let ms = world.stats.frame_ms;
             let fps = if ms > 0.0 { 1000.0 / ms } else { 0.0 };
             let pace = world.pace.as_ref().map_or("", |p| p.0.name());
-            ui.monospace(format!("{fps:4.0} fps {pace}")).on_hover_text(
-                "The window draws on input, every frame while the camera moves, 10 times a \
-                 second (4 in the low tier) while an alarm pulses or a replay plays, and once \
-                 a second otherwise (--redraw continuous: always).",
-            );
+            let cost = world.frame_cost.as_ref().map_or_else(String::new, |c| {
+                format!(
+                    "\n\nLast frames: {ms:.0} ms a frame, of which the twin's own systems \
+                     {:.1} ms (the rest is drawing); {} draw calls for {} mesh instances.",
+                    c.main_world_ms, c.draw_calls, c.instances
+                )
+            });
+            ui.monospace(format!("{fps:4.0} fps {pace}"))
+                .on_hover_text(format!(
+                    "The window draws on input, every frame while the camera moves, 10 times a \
+                     second (4 in the low tier) while an alarm pulses or a replay plays, and \
+                     once a second otherwise (--redraw continuous: always).{cost}"
+                ));
             if let Some(quality) = &world.quality {
                 ui.separator();
                 ui.label(quality.tier_text()).on_hover_text(format!(

@@ -508,3 +508,75 @@ fn operator_actions_are_audited_in_a_chain_that_verifies() {
         "{stderr}"
     );
 }
+
+/// Far from the camera an asset is one box; near, its parts. The whole asset switches at once.
+#[test]
+fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
+    use plant_twin::detail::{DrawnFar, FarProxy};
+    let mut app = demo_app();
+    let asset = app
+        .world()
+        .resource::<AssetIndex>()
+        .get("cnc-101")
+        .expect("exists");
+    let place_camera = |app: &mut App, distance: f32| {
+        let focus = app
+            .world()
+            .get::<GlobalTransform>(asset)
+            .expect("placed")
+            .translation();
+        let mut orbit = app
+            .world_mut()
+            .query::<&mut OrbitCamera>()
+            .single_mut(app.world_mut())
+            .expect("one camera");
+        orbit.focus = focus;
+        orbit.distance = distance;
+        orbit.goal = None;
+        // The camera moves this frame; the switch reads where it ended up.
+        app.update();
+        app.update();
+    };
+    // What is shown of the asset: (proxy shown, parts shown).
+    let shown = |app: &App| {
+        let world = app.world();
+        let children = world.get::<Children>(asset).expect("has parts");
+        let mut proxy = None;
+        let mut parts = vec![];
+        for child in children.iter() {
+            let visible = world.get::<Visibility>(child) != Some(&Visibility::Hidden);
+            if world.get::<FarProxy>(child).is_some() {
+                proxy = Some(visible);
+            } else {
+                parts.push(visible);
+            }
+        }
+        (proxy.expect("a far proxy"), parts)
+    };
+
+    place_camera(&mut app, 10.0);
+    let (proxy, parts) = shown(&app);
+    assert!(!proxy, "near: no box");
+    assert!(
+        !parts.is_empty() && parts.iter().all(|p| *p),
+        "near: every part"
+    );
+    assert!(app.world().get::<DrawnFar>(asset).is_none());
+
+    place_camera(&mut app, 1_500.0);
+    let (proxy, parts) = shown(&app);
+    assert!(proxy, "far: the box");
+    assert!(parts.iter().all(|p| !*p), "far: no part: {parts:?}");
+    // Every part is drawn by a mesh that says so: nothing stays shown because it has no
+    // visibility of its own.
+    let children = app.world().get::<Children>(asset).expect("has parts");
+    assert!(
+        children
+            .iter()
+            .all(|c| app.world().get::<Visibility>(c).is_some())
+    );
+    assert!(app.world().get::<DrawnFar>(asset).is_some());
+
+    place_camera(&mut app, 10.0);
+    assert_eq!(shown(&app), (false, parts.iter().map(|_| true).collect()));
+}

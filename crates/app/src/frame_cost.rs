@@ -1,0 +1,180 @@
+//! What a frame costs the CPU, apart from the GPU: the time the main world's systems take (input,
+//! data path, prediction, panels) and the number of draw calls the renderer issues. Under a
+//! software renderer the frame time is mostly the rasteriser; these two figures say whether the
+//! twin itself keeps up with a large plant (`--screenshot` logs them; the status bar shows them on
+//! hover).
+
+use std::any::TypeId;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Instant;
+
+use bevy::camera::visibility::VisibleEntities;
+use bevy::core_pipeline::core_3d::{AlphaMask3d, Opaque3d, Transparent3d};
+use bevy::pbr::Shadow;
+use bevy::prelude::*;
+use bevy::render::render_phase::{
+    BinnedPhaseItem, BinnedRenderPhase, ViewBinnedRenderPhases, ViewSortedRenderPhases,
+};
+use bevy::render::{Render, RenderApp, RenderSystems};
+
+pub struct FrameCostPlugin {
+    /// Log a summary this often (`--frame-stats`).
+    pub log_every_s: Option<f32>,
+}
+
+impl Plugin for FrameCostPlugin {
+    fn build(&self, app: &mut App) {
+        let draws = DrawCounter::default();
+        app.insert_resource(draws.clone())
+            .init_resource::<FrameCost>()
+            .add_systems(First, start_frame)
+            .add_systems(Last, end_frame);
+        if let Some(every_s) = self.log_every_s {
+            app.insert_resource(FrameCostLog {
+                every_s,
+                ..default()
+            })
+            .add_systems(Last, log_frame_cost.after(end_frame));
+        }
+        // Headless apps have no renderer: the CPU time is still measured.
+        if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+            render_app.insert_resource(draws).add_systems(
+                Render,
+                count_draws
+                    .after(RenderSystems::Prepare)
+                    .before(RenderSystems::Render),
+            );
+        }
+    }
+}
+
+/// The cost of recent frames.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct FrameCost {
+    /// The main world's systems, First to Last, smoothed over about 20 frames.
+    pub main_world_ms: f32,
+    /// The last frame's, unsmoothed.
+    pub last_main_world_ms: f32,
+    /// Draw calls of the last rendered frame (every view: the scene, shadow maps).
+    pub draw_calls: u32,
+    /// Meshes the 3D cameras see after frustum culling: what those draws draw (a multi-draw
+    /// call draws many).
+    pub instances: u32,
+    started: Option<Instant>,
+}
+
+/// `--frame-stats`: what the frames since the last line cost.
+#[derive(Resource, Debug, Default)]
+struct FrameCostLog {
+    every_s: f32,
+    since: Option<Instant>,
+    frames: u32,
+    main_world_ms: Vec<f32>,
+}
+
+fn log_frame_cost(cost: Res<FrameCost>, mut log: ResMut<FrameCostLog>) {
+    let since = *log.since.get_or_insert_with(Instant::now);
+    log.frames += 1;
+    let ms = cost.last_main_world_ms;
+    log.main_world_ms.push(ms);
+    let elapsed_s = since.elapsed().as_secs_f32();
+    if elapsed_s < log.every_s {
+        return;
+    }
+    let frames = log.frames;
+    let mut times = std::mem::take(&mut log.main_world_ms);
+    times.sort_by(f32::total_cmp);
+    let mean = times.iter().sum::<f32>() / times.len().max(1) as f32;
+    let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
+    let max = times.last().copied().unwrap_or(0.0);
+    info!(
+        "frame cost: {frames} frames in {elapsed_s:.1} s; the twin's own systems (main world) \
+         mean {mean:.1} ms, median {median:.1} ms, max {max:.1} ms; {} draw calls, {} mesh \
+         instances in view",
+        cost.draw_calls, cost.instances
+    );
+    log.frames = 0;
+    log.since = Some(Instant::now());
+}
+
+/// The render world's counts, read by the main world a frame later.
+#[derive(Resource, Default, Clone)]
+struct DrawCounter {
+    draws: Arc<AtomicU32>,
+}
+
+fn start_frame(mut cost: ResMut<FrameCost>) {
+    cost.started = Some(Instant::now());
+}
+
+fn end_frame(
+    mut cost: ResMut<FrameCost>,
+    counter: Res<DrawCounter>,
+    cameras: Query<&VisibleEntities, With<Camera3d>>,
+) {
+    let Some(started) = cost.started.take() else {
+        return;
+    };
+    let ms = started.elapsed().as_secs_f32() * 1000.0;
+    cost.last_main_world_ms = ms;
+    cost.main_world_ms = if cost.main_world_ms == 0.0 {
+        ms
+    } else {
+        cost.main_world_ms * 0.95 + ms * 0.05
+    };
+    cost.draw_calls = counter.draws.load(Ordering::Relaxed);
+    cost.instances = cameras
+        .iter()
+        .map(|visible| visible.get(TypeId::of::<Mesh3d>()).len() as u32)
+        .sum();
+}
+
+/// Draw calls of one binned phase: a multi-draw batch set is one call; each bin of batchable
+/// meshes (one mesh and material) is one instanced call; unbatchable meshes are one call each.
+fn binned<I: BinnedPhaseItem>(phase: &BinnedRenderPhase<I>) -> u32 {
+    let single: u32 = phase
+        .unbatchable_meshes
+        .values()
+        .map(|u| u.entities.len() as u32)
+        .sum();
+    phase.multidrawable_meshes.len() as u32 + phase.batchable_meshes.len() as u32 + single
+}
+
+fn count_draws(
+    counter: Res<DrawCounter>,
+    opaque: Option<Res<ViewBinnedRenderPhases<Opaque3d>>>,
+    alpha_mask: Option<Res<ViewBinnedRenderPhases<AlphaMask3d>>>,
+    shadow: Option<Res<ViewBinnedRenderPhases<Shadow>>>,
+    transparent: Option<Res<ViewSortedRenderPhases<Transparent3d>>>,
+) {
+    let mut total = 0u32;
+    let mut add = |draws: u32| total += draws;
+    for phases in opaque.iter() {
+        phases.values().map(binned).for_each(&mut add);
+    }
+    for phases in alpha_mask.iter() {
+        phases.values().map(binned).for_each(&mut add);
+    }
+    for phases in shadow.iter() {
+        phases.values().map(binned).for_each(&mut add);
+    }
+    for phases in transparent.iter() {
+        for phase in phases.values() {
+            // As the renderer walks a sorted phase: a batch's first item draws it and the
+            // items merged into it are skipped.
+            let items: Vec<_> = phase.items.values().collect();
+            let mut index = 0;
+            while let Some(item) = items.get(index) {
+                let range = bevy::render::render_phase::PhaseItem::batch_range(*item);
+                if range.is_empty() {
+                    index += 1;
+                } else {
+                    add(1);
+                    index += range.len();
+                }
+            }
+        }
+    }
+    counter.draws.store(total, Ordering::Relaxed);
+}
