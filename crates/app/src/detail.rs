@@ -1,9 +1,10 @@
 //! Level of detail: far from the camera an asset is drawn as one box of its footprint and height
 //! instead of its parts, from the distance where its small parts (0.3 m: a motor, a valve, a
-//! gripper) would span under 2 pixels of the 3D view on screen. There they add nothing an eye can
+//! gripper) would span under 2 of the pixels the 3D view is rendered with. There they add nothing an eye can
 //! see, while they are most of what a software renderer spends its frame on (the 10,000-asset
-//! plant has 109,000 part meshes; as boxes, 10,000). The distance follows the view's height:
-//! 94 m for the 520-pixel view of a 1280x720 window, 160 m at 1920x1080, more on a 4K wall.
+//! plant has 109,000 part meshes; as boxes, 10,000). The distance follows the rendered view's
+//! height: 94 m for the 520-pixel view of a 1280x720 window, 160 m at 1920x1080, more on a 4K
+//! wall, half that where the low tier renders the view at half its size.
 //!
 //! The box takes the asset's colour the way its body does (alarm state, score, energy...), at
 //! full strength: from afar it is the only thing left to see. It is pickable like the parts.
@@ -82,8 +83,13 @@ fn switch_detail(
     let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else {
         return;
     };
+    // The pixels the scene is rendered with: a scaled view (the low tier's) has fewer than
+    // the window shows it on, and a part under 2 of them is not drawn any better by its mesh.
     let view_height_px = view
-        .map(|v| v.rect.height())
+        .map(|v| match &v.image {
+            Some((_, size)) => size.y as f32,
+            None => v.rect.height(),
+        })
         .filter(|h| *h > 0.0)
         .unwrap_or(DEFAULT_VIEW_HEIGHT_PX);
     let switch_m = detail_distance_m(view_height_px);

@@ -5,10 +5,11 @@
 //!    that 10,000 assets at 10 Hz need;
 //! 2. with `--false-alarms`: alarms raised on a healthy 1,000-asset plant over 30 simulated
 //!    minutes (a quality figure);
-//! 3. with `--write-layouts DIR`: writes 1,000- and 10,000-asset layouts (and their baselines)
-//!    for measuring the frame cost of the coloured scene in the app:
-//!    `plant-twin --layout DIR/plant-10000.ron --screenshot x.png --screenshot-after 300`
-//!    logs the mean frame time.
+//! 3. with `--write-layouts DIR`: writes 1,000- and 10,000-asset layouts (their baselines and
+//!    the demo's pump model beside them) for measuring the frame cost of the coloured scene in
+//!    the app: `plant-twin --layout DIR/plant-10000.ron --screenshot x.png --screenshot-after 90`
+//!    logs the mean frame time, the main world's share and the draw calls; `--frame-stats`
+//!    logs them every 10 s as the window runs on change.
 //!
 //! `cargo bench --bench prediction [-- --false-alarms | --write-layouts DIR]`
 
@@ -50,6 +51,14 @@ fn main() {
         .position(|a| a == "--write-layouts")
         .and_then(|i| args.get(i + 1))
     {
+        std::fs::create_dir_all(dir).expect("layout directory made");
+        // The layouts name the demo's pump model by a relative path: it goes beside them.
+        for model in &demo.degradation_models {
+            let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../plant-layouts")
+                .join(model);
+            std::fs::copy(&from, std::path::Path::new(dir).join(model)).expect("model copied");
+        }
         for count in [1_000, 10_000] {
             let layout = scaled_layout(&demo, count);
             let path = std::path::Path::new(dir).join(format!("plant-{count}.ron"));

@@ -235,12 +235,22 @@ pub fn alarm_panel_ui(
             {
                 alarms.write(AlarmIntent::AcknowledgeAll);
             }
-            ui.weak(&world.prediction.baseline_note);
+            // The notes share what the tabs leave: cut short (whole on hover) rather than drawn
+            // over the tabs on a narrow screen.
+            let note = |ui: &mut egui::Ui, text: &str, weak: bool| {
+                let rich = egui::RichText::new(text);
+                let rich = if weak { rich.weak() } else { rich };
+                if ui.available_width() > 24.0 {
+                    ui.add(egui::Label::new(rich).truncate())
+                        .on_hover_text(text);
+                }
+            };
+            note(ui, &world.prediction.baseline_note, true);
             if !world.prediction.degradation_note.is_empty() {
-                ui.weak(&world.prediction.degradation_note);
+                note(ui, &world.prediction.degradation_note, true);
             }
             if let Some(message) = &world.prediction.message {
-                ui.label(message);
+                note(ui, message, false);
             }
         });
     });
