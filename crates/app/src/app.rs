@@ -163,7 +163,7 @@ pub fn gui_app(
             .set(log_plugin()),
     )
     .add_plugins((
-        MeshPickingPlugin,
+        crate::picking::AssetPickingPlugin,
         TwinCorePlugin { document },
         live,
         prediction,

@@ -501,7 +501,7 @@ fn apply_viewport(
     }
 }
 
-/// The mouse's ray through a scaled view, for bevy_picking's mesh backend.
+/// The mouse's ray through a scaled view, for the picking backend (`picking`).
 fn ray_through_scaled_view(
     target: Res<SceneTarget>,
     viewport: Res<SceneViewport>,

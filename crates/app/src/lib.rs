@@ -17,6 +17,7 @@ pub mod frame;
 pub mod frame_cost;
 pub mod headless;
 pub mod layout_commands;
+pub mod picking;
 pub mod plant;
 pub mod quality;
 pub mod redraw;

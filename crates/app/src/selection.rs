@@ -1,5 +1,5 @@
-//! Hover and selection of assets: mesh picking in the scene, intents from the panels, and the
-//! highlight drawn around the hovered and selected assets.
+//! Hover and selection of assets: picking in the scene (`picking`), intents from the panels,
+//! and the highlight drawn around the hovered and selected assets.
 
 use bevy::picking::events::{Click, Out, Over, Pointer};
 use bevy::prelude::*;
