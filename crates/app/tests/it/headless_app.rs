@@ -580,3 +580,91 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
     place_camera(&mut app, 10.0);
     assert_eq!(shown(&app), (false, parts.iter().map(|_| true).collect()));
 }
+
+/// The picking backend reports the asset under a ray: on its far box, then on its parts when
+/// near, and nothing over bare floor.
+#[test]
+fn a_ray_picks_the_asset_under_it_far_and_near() {
+    use bevy::ecs::message::Messages;
+    use bevy::picking::backend::PointerHits;
+    use bevy::picking::backend::ray::{RayId, RayMap};
+    use bevy::picking::pointer::PointerId;
+    use plant_twin::detail::DrawnFar;
+
+    let mut app = crate::bare_app();
+    app.add_plugins((
+        TwinCorePlugin {
+            document: PlantDocument::demo().expect("demo plant is valid"),
+        },
+        plant_twin::picking::AssetPickingPlugin,
+        // What the window has: hidden parts are not hit.
+        bevy::camera::visibility::VisibilityPlugin,
+    ))
+    .init_asset::<bevy::mesh::skinning::SkinnedMeshInverseBindposes>()
+    .init_resource::<RayMap>()
+    .add_message::<PointerHits>();
+    app.update();
+    let asset = app
+        .world()
+        .resource::<AssetIndex>()
+        .get("cnc-101")
+        .expect("exists");
+    let camera = app
+        .world_mut()
+        .query_filtered::<Entity, With<OrbitCamera>>()
+        .single(app.world())
+        .expect("one camera");
+    let pick = |app: &mut App, from: Vec3| {
+        let mut rays = app.world_mut().resource_mut::<RayMap>();
+        rays.map.clear();
+        rays.map.insert(
+            RayId::new(camera, PointerId::Mouse),
+            Ray3d::new(from, Dir3::NEG_Y),
+        );
+        app.update();
+        app.world_mut().resource_mut::<RayMap>().map.clear();
+        let hits: Vec<PointerHits> = app
+            .world_mut()
+            .resource_mut::<Messages<PointerHits>>()
+            .drain()
+            .collect();
+        assert_eq!(hits.len(), 1, "one report per ray");
+        hits[0]
+            .picks
+            .first()
+            .map(|(entity, hit)| (*entity, hit.depth))
+    };
+    let centre = app
+        .world()
+        .get::<GlobalTransform>(asset)
+        .expect("placed")
+        .translation();
+    let above = centre + Vec3::Y * 30.0;
+
+    // The default camera frames the whole plant: the mill is drawn as its box.
+    app.update();
+    assert!(app.world().get::<DrawnFar>(asset).is_some());
+    let (hit, far_depth) = pick(&mut app, above).expect("hits the box");
+    assert_eq!(hit, asset);
+
+    // Near, the ray meets the machine's own top, no higher than its box.
+    let mut orbit = app
+        .world_mut()
+        .query::<&mut OrbitCamera>()
+        .single_mut(app.world_mut())
+        .expect("one camera");
+    orbit.focus = centre;
+    orbit.distance = 10.0;
+    orbit.goal = None;
+    app.update();
+    app.update();
+    assert!(app.world().get::<DrawnFar>(asset).is_none());
+    let (hit, near_depth) = pick(&mut app, above).expect("hits a part");
+    assert_eq!(hit, asset);
+    // The box stands 10 % above the machine: a hit below it is on the parts themselves.
+    assert!(near_depth > far_depth + 0.1, "{near_depth} vs {far_depth}");
+    assert!(near_depth < 30.0, "above the floor: {near_depth}");
+
+    // Bare floor well away from every asset (the demo's floor corner).
+    assert_eq!(pick(&mut app, Vec3::new(-500.0, 30.0, 500.0)), None);
+}
