@@ -16,7 +16,7 @@ use bevy::prelude::*;
 
 use crate::camera::OrbitCamera;
 use crate::frame::AppSystems;
-use crate::plant::AssetExtents;
+use crate::plant::{AssetExtents, FarProxy};
 
 /// The size of the small parts whose visibility decides the switch.
 pub const SMALL_PART_M: f32 = 0.3;
@@ -45,10 +45,6 @@ impl Plugin for DetailPlugin {
         app.add_systems(Update, switch_detail.in_set(AppSystems::Presentation));
     }
 }
-
-/// The box standing for an asset seen from afar (a child of the asset).
-#[derive(Component, Debug, Clone, Copy)]
-pub struct FarProxy;
 
 /// On an asset: drawn as its box now.
 #[derive(Component, Debug, Clone, Copy)]

@@ -19,8 +19,8 @@ use bevy::picking::mesh_picking::ray_cast::{
 use bevy::prelude::*;
 
 use crate::camera::OrbitCamera;
-use crate::detail::{DrawnFar, FarProxy};
-use crate::plant::AssetExtents;
+use crate::detail::DrawnFar;
+use crate::plant::{AssetExtents, FarProxy};
 
 /// The asset boxes are this much larger than the footprint's box.
 const BOX_MARGIN: f32 = 1.1;

@@ -158,6 +158,11 @@ impl AssetExtents {
     }
 }
 
+/// The box standing for an asset seen from afar (a child of the asset, hidden until `detail`
+/// shows it instead of the parts).
+#[derive(Component, Debug, Clone, Copy)]
+pub struct FarProxy;
+
 /// A component of an asset: a child entity of the asset that groups the meshes drawing it.
 #[derive(Component, Debug, Clone)]
 pub struct AssetComponentPart {
@@ -477,7 +482,7 @@ fn spawn_far_proxy(
     };
     commands.spawn((
         Name::new(format!("{} (far)", asset.id)),
-        crate::detail::FarProxy,
+        FarProxy,
         Mesh3d(cache.mesh(primitive, meshes)),
         MeshMaterial3d(cache.material(asset.kind, Paint::Body, materials)),
         Transform::from_xyz(0.0, height * 0.5, 0.0).with_scale(Vec3::new(length, height, width)),

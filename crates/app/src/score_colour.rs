@@ -421,7 +421,7 @@ fn tint_assets(
     >,
     all_assets: Query<AssetRow>,
     component_parts: Query<(&AssetComponentPart, &Children)>,
-    proxies: Query<(), With<crate::detail::FarProxy>>,
+    proxies: Query<(), With<crate::plant::FarProxy>>,
     mut meshes: Query<(
         Option<&MeshMaterial3d<StandardMaterial>>,
         Option<&mut Tinted>,

@@ -251,6 +251,49 @@ fn demand_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {
     }
 }
 
+/// Today's energy and the current shift's (shifts from the tariff file), counted to the
+/// newest data: live, the present; in a replay, its position.
+fn today_ui(ui: &mut egui::Ui, energy: &PlantEnergy, hours: &[(i64, f64)]) {
+    let Some(&(latest, _)) = hours.last() else {
+        return;
+    };
+    let tariff = energy.tariff.as_ref();
+    let day = tariff.map_or_else(
+        || plant_twin_core::energy::tariff::day_start_ms(latest, 0),
+        |t| t.day_start_ms(latest),
+    );
+    let today: Vec<(i64, f64)> = hours.iter().copied().filter(|h| h.0 >= day).collect();
+    let kwh = plant_twin_core::energy::tariff::kwh_since(hours, day);
+    let cost = tariff
+        .map(|t| {
+            format!(
+                ", {:.2} {} energy",
+                t.energy_cost(&today),
+                t.tariff.currency
+            )
+        })
+        .unwrap_or_default();
+    let zone = if tariff.is_some() { "local" } else { "UTC" };
+    let mut text = format!("today (from 00:00 {zone}): {kwh:.1} kWh{cost}");
+    if let Some((shift, start)) = tariff.and_then(|t| t.shift_at(latest)) {
+        text.push_str(&format!(
+            "; shift {} (from {:02}:00): {:.1} kWh",
+            shift.name,
+            shift.start_hour,
+            plant_twin_core::energy::tariff::kwh_since(hours, start)
+        ));
+    }
+    // Started mid-day (or a replay that does): say the figures are partial.
+    let counted_from = hours[0].0;
+    if counted_from > day {
+        text.push_str(&format!(
+            " (counted only from the hour of {}, when data began)",
+            super::status::clock(counted_from)
+        ));
+    }
+    ui.label(text);
+}
+
 fn hourly_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {
     let Some(account) = &energy.account else {
         return;
@@ -277,6 +320,7 @@ fn hourly_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {
                 ))
         })
         .collect();
+    today_ui(ui, energy, hours);
     ui.label("kWh per hour");
     Plot::new("energy_per_hour")
         .height(110.0)

@@ -512,7 +512,8 @@ fn operator_actions_are_audited_in_a_chain_that_verifies() {
 /// Far from the camera an asset is one box; near, its parts. The whole asset switches at once.
 #[test]
 fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
-    use plant_twin::detail::{DrawnFar, FarProxy};
+    use plant_twin::detail::DrawnFar;
+    use plant_twin::plant::FarProxy;
     let mut app = demo_app();
     let asset = app
         .world()

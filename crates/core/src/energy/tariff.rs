@@ -65,6 +65,39 @@ pub struct Tariff {
     /// Local time = UTC + this many hours (periods are in local time).
     #[serde(default)]
     pub utc_offset_hours: i8,
+    /// The plant's work shifts by local start hour, each running until the next one starts
+    /// (`[(name: "early", start_hour: 6), (name: "late", start_hour: 14), ...]`): the energy
+    /// window shows the current shift's energy beside today's. None: today only.
+    #[serde(default)]
+    pub shifts: Vec<Shift>,
+}
+
+/// A work shift: from its local start hour to the next shift's.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shift {
+    pub name: String,
+    pub start_hour: u8,
+}
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// The start (UTC ms) of the local day holding `time_ms`, local time being UTC plus
+/// `utc_offset_hours`.
+pub fn day_start_ms(time_ms: i64, utc_offset_hours: i8) -> i64 {
+    let offset_ms = utc_offset_hours as i64 * HOUR_MS;
+    (time_ms + offset_ms).div_euclid(DAY_MS) * DAY_MS - offset_ms
+}
+
+/// Energy booked in hours starting at or after `start_ms` (hour buckets as the account keeps
+/// them; a day or shift starts on a whole hour, so nothing is split).
+pub fn kwh_since(hourly: &[(i64, f64)], start_ms: i64) -> f64 {
+    hourly
+        .iter()
+        .filter(|(hour, _)| *hour >= start_ms)
+        .map(|(_, kwh)| kwh)
+        .sum()
 }
 
 /// The price and period of every local (weekday, hour).
@@ -140,6 +173,28 @@ impl Tariff {
                 );
             }
         }
+        for (k, shift) in self.shifts.iter().enumerate() {
+            if shift.start_hour >= 24 {
+                push(
+                    &format!("shifts[{k}].start_hour"),
+                    format!(
+                        "shift \"{}\": start_hour must be 0-23, got {}",
+                        shift.name, shift.start_hour
+                    ),
+                );
+            } else if let Some(other) = self.shifts[..k]
+                .iter()
+                .find(|o| o.start_hour == shift.start_hour)
+            {
+                push(
+                    &format!("shifts[{k}].start_hour"),
+                    format!(
+                        "shift \"{}\" starts at {:02}:00 like \"{}\"",
+                        shift.name, shift.start_hour, other.name
+                    ),
+                );
+            }
+        }
         for (value, field) in [
             (self.demand_charge_per_kw, "demand_charge_per_kw"),
             (self.co2_kg_per_kwh, "co2_kg_per_kwh"),
@@ -166,6 +221,26 @@ pub struct LoadedTariff {
 }
 
 impl LoadedTariff {
+    /// The start (UTC ms) of the local day holding `time_ms`.
+    pub fn day_start_ms(&self, time_ms: i64) -> i64 {
+        day_start_ms(time_ms, self.tariff.utc_offset_hours)
+    }
+
+    /// The shift in force at `time_ms` and when it started (UTC ms); None without shifts.
+    pub fn shift_at(&self, time_ms: i64) -> Option<(&Shift, i64)> {
+        let day = self.day_start_ms(time_ms);
+        // Today's starts and, for the hours before today's first one, yesterday's last shift.
+        self.tariff
+            .shifts
+            .iter()
+            .flat_map(|shift| {
+                let start = shift.start_hour as i64 * HOUR_MS;
+                [(shift, day + start), (shift, day - DAY_MS + start)]
+            })
+            .filter(|(_, start)| *start <= time_ms)
+            .max_by_key(|(_, start)| *start)
+    }
+
     /// The period in force at `time_ms` (UTC ms since the epoch).
     pub fn period_at(&self, time_ms: i64) -> &TariffPeriod {
         let local_ms = time_ms + self.tariff.utc_offset_hours as i64 * 3_600_000;
@@ -232,6 +307,70 @@ mod tests {
     co2_kg_per_kwh: 0.38,
     utc_offset_hours: 1,
 )"#;
+
+    #[test]
+    fn days_and_shifts_start_in_local_time() {
+        let text = TOU.replace(
+            "utc_offset_hours: 1,",
+            "utc_offset_hours: 1,\n    shifts: [(name: \"early\", start_hour: 6), (name: \"late\", start_hour: 14), (name: \"night\", start_hour: 22)],",
+        );
+        let tariff = parse_tariff(&text, Path::new("tou.ron")).unwrap();
+        let monday_ms = 1_704_067_200_000; // 2024-01-01 00:00 UTC = 01:00 local
+        let h = 3_600_000;
+        // Local midnight is 23:00 UTC the day before.
+        assert_eq!(tariff.day_start_ms(monday_ms), monday_ms - h);
+        assert_eq!(
+            tariff.day_start_ms(monday_ms + 22 * h + 59 * 60_000),
+            monday_ms - h
+        );
+        assert_eq!(tariff.day_start_ms(monday_ms + 23 * h), monday_ms + 23 * h);
+        // 05:30 UTC = 06:30 local: early, from 06:00 local = 05:00 UTC.
+        let (shift, start) = tariff.shift_at(monday_ms + 5 * h + 30 * 60_000).unwrap();
+        assert_eq!((shift.name.as_str(), start), ("early", monday_ms + 5 * h));
+        // 02:00 local, before today's first start: last night's shift, from 22:00 local
+        // the day before (21:00 UTC on Sunday).
+        let (shift, start) = tariff.shift_at(monday_ms + h).unwrap();
+        assert_eq!((shift.name.as_str(), start), ("night", monday_ms - 3 * h));
+        // Energy since a start: whole hour buckets from it on.
+        let hourly = [
+            (monday_ms + 3 * h, 5.0),
+            (monday_ms + 4 * h, 7.0),
+            (monday_ms + 5 * h, 11.0),
+            (monday_ms + 6 * h, 13.0),
+        ];
+        assert_eq!(kwh_since(&hourly, monday_ms + 5 * h), 24.0);
+        assert_eq!(kwh_since(&hourly, monday_ms - h), 36.0);
+        // Without an offset, a plain UTC day; negative times round down.
+        assert_eq!(day_start_ms(monday_ms + 5 * h, 0), monday_ms);
+        assert_eq!(day_start_ms(-h, 0), -24 * h);
+        // No shifts: none in force.
+        assert!(
+            parse_tariff(TOU, Path::new("tou.ron"))
+                .unwrap()
+                .shift_at(monday_ms)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn shifts_out_of_the_day_or_starting_together_are_named() {
+        let text = TOU.replace(
+            "utc_offset_hours: 1,",
+            "utc_offset_hours: 1,\n    shifts: [(name: \"a\", start_hour: 6), (name: \"b\", start_hour: 6), (name: \"c\", start_hour: 24)],",
+        );
+        let error = parse_tariff(&text, Path::new("tou.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("shift \"b\" starts at 06:00 like \"a\""),
+            "{error}"
+        );
+        assert!(
+            error.contains("shift \"c\": start_hour must be 0-23"),
+            "{error}"
+        );
+        assert!(error.contains("tou.ron:"), "file:line:col: {error}");
+    }
 
     #[test]
     fn prices_change_at_the_period_boundary_in_local_time() {
