@@ -1,10 +1,11 @@
 //! Level of detail: far from the camera an asset is drawn as one box of its footprint and height
 //! instead of its parts, from the distance where its small parts (0.3 m: a motor, a valve, a
-//! gripper) would span under 2 of the pixels the 3D view is rendered with. There they add nothing an eye can
-//! see, while they are most of what a software renderer spends its frame on (the 10,000-asset
-//! plant has 109,000 part meshes; as boxes, 10,000). The distance follows the rendered view's
-//! height: 94 m for the 520-pixel view of a 1280x720 window, 160 m at 1920x1080, more on a 4K
-//! wall, half that where the low tier renders the view at half its size.
+//! gripper) would span under 2 of the pixels the 3D view is rendered with. There they add
+//! nothing an eye can see, while they are most of what a software renderer spends its frame on
+//! (the 10,000-asset plant has 109,000 part meshes; as boxes, 10,000). The distance follows
+//! the rendered view's height: 94 m for the 520-pixel view of a 1280x720 window, 160 m at
+//! 1920x1080, more on a 4K wall, half that where the low tier renders the view at half its
+//! size.
 //!
 //! The box takes the asset's colour the way its body does (alarm state, score, energy...), at
 //! full strength: from afar it is the only thing left to see. It is pickable like the parts.
