@@ -43,6 +43,25 @@ pub struct PlantEnergy {
     pub restarted_ms: Option<i64>,
 }
 
+impl PlantEnergy {
+    /// The start (UTC ms) of "today": the local day (the tariff's; UTC without one) of the
+    /// newest energy sample, so a replay's today is its position's. None before any sample.
+    pub fn day_start_ms(&self) -> Option<i64> {
+        let latest = self.account.as_ref()?.latest_ms()?;
+        Some(match &self.tariff {
+            Some(tariff) => tariff.day_start_ms(latest),
+            None => plant_twin_core::energy::tariff::day_start_ms(latest, 0),
+        })
+    }
+
+    /// The shift in force at the newest energy sample and when it started; None without
+    /// shifts in the tariff.
+    pub fn shift(&self) -> Option<(&plant_twin_core::energy::tariff::Shift, i64)> {
+        let latest = self.account.as_ref()?.latest_ms()?;
+        self.tariff.as_ref()?.shift_at(latest)
+    }
+}
+
 fn restart_for_layout(mut energy: ResMut<PlantEnergy>, document: Res<PlantDocument>) {
     let account = EnergyAccount::new(&document.layout, AccountConfig::default());
     energy.account = account.has_energy_signals().then_some(account);

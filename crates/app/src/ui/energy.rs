@@ -254,14 +254,10 @@ fn demand_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {
 /// Today's energy and the current shift's (shifts from the tariff file), counted to the
 /// newest data: live, the present; in a replay, its position.
 fn today_ui(ui: &mut egui::Ui, energy: &PlantEnergy, hours: &[(i64, f64)]) {
-    let Some(&(latest, _)) = hours.last() else {
+    let (Some(day), Some(&(first_hour, _))) = (energy.day_start_ms(), hours.first()) else {
         return;
     };
     let tariff = energy.tariff.as_ref();
-    let day = tariff.map_or_else(
-        || plant_twin_core::energy::tariff::day_start_ms(latest, 0),
-        |t| t.day_start_ms(latest),
-    );
     let today: Vec<(i64, f64)> = hours.iter().copied().filter(|h| h.0 >= day).collect();
     let kwh = plant_twin_core::energy::tariff::kwh_since(hours, day);
     let cost = tariff
@@ -275,7 +271,7 @@ fn today_ui(ui: &mut egui::Ui, energy: &PlantEnergy, hours: &[(i64, f64)]) {
         .unwrap_or_default();
     let zone = if tariff.is_some() { "local" } else { "UTC" };
     let mut text = format!("today (from 00:00 {zone}): {kwh:.1} kWh{cost}");
-    if let Some((shift, start)) = tariff.and_then(|t| t.shift_at(latest)) {
+    if let Some((shift, start)) = energy.shift() {
         text.push_str(&format!(
             "; shift {} (from {:02}:00): {:.1} kWh",
             shift.name,
@@ -284,7 +280,7 @@ fn today_ui(ui: &mut egui::Ui, energy: &PlantEnergy, hours: &[(i64, f64)]) {
         ));
     }
     // Started mid-day (or a replay that does): say the figures are partial.
-    let counted_from = hours[0].0;
+    let counted_from = first_hour;
     if counted_from > day {
         text.push_str(&format!(
             " (counted only from the hour of {}, when data began)",

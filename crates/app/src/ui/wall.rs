@@ -227,15 +227,8 @@ fn energy_tile_ui(ui: &mut egui::Ui, energy: &crate::data::energy::PlantEnergy, 
     let Some(account) = &energy.account else {
         return;
     };
-    // "Today" in the tariff's local time (UTC without a tariff).
-    let offset_ms = energy
-        .tariff
-        .as_ref()
-        .map_or(0, |t| t.tariff.utc_offset_hours as i64 * 3_600_000);
     // Before the first energy sample there is no day yet: nothing counts as today.
-    let day_start_ms = account.latest_ms().map_or(i64::MAX, |now| {
-        (now + offset_ms).div_euclid(86_400_000) * 86_400_000 - offset_ms
-    });
+    let day_start_ms = energy.day_start_ms().unwrap_or(i64::MAX);
     let today: Vec<(i64, f64)> = account
         .hourly
         .iter()
@@ -260,6 +253,12 @@ fn energy_tile_ui(ui: &mut egui::Ui, energy: &crate::data::energy::PlantEnergy, 
             })
             .unwrap_or_default();
         ui.label(egui::RichText::new(format!("today {today_kwh:.0} kWh{cost}")).size(24.0 * s));
+        if let Some((shift, start)) = energy.shift() {
+            let kwh = plant_twin_core::energy::tariff::kwh_since(&account.hourly, start);
+            ui.label(
+                egui::RichText::new(format!("shift {} {kwh:.0} kWh", shift.name)).size(24.0 * s),
+            );
+        }
         let limit = energy
             .tariff
             .as_ref()
