@@ -65,6 +65,33 @@ fn window_shows_the_plant_and_the_panels() {
     );
     let panel = distinct(0, 200, 40, 700);
     assert!(panel > 5, "the asset list has no text: {panel} colours");
+    // The capture logs what the frames cost, counted from the renderer: a scene was drawn.
+    let costs = frame_costs(&shot.log).expect("the capture logs the frame cost");
+    assert!(
+        costs.0 > 0.0 && costs.1 >= 1 && costs.2 >= 1,
+        "main world ms, draw calls, meshes in view: {costs:?}"
+    );
+}
+
+/// (main-world ms, draw calls, meshes in view) from the capture's log line.
+fn frame_costs(log: &str) -> Option<(f64, u64, u64)> {
+    let line = log.lines().find(|l| l.contains("main-world systems"))?;
+    let after = |key: &str| {
+        let at = line.find(key)? + key.len();
+        line[at..]
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .find(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let before = |key: &str| {
+        let at = line.find(key)?;
+        line[..at].split_whitespace().last().map(str::to_string)
+    };
+    Some((
+        after("main-world systems")?.parse().ok()?,
+        before(" draw calls")?.parse().ok()?,
+        before(" instances")?.parse().ok()?,
+    ))
 }
 
 #[test]
@@ -126,6 +153,8 @@ fn replaying_the_sample_shows_the_timeline_played_through() {
 
 /// A finished screenshot of the app run with `args`.
 struct Shot {
+    /// What the app logged (standard error).
+    log: String,
     width: u32,
     height: u32,
     line_size: usize,
@@ -156,6 +185,7 @@ impl Shot {
         let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
         let info = reader.next_frame(&mut pixels).expect("decodes");
         Shot {
+            log: String::from_utf8_lossy(&output.stderr).into_owned(),
             width: info.width,
             height: info.height,
             line_size: info.line_size,
@@ -386,6 +416,8 @@ impl XScreen {
             })
             .collect();
         Shot {
+            // A capture of the X screen, not of an app that logged.
+            log: String::new(),
             width: u32::from(width),
             height: u32::from(height),
             line_size: usize::from(width) * 3,
