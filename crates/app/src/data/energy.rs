@@ -54,6 +54,19 @@ impl PlantEnergy {
         })
     }
 
+    /// Today's hours of plant energy (start ms, kWh); empty before any sample.
+    pub fn today_hours(&self) -> Vec<(i64, f64)> {
+        let (Some(account), Some(day)) = (&self.account, self.day_start_ms()) else {
+            return Vec::new();
+        };
+        account
+            .hourly
+            .iter()
+            .copied()
+            .filter(|(hour, _)| *hour >= day)
+            .collect()
+    }
+
     /// The shift in force at the newest energy sample and when it started; None without
     /// shifts in the tariff.
     pub fn shift(&self) -> Option<(&plant_twin_core::energy::tariff::Shift, i64)> {

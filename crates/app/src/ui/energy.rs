@@ -258,8 +258,8 @@ fn today_ui(ui: &mut egui::Ui, energy: &PlantEnergy, hours: &[(i64, f64)]) {
         return;
     };
     let tariff = energy.tariff.as_ref();
-    let today: Vec<(i64, f64)> = hours.iter().copied().filter(|h| h.0 >= day).collect();
-    let kwh = plant_twin_core::energy::tariff::kwh_since(hours, day);
+    let today = energy.today_hours();
+    let kwh: f64 = today.iter().map(|(_, k)| k).sum();
     let cost = tariff
         .map(|t| {
             format!(

@@ -228,13 +228,7 @@ fn energy_tile_ui(ui: &mut egui::Ui, energy: &crate::data::energy::PlantEnergy, 
         return;
     };
     // Before the first energy sample there is no day yet: nothing counts as today.
-    let day_start_ms = energy.day_start_ms().unwrap_or(i64::MAX);
-    let today: Vec<(i64, f64)> = account
-        .hourly
-        .iter()
-        .copied()
-        .filter(|(hour, _)| *hour >= day_start_ms)
-        .collect();
+    let today = energy.today_hours();
     let today_kwh: f64 = today.iter().map(|(_, k)| k).sum();
     tile(ui, s, "Energy", |ui| {
         ui.label(
