@@ -504,6 +504,10 @@ fn energy_source(
         .map(plant_twin_core::energy::tariff::load_tariff)
         .transpose()
         .map_err(|e| e.to_string())?;
+    let feeds = tariff
+        .as_ref()
+        .map(plant_twin_core::energy::tariff::LoadedTariff::market_feeds)
+        .unwrap_or_default();
     let live = broker.config()?;
     let accounted = match (replay, simulate) {
         _ if live.is_some() => {
@@ -518,7 +522,8 @@ fn energy_source(
             let document = load_document(layout.as_deref())?;
             let decoder = plant_twin_core::telemetry::decoder::Decoder::new(
                 plant_twin_core::telemetry::bindings::TopicResolver::from_layout(&document.layout),
-            );
+            )
+            .with_market_feeds(feeds.clone());
             let (sender, receiver) = crossbeam_channel::bounded(65_536);
             let mut ingest = plant_twin_core::telemetry::mqtt::spawn_mqtt_ingest(
                 mqtt,
@@ -540,9 +545,8 @@ fn energy_source(
             }
             accounted
         }
-        (Some(path), _) => {
-            account_recording(path, config).map_err(|e| format!("{}: {e}", path.display()))?
-        }
+        (Some(path), _) => account_recording(path, config, feeds.clone())
+            .map_err(|e| format!("{}: {e}", path.display()))?,
         (None, Some(seconds)) => {
             let document = load_document(layout.as_deref())?;
             let sim =

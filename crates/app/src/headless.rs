@@ -333,8 +333,8 @@ fn energy_json(
             "limit_kw": tariff.and_then(|t| t.tariff.demand_limit_kw),
         },
         "hourly_kwh": account.hourly.iter().map(|(h, k)| json!([h, k])).collect::<Vec<_>>(),
-        "energy_cost": tariff.map(|t| t.energy_cost(&account.hourly)),
-        "co2_kg": tariff.map(|t| t.tariff.co2_kg_per_kwh * plant.measured_kwh),
+        "energy_cost": tariff.map(|t| t.energy_cost(&account.hourly, Some(&account.market))),
+        "co2_kg": tariff.map(|t| t.co2_kg(&account.hourly, Some(&account.market))),
         "currency": tariff.map(|t| t.tariff.currency.clone()),
     })
 }

@@ -4,7 +4,7 @@
 
 use bevy::prelude::*;
 
-use crate::data::telemetry::FrameSamples;
+use crate::data::telemetry::{FrameMarket, FrameSamples, MarketFeeds};
 use crate::frame::DataSystems;
 use crate::plant::PlantDocument;
 use plant_twin_core::energy::tariff::LoadedTariff;
@@ -21,6 +21,14 @@ impl Plugin for EnergyPlugin {
             tariff: self.tariff.clone(),
             restarted_ms: None,
         })
+        // Every decoder (live, simulated, replayed) listens to the tariff's price and carbon
+        // topics.
+        .insert_resource(MarketFeeds(
+            self.tariff
+                .as_ref()
+                .map(LoadedTariff::market_feeds)
+                .unwrap_or_default(),
+        ))
         .add_systems(
             Update,
             (
@@ -67,6 +75,11 @@ impl PlantEnergy {
             .collect()
     }
 
+    /// Prices and carbon intensities received live (the tariff's feeds), if any account runs.
+    pub fn live(&self) -> Option<&plant_twin_core::energy::tariff::LiveMarket> {
+        self.account.as_ref().map(|a| &a.market)
+    }
+
     /// The shift in force at the newest energy sample and when it started; None without
     /// shifts in the tariff.
     pub fn shift(&self) -> Option<(&plant_twin_core::energy::tariff::Shift, i64)> {
@@ -84,24 +97,17 @@ fn restart_for_layout(mut energy: ResMut<PlantEnergy>, document: Res<PlantDocume
 fn account_samples(
     mut energy: ResMut<PlantEnergy>,
     samples: Option<Res<FrameSamples>>,
+    market: Option<Res<FrameMarket>>,
     document: Res<PlantDocument>,
 ) {
-    let Some(samples) = samples else { return };
-    if samples.0.is_empty() {
-        return;
-    }
     let energy = &mut *energy;
     let Some(account) = energy.account.as_mut() else {
         return;
     };
+    let samples = samples.as_ref().map_or(&[][..], |s| s.0.as_slice());
     // A replay that jumps back in time replays what it already showed: the account starts
     // over from there rather than refusing every sample as out of order.
-    let first = samples
-        .0
-        .iter()
-        .map(|s| s.time_ms)
-        .min()
-        .unwrap_or(i64::MAX);
+    let first = samples.iter().map(|s| s.time_ms).min().unwrap_or(i64::MAX);
     let limit_ms = (AccountConfig::default().max_gap_s * 1000.0) as i64;
     if account
         .latest_ms()
@@ -110,8 +116,15 @@ fn account_samples(
         *account = EnergyAccount::new(&document.layout, AccountConfig::default());
         energy.restarted_ms = Some(first);
     }
+    // Prices are not samples: they go to the account's hourly prices, after a restart.
+    for value in market.iter().flat_map(|m| m.0.iter()) {
+        account.add_market(value);
+    }
+    if samples.is_empty() {
+        return;
+    }
     let mut latest = i64::MIN;
-    for sample in &samples.0 {
+    for sample in samples {
         account.add(sample);
         latest = latest.max(sample.time_ms);
     }

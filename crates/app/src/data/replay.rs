@@ -312,6 +312,7 @@ struct LiveOrReplay<'w> {
     sources: MessageWriter<'w, UseSource>,
     epoch: ResMut<'w, HistoryEpoch>,
     clock: ResMut<'w, DataClock>,
+    market_feeds: Res<'w, crate::data::telemetry::MarketFeeds>,
 }
 
 fn finish_loading(mut state: ResMut<ReplayState>, mut swap: LiveOrReplay) {
@@ -325,7 +326,9 @@ fn finish_loading(mut state: ResMut<ReplayState>, mut swap: LiveOrReplay) {
     let opened = result.map_err(|e| e.to_string()).and_then(|recording| {
         let layout =
             recording_layout(&recording, &swap.document.layout).map_err(|e| e.to_string())?;
-        let decoder = recording_decoder(&recording, &layout).map_err(|e| e.to_string())?;
+        let decoder = recording_decoder(&recording, &layout)
+            .map_err(|e| e.to_string())?
+            .with_market_feeds(swap.market_feeds.0.clone());
         Ok((recording, layout, decoder))
     });
     let (recording, layout, decoder) = match opened {

@@ -17,6 +17,7 @@ use plant_twin_core::sim::source::spawn_simulator_source;
 use plant_twin_core::sim::{SimConfig, Simulator};
 use plant_twin_core::telemetry::bindings::{TopicResolver, bindings_path_for, load_bindings};
 use plant_twin_core::telemetry::decoder::Decoder;
+use plant_twin_core::telemetry::market::MarketValue;
 use plant_twin_core::telemetry::mqtt::{IngestHandle, MqttConfig, spawn_mqtt_ingest};
 use plant_twin_core::telemetry::{
     ConnectionEvent, DataProblem, IngestEvent, ProblemKind, Quality, Sample, now_ms,
@@ -84,6 +85,8 @@ impl Plugin for LivePlugin {
             ..IngestStatus::default()
         })
         .init_resource::<FrameSamples>()
+        .init_resource::<FrameMarket>()
+        .init_resource::<MarketFeeds>()
         .add_message::<DataEvent>()
         .add_systems(
             Update,
@@ -112,6 +115,15 @@ impl Plugin for LivePlugin {
 /// systems that must see every sample (the detectors), not only the latest value.
 #[derive(Resource, Debug, Default)]
 pub struct FrameSamples(pub Vec<plant_twin_core::telemetry::Sample>);
+
+/// Live prices and carbon intensities received this frame (the tariff's feeds).
+#[derive(Resource, Debug, Default)]
+pub struct FrameMarket(pub Vec<MarketValue>);
+
+/// The price and carbon topics every decoder listens to, live and in replay (set from the
+/// tariff by the energy plugin; none by default).
+#[derive(Resource, Debug, Default, Clone)]
+pub struct MarketFeeds(pub Vec<plant_twin_core::telemetry::market::MarketFeed>);
 
 /// Lets tests and replays push events as if they came from a source.
 #[derive(Resource, Clone)]
@@ -468,6 +480,7 @@ fn restart_source(
     mut status: ResMut<IngestStatus>,
     tap: Res<LiveTap>,
     mut bindings_in_force: ResMut<BindingsInForce>,
+    market_feeds: Res<MarketFeeds>,
 ) {
     // Events of the old layout would address the wrong assets: stopping drops them too.
     if let Some(mut handle) = feed.handle.take() {
@@ -482,7 +495,7 @@ fn restart_source(
     bindings_in_force.0 = bindings_file_for(layout_path, feed.bindings.as_deref())
         .and_then(|path| Some((path.clone(), std::fs::read_to_string(path).ok()?)));
     let decoder = match decoder_for(&document.layout, layout_path, feed.bindings.as_deref()) {
-        Ok(decoder) => decoder,
+        Ok(decoder) => decoder.with_market_feeds(market_feeds.0.clone()),
         Err(error) => {
             error!("bindings not loaded: {error}");
             status.last_error = Some((now, error.to_string()));
@@ -583,10 +596,12 @@ fn drain_ingest(
     mut status: ResMut<IngestStatus>,
     mut events: MessageWriter<DataEvent>,
     mut last_problem_event: Local<HashMap<(String, ProblemKind), i64>>,
-    mut frame_samples: ResMut<FrameSamples>,
+    frame: (ResMut<FrameSamples>, ResMut<FrameMarket>),
 ) {
     let now = input.clock.now_ms();
+    let (mut frame_samples, mut frame_market) = frame;
     frame_samples.0.clear();
+    frame_market.0.clear();
     let pending = std::mem::take(&mut input.pending.0);
     for event in pending.into_iter().chain(input.feed.receiver.try_iter()) {
         match event {
@@ -650,6 +665,7 @@ fn drain_ingest(
                 }
                 status.security.push_back(event);
             }
+            IngestEvent::Market(value) => frame_market.0.push(value),
             IngestEvent::Liveness(liveness) => {
                 for position in &liveness.assets {
                     if let Some((_, mut freshness)) = assets.get_mut(*position) {

@@ -11,6 +11,7 @@ use super::status::AMBER;
 use crate::data::energy::PlantEnergy;
 use plant_twin_core::energy::shift;
 use plant_twin_core::layout::PlantLayout;
+use plant_twin_core::telemetry::market::MarketKind;
 
 /// Consumers listed, heaviest first.
 const TOP_CONSUMERS: usize = 12;
@@ -264,7 +265,7 @@ fn today_ui(ui: &mut egui::Ui, energy: &PlantEnergy, hours: &[(i64, f64)]) {
         .map(|t| {
             format!(
                 ", {:.2} {} energy",
-                t.energy_cost(&today),
+                t.energy_cost(&today, energy.live()),
                 t.tariff.currency
             )
         })
@@ -306,7 +307,13 @@ fn hourly_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {
             let price = energy
                 .tariff
                 .as_ref()
-                .map(|t| format!(", {}", t.period_at(hour).name))
+                .map(|t| {
+                    let live = account.market.hour_mean(MarketKind::Price, hour);
+                    match live {
+                        Some(p) => format!(", live {p:.3} {}/kWh", t.tariff.currency),
+                        None => format!(", {}", t.period_at(hour).name),
+                    }
+                })
                 .unwrap_or_default();
             Bar::new(((hour - first) / 3_600_000) as f64, kwh)
                 .width(0.8)
@@ -333,14 +340,51 @@ fn hourly_ui(ui: &mut egui::Ui, energy: &PlantEnergy) {
         });
     if let Some(tariff) = &energy.tariff {
         let currency = &tariff.tariff.currency;
-        let plant = account.plant();
+        let live = energy.live();
         ui.label(format!(
             "cost {:.2} {currency} energy + {:.2} {currency} demand charge (peak so far); CO2 {:.1} kg",
-            tariff.energy_cost(hours),
+            tariff.energy_cost(hours, live),
             tariff.tariff.demand_charge_per_kw * account.demand.peak_kw,
-            tariff.tariff.co2_kg_per_kwh * plant.measured_kwh
+            tariff.co2_kg(hours, live)
         ));
+        price_now_ui(ui, tariff, account);
     }
+}
+
+/// The price and carbon intensity the current hour is counted at, and where they come from:
+/// a live feed named in the tariff, or the tariff's period.
+fn price_now_ui(
+    ui: &mut egui::Ui,
+    tariff: &plant_twin_core::energy::tariff::LoadedTariff,
+    account: &plant_twin_core::energy::EnergyAccount,
+) {
+    let Some(now) = account.latest_ms() else {
+        return;
+    };
+    let hour = now.div_euclid(3_600_000) * 3_600_000;
+    let live = &account.market;
+    let currency = &tariff.tariff.currency;
+    let source = |kind: MarketKind, feed: &Option<plant_twin_core::energy::tariff::LiveFeed>| match (
+        live.hour_mean(kind, hour),
+        feed,
+        live.latest(kind),
+    ) {
+        (Some(_), Some(feed), _) => format!("live, {}", feed.topic),
+        (None, Some(feed), Some((at, _))) => format!(
+            "tariff: nothing from {} since {}",
+            feed.topic,
+            super::status::clock(at)
+        ),
+        (None, Some(feed), None) => format!("tariff: nothing from {} yet", feed.topic),
+        (_, None, _) => format!("tariff, {}", tariff.period_at(now).name),
+    };
+    ui.label(format!(
+        "now: {:.3} {currency}/kWh ({}); {:.0} g CO2/kWh ({})",
+        tariff.price_at(hour, Some(live)),
+        source(MarketKind::Price, &tariff.tariff.live_price),
+        1000.0 * tariff.co2_at(hour, Some(live)),
+        source(MarketKind::Co2, &tariff.tariff.live_co2),
+    ));
 }
 
 fn consumers_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {
@@ -357,7 +401,7 @@ fn consumers_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {
     let price = energy
         .tariff
         .as_ref()
-        .map(|t| t.average_price(&account.hourly));
+        .map(|t| t.average_price(&account.hourly, Some(&account.market)));
     ui.label("Top consumers");
     egui::Grid::new("energy_consumers")
         .striped(true)
@@ -396,10 +440,12 @@ fn waste_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {
         return;
     }
     idle.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let price = energy
-        .tariff
-        .as_ref()
-        .map(|t| (t.average_price(&account.hourly), t.tariff.currency.clone()));
+    let price = energy.tariff.as_ref().map(|t| {
+        (
+            t.average_price(&account.hourly, Some(&account.market)),
+            t.tariff.currency.clone(),
+        )
+    });
     ui.separator();
     ui.label("Waste: energy drawn while not producing");
     for (asset, kwh) in idle.into_iter().take(5) {

@@ -240,7 +240,7 @@ fn energy_tile_ui(ui: &mut egui::Ui, energy: &crate::data::energy::PlantEnergy, 
             .tariff
             .as_ref()
             .map(|t| {
-                let cost = t.energy_cost(&today);
+                let cost = t.energy_cost(&today, energy.live());
                 // Whole units once there are some; cents while the day is young.
                 let digits = if cost >= 100.0 { 0 } else { 2 };
                 format!(", {cost:.digits$} {}", t.tariff.currency)

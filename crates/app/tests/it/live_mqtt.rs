@@ -677,3 +677,134 @@ fn an_energy_report_listens_to_a_broker_for_its_time() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("never connected"), "{stderr}");
 }
+
+/// A tariff that names a live price and carbon feed: the energy report and the running twin
+/// both subscribe to them and price every hour that has a live value with it (here: all of
+/// them, 250 EUR/MWh against the tariff's 1 EUR/kWh); a malformed price is a counted problem.
+#[test]
+fn live_prices_from_the_broker_price_the_energy() {
+    let broker = TestBroker::start();
+    let binary = env!("CARGO_BIN_EXE_plant-twin");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tariff = dir.path().join("spot.ron");
+    std::fs::write(
+        &tariff,
+        r#"Tariff(
+    currency: "EUR",
+    periods: [(name: "flat", days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun], start_hour: 0, end_hour: 24, price_per_kwh: 1.0)],
+    co2_kg_per_kwh: 0.5,
+    live_price: Some((topic: "site/energy/spot_price", unit: "EUR/MWh")),
+    live_co2: Some((topic: "site/energy/grid_co2", unit: "g/kWh")),
+)"#,
+    )
+    .expect("tariff written");
+    let snapshot = dir.path().join("snapshot.json");
+    let spawn = |args: &[&str]| {
+        std::process::Command::new(binary)
+            .args(args)
+            .arg("--tariff")
+            .arg(&tariff)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts")
+    };
+    let url = broker.url();
+    let report = spawn(&[
+        "energy",
+        "report",
+        "--json",
+        "--exit-after",
+        "8",
+        "--mqtt",
+        &url,
+    ]);
+    let twin = std::process::Command::new(binary)
+        .args([
+            "--headless",
+            "--exit-after",
+            "8",
+            "--mqtt",
+            &url,
+            "--tariff",
+        ])
+        .arg(&tariff)
+        .arg("--snapshot")
+        .arg(&snapshot)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("twin starts");
+    std::thread::sleep(Duration::from_millis(2000));
+    let publisher = Publisher::connect(broker.port);
+    // Prices before and after the plant's data, so an hour that turns during the test has
+    // its own price too.
+    let prices = |publisher: &Publisher| {
+        publisher.publish("site/energy/spot_price", "250");
+        publisher.publish("site/energy/grid_co2", r#"{"value": 100}"#);
+    };
+    prices(&publisher);
+    publisher.publish("site/energy/spot_price", "cheap");
+    let sim = std::process::Command::new(binary)
+        .args(["sim", "--mqtt", &url, "--rate", "2"])
+        .args(["--scenario", "healthy", "--duration", "3"])
+        .output()
+        .expect("sim runs");
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    prices(&publisher);
+
+    let output = report.wait_with_output().expect("report ends");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let kwh = value["plant"]["measured_kwh"].as_f64().unwrap_or(0.0);
+    assert!(kwh > 0.0, "{value}");
+    assert!(
+        value["live_price_hours"].as_u64().unwrap_or(0) >= 1,
+        "{value}"
+    );
+    let cost = value["energy_cost"].as_f64().unwrap_or(0.0);
+    let co2 = value["co2_kg"].as_f64().unwrap_or(0.0);
+    assert!(
+        (cost / kwh - 0.25).abs() < 1e-9,
+        "{cost} EUR for {kwh} kWh: {value}"
+    );
+    assert!(
+        (co2 / kwh - 0.1).abs() < 1e-9,
+        "{co2} kg for {kwh} kWh: {value}"
+    );
+
+    let output = twin.wait_with_output().expect("twin ends");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).expect("snapshot")).expect("JSON");
+    let energy = &written["energy"];
+    let kwh: f64 = energy["hourly_kwh"]
+        .as_array()
+        .expect("hourly")
+        .iter()
+        .filter_map(|hour| hour[1].as_f64())
+        .sum();
+    let cost = energy["energy_cost"].as_f64().unwrap_or(0.0);
+    assert!(kwh > 0.0, "{energy}");
+    assert!(
+        (cost / kwh - 0.25).abs() < 1e-9,
+        "{cost} EUR for {kwh} kWh: {energy}"
+    );
+    // The malformed price is counted against its topic, like any bad payload.
+    let text = written.to_string();
+    assert!(
+        text.contains("site/energy/spot_price") && text.contains("malformed"),
+        "{text}"
+    );
+}

@@ -196,6 +196,8 @@ pub struct EnergyAccount {
     /// (what a load-shift what-if moves).
     pub asset_slots: Vec<Option<Vec<(i64, f64)>>>,
     pub demand: Demand,
+    /// Prices and carbon intensities received live, by hour (empty without live feeds).
+    pub market: tariff::LiveMarket,
     /// Latest source time of an energy sample, ms (`i64::MIN` before the first).
     now_ms: i64,
 }
@@ -303,6 +305,7 @@ impl EnergyAccount {
                 .map(|a| a.shiftable.then(Vec::new))
                 .collect(),
             demand: Demand::default(),
+            market: tariff::LiveMarket::default(),
             now_ms: i64::MIN,
         }
     }
@@ -313,6 +316,11 @@ impl EnergyAccount {
             .iter()
             .flatten()
             .any(|c| matches!(c, Some(Channel::Power { .. }) | Some(Channel::Meter { .. })))
+    }
+
+    /// Takes a live price or carbon intensity (a feed the tariff names).
+    pub fn add_market(&mut self, value: &crate::telemetry::market::MarketValue) {
+        self.market.add(value);
     }
 
     /// Takes one sample (any signal; those that are not energy or producing signals cost one

@@ -15,6 +15,7 @@ use crate::sim::Simulator;
 use crate::telemetry::IngestEvent;
 use crate::telemetry::bindings::TopicResolver;
 use crate::telemetry::decoder::{Decoded, Decoder};
+use crate::telemetry::market::MarketKind;
 
 /// How rows are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,18 +43,28 @@ pub struct Accounted {
 
 fn feed(account: &mut EnergyAccount, events: &mut Vec<IngestEvent>, range: &mut (i64, i64)) {
     for event in events.drain(..) {
-        if let IngestEvent::Samples { samples, .. } = event {
-            for sample in &samples {
-                range.0 = range.0.min(sample.time_ms);
-                range.1 = range.1.max(sample.time_ms);
-                account.add(sample);
+        match event {
+            IngestEvent::Samples { samples, .. } => {
+                for sample in &samples {
+                    range.0 = range.0.min(sample.time_ms);
+                    range.1 = range.1.max(sample.time_ms);
+                    account.add(sample);
+                }
             }
+            IngestEvent::Market(value) => account.add_market(&value),
+            _ => {}
         }
     }
 }
 
 /// Accounts everything a recording holds (a damaged one: what it holds).
-pub fn account_recording(path: &Path, config: AccountConfig) -> Result<Accounted, String> {
+/// `feeds` are the tariff's live price and carbon topics, read from the recording like any
+/// other message.
+pub fn account_recording(
+    path: &Path,
+    config: AccountConfig,
+    feeds: Vec<crate::telemetry::market::MarketFeed>,
+) -> Result<Accounted, String> {
     let recording = Recording::open(path, None).map_err(|e| e.to_string())?;
     let layout = recording_layout(
         &recording,
@@ -64,7 +75,9 @@ pub fn account_recording(path: &Path, config: AccountConfig) -> Result<Accounted
         .map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
-    let decoder = recording_decoder(&recording, &layout).map_err(|e| e.to_string())?;
+    let decoder = recording_decoder(&recording, &layout)
+        .map_err(|e| e.to_string())?
+        .with_market_feeds(feeds);
     let mut account = EnergyAccount::new(&layout, config);
     let mut cursor = ReplayCursor::new(Arc::new(recording), decoder);
     let mut events = Vec::new();
@@ -177,11 +190,17 @@ pub fn rows(accounted: &Accounted, tariff: Option<&LoadedTariff>, by: By) -> Vec
     let account = &accounted.account;
     // Energy is kept hour by hour for the plant only, so an asset or a line is costed at the
     // plant's average price over the period; hours get their own price.
-    let average_price = tariff.map(|t| t.average_price(&account.hourly));
-    let row = |name: String, energy: Energy, price: Option<f64>| Row {
+    let live = Some(&account.market);
+    let average = tariff.map(|t| {
+        (
+            t.average_price(&account.hourly, live),
+            t.average_co2(&account.hourly, live),
+        )
+    });
+    let row = |name: String, energy: Energy, per_kwh: Option<(f64, f64)>| Row {
         kwh_per_part: energy.kwh_per_part(),
-        cost: price.map(|p| p * energy.measured_kwh),
-        co2_kg: tariff.map(|t| t.tariff.co2_kg_per_kwh * energy.measured_kwh),
+        cost: per_kwh.map(|(price, _)| price * energy.measured_kwh),
+        co2_kg: per_kwh.map(|(_, co2)| co2 * energy.measured_kwh),
         name,
         energy,
     };
@@ -192,7 +211,7 @@ pub fn rows(accounted: &Accounted, tariff: Option<&LoadedTariff>, by: By) -> Vec
             .iter()
             .zip(&account.assets)
             .filter(|(_, e)| e.measured_kwh > 0.0 || e.estimated_kwh > 0.0 || e.resets > 0)
-            .map(|(asset, e)| row(asset.id.clone(), e.clone(), average_price))
+            .map(|(asset, e)| row(asset.id.clone(), e.clone(), average))
             .collect(),
         By::Line => {
             let mut lines: Vec<(String, Energy)> = Vec::new();
@@ -216,19 +235,19 @@ pub fn rows(accounted: &Accounted, tariff: Option<&LoadedTariff>, by: By) -> Vec
             lines
                 .into_iter()
                 .filter(|(_, e)| e.measured_kwh > 0.0 || e.estimated_kwh > 0.0)
-                .map(|(name, e)| row(name, e, average_price))
+                .map(|(name, e)| row(name, e, average))
                 .collect()
         }
         By::Hour => account
             .hourly
             .iter()
             .map(|&(hour, kwh)| {
-                let price = tariff.map(|t| t.period_at(hour).price_per_kwh);
+                let per_kwh = tariff.map(|t| (t.price_at(hour, live), t.co2_at(hour, live)));
                 let energy = Energy {
                     measured_kwh: kwh,
                     ..Energy::default()
                 };
-                row(hour_label(hour), energy, price)
+                row(hour_label(hour), energy, per_kwh)
             })
             .collect(),
     };
@@ -272,7 +291,10 @@ pub fn render(
     let plant = account.plant();
     let hours = (accounted.last_ms - accounted.first_ms).max(0) as f64 / 3_600_000.0;
     let demand_cost = tariff.map(|t| t.tariff.demand_charge_per_kw * account.demand.peak_kw);
-    let energy_cost = tariff.map(|t| t.energy_cost(&account.hourly));
+    let live = Some(&account.market);
+    let energy_cost = tariff.map(|t| t.energy_cost(&account.hourly, live));
+    let co2_kg = tariff.map(|t| t.co2_kg(&account.hourly, live));
+    let live_hours = |kind| tariff.map(|_| account.market.hours(kind));
     match format {
         Format::Json => serde_json::json!({
             "hours": hours,
@@ -283,7 +305,9 @@ pub fn render(
             "demand_charge": demand_cost,
             "demand_limit_kw": tariff.and_then(|t| t.tariff.demand_limit_kw),
             "currency": tariff.map(|t| t.tariff.currency.clone()),
-            "co2_kg": tariff.map(|t| t.tariff.co2_kg_per_kwh * plant.measured_kwh),
+            "co2_kg": co2_kg,
+            "live_price_hours": live_hours(MarketKind::Price),
+            "live_co2_hours": live_hours(MarketKind::Co2),
             "rows": rows,
             "group_meters": account.groups.iter().map(|g| {
                 let (members, beyond) = g.balance(&account.assets);
@@ -347,8 +371,24 @@ pub fn render(
                     "cost: energy {:.2} {currency} + demand charge {:.2} {currency}; CO2 {:.1} kg",
                     energy_cost.unwrap_or(0.0),
                     demand_cost.unwrap_or(0.0),
-                    t.tariff.co2_kg_per_kwh * plant.measured_kwh
+                    co2_kg.unwrap_or(0.0)
                 );
+                // Which hours the live feeds priced, so a figure is never silently the
+                // tariff's when a live price was expected (or the other way round).
+                for (feed, kind, what) in [
+                    (&t.tariff.live_price, MarketKind::Price, "price"),
+                    (&t.tariff.live_co2, MarketKind::Co2, "carbon intensity"),
+                ] {
+                    if let Some(feed) = feed {
+                        let _ = writeln!(
+                            out,
+                            "live {what} from {}: {} of {} hour(s); the others at the tariff's",
+                            feed.topic,
+                            account.market.hours(kind),
+                            account.hourly.len()
+                        );
+                    }
+                }
                 if let Some(limit) = t.tariff.demand_limit_kw {
                     let over = account
                         .demand

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::files::{FileError, FileIssue};
 use crate::layout::SourceMap;
+use crate::telemetry::market::{MarketFeed, MarketKind, MarketValue};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum Weekday {
@@ -70,6 +71,48 @@ pub struct Tariff {
     /// window shows the current shift's energy beside today's. None: today only.
     #[serde(default)]
     pub shifts: Vec<Shift>,
+    /// A live energy price published by another system (a spot price in EUR/MWh): an hour
+    /// with live values is priced at their mean, an hour without at its period's price.
+    #[serde(default)]
+    pub live_price: Option<LiveFeed>,
+    /// A live grid carbon intensity (g/kWh), used per hour like the live price.
+    #[serde(default)]
+    pub live_co2: Option<LiveFeed>,
+}
+
+/// An MQTT topic carrying one number (bare, or `{"value": .., "ts": ..}`) and its unit.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveFeed {
+    /// An exact topic, no wildcards.
+    pub topic: String,
+    /// A price: the tariff's currency per kWh or per MWh ("EUR/MWh"); a carbon intensity:
+    /// "g/kWh", "kg/kWh", "kg/MWh" or "t/MWh".
+    pub unit: String,
+}
+
+/// What a live feed's unit must be and its factor to per kWh.
+fn per_kwh_factor(kind: MarketKind, unit: &str, currency: &str) -> Result<f64, String> {
+    let factor = match kind {
+        MarketKind::Price => match unit.split_once('/') {
+            Some((c, "kWh")) if c == currency => Some(1.0),
+            Some((c, "MWh")) if c == currency => Some(1e-3),
+            _ => None,
+        },
+        MarketKind::Co2 => match unit {
+            "kg/kWh" | "t/MWh" => Some(1.0),
+            "g/kWh" | "kg/MWh" => Some(1e-3),
+            _ => None,
+        },
+    };
+    factor.ok_or_else(|| match kind {
+        MarketKind::Price => {
+            format!("a live price's unit must be {currency}/kWh or {currency}/MWh, got \"{unit}\"")
+        }
+        MarketKind::Co2 => format!(
+            "a live carbon intensity's unit must be g/kWh, kg/kWh, kg/MWh or t/MWh, got \"{unit}\""
+        ),
+    })
 }
 
 /// A work shift: from its local start hour to the next shift's.
@@ -195,6 +238,24 @@ impl Tariff {
                 );
             }
         }
+        for (feed, kind, field) in [
+            (&self.live_price, MarketKind::Price, "live_price"),
+            (&self.live_co2, MarketKind::Co2, "live_co2"),
+        ] {
+            let Some(feed) = feed else { continue };
+            if feed.topic.trim().is_empty() || feed.topic.contains(['+', '#']) {
+                push(
+                    &format!("{field}.topic"),
+                    format!(
+                        "{field}: the topic must be one exact topic, got \"{}\"",
+                        feed.topic
+                    ),
+                );
+            }
+            if let Err(message) = per_kwh_factor(kind, &feed.unit, &self.currency) {
+                push(&format!("{field}.unit"), format!("{field}: {message}"));
+            }
+        }
         for (value, field) in [
             (self.demand_charge_per_kw, "demand_charge_per_kw"),
             (self.co2_kg_per_kwh, "co2_kg_per_kwh"),
@@ -251,23 +312,131 @@ impl LoadedTariff {
         &self.tariff.periods[self.table.period_of[weekday * 24 + hour]]
     }
 
+    /// The feeds to subscribe to for live prices and carbon intensities (none by default).
+    pub fn market_feeds(&self) -> Vec<MarketFeed> {
+        [
+            (&self.tariff.live_price, MarketKind::Price),
+            (&self.tariff.live_co2, MarketKind::Co2),
+        ]
+        .into_iter()
+        .filter_map(|(feed, kind)| {
+            let feed = feed.as_ref()?;
+            Some(MarketFeed {
+                topic: feed.topic.clone(),
+                kind,
+                // Checked when the file was loaded.
+                to_per_kwh: per_kwh_factor(kind, &feed.unit, &self.tariff.currency).ok()?,
+            })
+        })
+        .collect()
+    }
+
+    /// Price per kWh of the hour starting at `hour_ms`: the mean of the live prices received
+    /// in it, else its period's price.
+    pub fn price_at(&self, hour_ms: i64, live: Option<&LiveMarket>) -> f64 {
+        live.and_then(|l| l.hour_mean(MarketKind::Price, hour_ms))
+            .unwrap_or_else(|| self.period_at(hour_ms).price_per_kwh)
+    }
+
+    /// Carbon intensity (kg CO2 per kWh) of the hour starting at `hour_ms`: live, else its
+    /// period's, else the tariff's.
+    pub fn co2_at(&self, hour_ms: i64, live: Option<&LiveMarket>) -> f64 {
+        live.and_then(|l| l.hour_mean(MarketKind::Co2, hour_ms))
+            .unwrap_or_else(|| {
+                self.period_at(hour_ms)
+                    .co2_kg_per_kwh
+                    .unwrap_or(self.tariff.co2_kg_per_kwh)
+            })
+    }
+
     /// Cost per kWh of hourly energy on average (0 without energy): what an asset's share of
     /// the plant's energy costs when only the plant is kept hour by hour.
-    pub fn average_price(&self, hourly: &[(i64, f64)]) -> f64 {
+    pub fn average_price(&self, hourly: &[(i64, f64)], live: Option<&LiveMarket>) -> f64 {
         let kwh: f64 = hourly.iter().map(|(_, k)| k).sum();
         if kwh > 0.0 {
-            self.energy_cost(hourly) / kwh
+            self.energy_cost(hourly, live) / kwh
         } else {
             0.0
         }
     }
 
+    /// kg CO2 per kWh of hourly energy on average (the tariff's figure without energy).
+    pub fn average_co2(&self, hourly: &[(i64, f64)], live: Option<&LiveMarket>) -> f64 {
+        let kwh: f64 = hourly.iter().map(|(_, k)| k).sum();
+        if kwh > 0.0 {
+            self.co2_kg(hourly, live) / kwh
+        } else {
+            self.tariff.co2_kg_per_kwh
+        }
+    }
+
     /// Energy cost of hourly energy `(hour start ms, kWh)`.
-    pub fn energy_cost(&self, hourly: &[(i64, f64)]) -> f64 {
+    pub fn energy_cost(&self, hourly: &[(i64, f64)], live: Option<&LiveMarket>) -> f64 {
         hourly
             .iter()
-            .map(|(hour, kwh)| kwh * self.period_at(*hour).price_per_kwh)
+            .map(|(hour, kwh)| kwh * self.price_at(*hour, live))
             .sum()
+    }
+
+    /// kg CO2 of hourly energy.
+    pub fn co2_kg(&self, hourly: &[(i64, f64)], live: Option<&LiveMarket>) -> f64 {
+        hourly
+            .iter()
+            .map(|(hour, kwh)| kwh * self.co2_at(*hour, live))
+            .sum()
+    }
+}
+
+/// Prices and carbon intensities received live (`telemetry::market`), kept as hourly means:
+/// the account's energy is hourly too, and an hour without a live value falls back to the
+/// tariff. The mean is of the values received, not weighted by consumption: spot prices hold
+/// for a whole hour or quarter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveMarket {
+    /// Per kind: (hour start ms, sum, count), in time order.
+    hours: [Vec<(i64, f64, u32)>; 2],
+    /// Per kind: the newest value by source time, (time ms, per kWh).
+    latest: [Option<(i64, f64)>; 2],
+}
+
+impl LiveMarket {
+    pub fn add(&mut self, value: &MarketValue) {
+        if !value.per_kwh.is_finite() {
+            return;
+        }
+        let k = value.kind.index();
+        let hour = value.time_ms.div_euclid(HOUR_MS) * HOUR_MS;
+        let hours = &mut self.hours[k];
+        // Values arrive in time order but for a few late ones: search from the end.
+        match hours.iter().rposition(|(h, _, _)| *h <= hour) {
+            Some(i) if hours[i].0 == hour => {
+                hours[i].1 += value.per_kwh;
+                hours[i].2 += 1;
+            }
+            Some(i) => hours.insert(i + 1, (hour, value.per_kwh, 1)),
+            None => hours.insert(0, (hour, value.per_kwh, 1)),
+        }
+        if self.latest[k].is_none_or(|(t, _)| value.time_ms >= t) {
+            self.latest[k] = Some((value.time_ms, value.per_kwh));
+        }
+    }
+
+    /// The mean of the values received in the hour starting at `hour_ms`.
+    pub fn hour_mean(&self, kind: MarketKind, hour_ms: i64) -> Option<f64> {
+        let hours = &self.hours[kind.index()];
+        let i = hours.binary_search_by_key(&hour_ms, |(h, _, _)| *h).ok()?;
+        let (_, sum, n) = hours[i];
+        Some(sum / n as f64)
+    }
+
+    /// The newest value received, (time ms, per kWh).
+    pub fn latest(&self, kind: MarketKind) -> Option<(i64, f64)> {
+        self.latest[kind.index()]
+    }
+
+    /// Hours priced (or weighed for carbon) by live values.
+    pub fn hours(&self, kind: MarketKind) -> usize {
+        self.hours[kind.index()].len()
     }
 }
 
@@ -387,11 +556,84 @@ mod tests {
                 .name,
             "weekend"
         );
-        let cost = tariff.energy_cost(&[
-            (monday_ms + 5 * 3_600_000, 100.0),
-            (monday_ms + 6 * 3_600_000, 100.0),
-        ]);
+        let cost = tariff.energy_cost(
+            &[
+                (monday_ms + 5 * 3_600_000, 100.0),
+                (monday_ms + 6 * 3_600_000, 100.0),
+            ],
+            None,
+        );
         assert!((cost - 42.0).abs() < 1e-9, "{cost}");
+    }
+
+    const LIVE: &str = "utc_offset_hours: 1,\n    live_price: Some((topic: \"site/spot\", unit: \"EUR/MWh\")),\n    live_co2: Some((topic: \"site/co2\", unit: \"g/kWh\")),";
+
+    #[test]
+    fn an_hour_with_live_prices_is_priced_at_their_mean_and_the_others_at_the_tariff() {
+        let tariff = parse_tariff(
+            &TOU.replace("utc_offset_hours: 1,", LIVE),
+            Path::new("t.ron"),
+        )
+        .expect("a tariff with live feeds");
+        let feeds = tariff.market_feeds();
+        assert_eq!(feeds.len(), 2);
+        assert_eq!(
+            (feeds[0].topic.as_str(), feeds[0].kind, feeds[0].to_per_kwh),
+            ("site/spot", MarketKind::Price, 1e-3)
+        );
+        let monday_ms = 1_704_067_200_000;
+        let (night, day) = (monday_ms + 5 * HOUR_MS, monday_ms + 6 * HOUR_MS);
+        let mut live = LiveMarket::default();
+        let price = |time_ms, per_kwh| MarketValue {
+            kind: MarketKind::Price,
+            time_ms,
+            per_kwh,
+        };
+        // Two quarter-hour prices in the day hour, one late value arriving out of order into
+        // the night hour; none in the next hour.
+        live.add(&price(day + 60_000, 0.20));
+        live.add(&price(day + 16 * 60_000, 0.40));
+        live.add(&price(night + 30 * 60_000, -0.05));
+        live.add(&MarketValue {
+            kind: MarketKind::Co2,
+            time_ms: day,
+            per_kwh: 0.25,
+        });
+        assert_eq!(live.hours(MarketKind::Price), 2);
+        assert_eq!(
+            live.latest(MarketKind::Price),
+            Some((day + 16 * 60_000, 0.40))
+        );
+        let hourly = [(night, 100.0), (day, 100.0), (day + HOUR_MS, 100.0)];
+        let cost = tariff.energy_cost(&hourly, Some(&live));
+        // -0.05 live at night (a negative spot price), 0.30 mean by day, 0.30 tariff after.
+        assert!((cost - (-5.0 + 30.0 + 30.0)).abs() < 1e-9, "{cost}");
+        let co2 = tariff.co2_kg(&hourly, Some(&live));
+        assert!((co2 - (38.0 + 25.0 + 38.0)).abs() < 1e-9, "{co2}");
+        assert!((tariff.average_price(&hourly, Some(&live)) - 55.0 / 300.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn live_feeds_with_a_wrong_unit_or_a_wildcard_are_named() {
+        let text = TOU.replace(
+            "utc_offset_hours: 1,",
+            "utc_offset_hours: 1,\n    live_price: Some((topic: \"site/+/spot\", unit: \"USD/MWh\")),\n    live_co2: Some((topic: \"site/co2\", unit: \"ppm\")),",
+        );
+        let error = parse_tariff(&text, Path::new("t.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("live_price: the topic must be one exact topic"),
+            "{error}"
+        );
+        assert!(
+            error.contains("a live price's unit must be EUR/kWh or EUR/MWh, got \"USD/MWh\""),
+            "{error}"
+        );
+        assert!(
+            error.contains("t.ron:14:") && error.contains("got \"ppm\""),
+            "file:line:col: {error}"
+        );
     }
 
     #[test]

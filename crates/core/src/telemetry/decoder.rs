@@ -3,6 +3,7 @@
 
 use super::bindings::{Route, TopicResolver};
 use super::json::{PayloadProblem, decode_json};
+use super::market::{MarketFeed, MarketValue};
 use super::sparkplug::{SparkplugState, SparkplugTopic};
 use super::{DataProblem, IngestEvent, Liveness, ProblemKind, Sample};
 
@@ -19,6 +20,8 @@ pub struct Decoded {
     pub rebirth_request: Option<(String, Vec<u8>)>,
     /// What the traffic baseline found unusual in this message.
     pub security: Vec<super::traffic::SecurityEvent>,
+    /// A price or carbon value from a feed the tariff names.
+    pub market: Option<MarketValue>,
 }
 
 impl Decoded {
@@ -28,11 +31,15 @@ impl Decoded {
         self.liveness.clear();
         self.rebirth_request = None;
         self.security.clear();
+        self.market = None;
     }
 
     /// Turns the result into events for the world (samples first, then problems).
     pub fn drain_events(&mut self, topic: &str, received_ms: i64, events: &mut Vec<IngestEvent>) {
-        let mut unused_message = self.samples.is_empty();
+        let mut unused_message = self.samples.is_empty() && self.market.is_none();
+        if let Some(value) = self.market.take() {
+            events.push(IngestEvent::Market(value));
+        }
         if !self.samples.is_empty() {
             events.push(IngestEvent::Samples {
                 topic: topic.to_string(),
@@ -67,6 +74,8 @@ pub struct Decoder {
     sparkplug: SparkplugState,
     traffic: super::traffic::TrafficMonitor,
     max_payload: usize,
+    /// Price and carbon topics (from the tariff), matched before the bindings.
+    market: std::sync::Arc<Vec<MarketFeed>>,
 }
 
 impl Decoder {
@@ -76,7 +85,14 @@ impl Decoder {
             sparkplug: SparkplugState::default(),
             traffic: super::traffic::TrafficMonitor::default(),
             max_payload: DEFAULT_MAX_PAYLOAD,
+            market: std::sync::Arc::default(),
         }
+    }
+
+    /// Also listens to these price and carbon feeds (the tariff's `live_price`/`live_co2`).
+    pub fn with_market_feeds(mut self, feeds: Vec<MarketFeed>) -> Decoder {
+        self.market = std::sync::Arc::new(feeds);
+        self
     }
 
     /// Flags decoded values no sensor of their signal can read.
@@ -103,6 +119,7 @@ impl Decoder {
     /// Sparkplug B namespace (`+` for every group).
     pub fn subscriptions(&self, sparkplug_group: Option<&str>) -> Vec<String> {
         let mut filters = self.resolver.subscriptions();
+        filters.extend(self.market.iter().map(|feed| feed.topic.clone()));
         if let Some(group) = sparkplug_group {
             filters.push(format!("{}/{group}/#", super::sparkplug::NAMESPACE));
         }
@@ -150,6 +167,13 @@ impl Decoder {
                 &mut out.security,
             );
             self.check_plausible(topic, received_ms, out);
+            return;
+        }
+        if let Some(feed) = self.market.iter().find(|feed| feed.topic == topic) {
+            match feed.decode(payload, received_ms) {
+                Ok(value) => out.market = Some(value),
+                Err(problem) => out.problems.push(problem),
+            }
             return;
         }
         let route = self.resolver.resolve(topic);
@@ -323,5 +347,37 @@ mod tests {
             &mut out,
         );
         assert_eq!(kinds(&out), [ProblemKind::Malformed]);
+    }
+
+    #[test]
+    fn a_price_feed_is_subscribed_and_decoded_apart_from_the_assets() {
+        let feed = MarketFeed {
+            topic: "site/energy/spot".into(),
+            kind: crate::telemetry::market::MarketKind::Price,
+            to_per_kwh: 1e-3,
+        };
+        let mut decoder = decoder().with_market_feeds(vec![feed]);
+        assert!(
+            decoder
+                .subscriptions(None)
+                .contains(&"site/energy/spot".to_string())
+        );
+        let mut out = Decoded::default();
+        decoder.decode("site/energy/spot", b"120", 5_000, &mut out);
+        let mut events = vec![];
+        out.drain_events("site/energy/spot", 5_000, &mut events);
+        match events.as_slice() {
+            [IngestEvent::Market(value)] => {
+                assert_eq!(value.time_ms, 5_000);
+                assert!((value.per_kwh - 0.12).abs() < 1e-12);
+            }
+            other => panic!("expected one market value, got {other:?}"),
+        }
+        decoder.decode("site/energy/spot", b"{\"price\": 1}", 5_000, &mut out);
+        assert_eq!(kinds(&out), [ProblemKind::WrongType]);
+        // Without the feed, the same topic is one no binding matches.
+        decoder = self::decoder();
+        decoder.decode("site/energy/spot", b"120", 5_000, &mut out);
+        assert_eq!(kinds(&out), [ProblemKind::Unmapped]);
     }
 }

@@ -159,6 +159,31 @@ pub fn decode_json(
     }
 }
 
+/// One number from a payload that is not an asset's: a bare number, or an object with a value
+/// (`value`/`v`) and an optional time (`ts`/`timestamp`/`t`, s or ms since the epoch), at
+/// `received_ms` when it has none. A price or carbon feed's payload (`telemetry::market`).
+pub(super) fn lone_value(payload: &[u8], received_ms: i64) -> Result<(f64, i64), PayloadProblem> {
+    if let Some(raw) = bare_number(payload) {
+        return Ok((raw, received_ms));
+    }
+    let document = parse(payload)?;
+    let value = match &document {
+        Value::Object(map) => VALUE_KEYS.iter().find_map(|key| map.get(*key)),
+        other => Some(other),
+    }
+    .ok_or_else(|| {
+        (
+            ProblemKind::WrongType,
+            "no \"value\" in the object".to_string(),
+        )
+    })?;
+    let raw = number(value)?;
+    if !raw.is_finite() {
+        return Err((ProblemKind::NotFinite, format!("value {raw}")));
+    }
+    Ok((raw, time_of(&document, None).unwrap_or(received_ms)))
+}
+
 fn push(
     out: &mut Vec<Sample>,
     problems: &mut Vec<PayloadProblem>,

@@ -5,6 +5,7 @@
 pub mod bindings;
 pub mod decoder;
 pub mod json;
+pub mod market;
 pub mod mqtt;
 pub mod sparkplug;
 pub mod tap;
@@ -170,6 +171,8 @@ pub enum IngestEvent {
     Liveness(Liveness),
     /// The traffic baseline found something unusual (`traffic`).
     Security(traffic::SecurityEvent),
+    /// A price or carbon value from a feed the tariff names (`market`).
+    Market(market::MarketValue),
 }
 
 /// Milliseconds since the Unix epoch, now.
