@@ -7,7 +7,8 @@
 //! [`DataClock`] so staleness and ages follow the recording, not the wall clock.
 //!
 //! Seeking is exact: every `checkpoint_interval` of recording time the whole state the data
-//! drives (signals with their trends, freshness, models, alarms, counters, decoder) is cloned;
+//! drives (signals with their trends, freshness, models, alarms, counters, the energy
+//! account, decoder) is cloned;
 //! a seek restores the last checkpoint before the target and re-runs the messages from there.
 //! Prediction is deterministic on source time and does not depend on how messages are batched
 //! into frames, so the result equals a continuous run (tests/it/replay.rs proves it).
@@ -22,6 +23,7 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use crossbeam_channel::Receiver;
 
+use crate::data::energy::PlantEnergy;
 use crate::data::events::{DataEvent, DataEventKind};
 use crate::data::predict::{AlarmLog, AssetHealth, Prediction};
 use crate::data::telemetry::{
@@ -218,6 +220,8 @@ struct Checkpoint {
     alarm_log: AlarmLog,
     ingest: IngestStatus,
     prediction_clock_s: f64,
+    /// The energy account and when it last restarted (None without the energy plugin).
+    energy: Option<(Option<plant_twin_core::energy::EnergyAccount>, Option<i64>)>,
 }
 
 impl ReplaySession {
@@ -505,6 +509,7 @@ fn restore_checkpoint(
     mut prediction: ResMut<Prediction>,
     mut clock: ResMut<DataClock>,
     history_capacity: Res<crate::data::telemetry::HistoryCapacity>,
+    energy: Option<ResMut<PlantEnergy>>,
 ) {
     let Some(session) = state.session.as_mut() else {
         return;
@@ -540,6 +545,10 @@ fn restore_checkpoint(
     log.clone_from(&checkpoint.alarm_log);
     ingest.clone_from(&checkpoint.ingest);
     prediction.clock_s = checkpoint.prediction_clock_s;
+    if let (Some(mut energy), Some((account, restarted_ms))) = (energy, &checkpoint.energy) {
+        energy.account.clone_from(account);
+        energy.restarted_ms = *restarted_ms;
+    }
     session.cursor.restore(&checkpoint.cursor);
     session.position_ms = checkpoint.position_ms;
     *clock = DataClock::At(session.position_ms.max(session.start_ms));
@@ -729,6 +738,7 @@ fn capture_checkpoint(
     log: Res<AlarmLog>,
     mut ingest: ResMut<IngestStatus>,
     prediction: Res<Prediction>,
+    energy: Option<Res<PlantEnergy>>,
 ) {
     let Some(session) = state.session.as_mut() else {
         return;
@@ -806,6 +816,7 @@ fn capture_checkpoint(
         alarm_log: log.clone(),
         ingest: ingest.clone(),
         prediction_clock_s: prediction.clock_s,
+        energy: energy.map(|e| (e.account.clone(), e.restarted_ms)),
     };
     // Checkpoints are only taken beyond the last one, so each one's new points follow the
     // previous one's.

@@ -81,6 +81,7 @@ pub(super) fn energy_window_ui(
                 ))
                 .on_hover_text("The plant's and lines' totals count the meter instead of its members; beyond them: losses and loads without a meter of their own");
             }
+            lines_ui(ui, account, layout);
             if let Some(since) = energy.restarted_ms {
                 ui.weak(format!(
                     "counted from the replay position at {} (after a seek back)",
@@ -385,6 +386,38 @@ fn price_now_ui(
         1000.0 * tariff.co2_at(hour, Some(live)),
         source(MarketKind::Co2, &tariff.tariff.live_co2),
     ));
+}
+
+/// Each line's power now and energy so far (lines with energy signals only).
+fn lines_ui(
+    ui: &mut egui::Ui,
+    account: &plant_twin_core::energy::EnergyAccount,
+    layout: &PlantLayout,
+) {
+    let lines: Vec<_> = account
+        .by_line(layout)
+        .into_iter()
+        .filter(|(_, e)| e.measured_kwh > 0.0 || e.power_kw > 0.0)
+        .collect();
+    if lines.is_empty() {
+        return;
+    }
+    egui::Grid::new("energy_lines")
+        .num_columns(4)
+        .show(ui, |ui| {
+            for heading in ["line", "kW now", "kWh", "idle kWh"] {
+                ui.weak(heading);
+            }
+            ui.end_row();
+            for (id, e) in lines {
+                let name = layout.lines.iter().find(|l| l.id == id).map(|l| &l.name);
+                ui.label(name.unwrap_or(&id));
+                ui.label(format!("{:.1}", e.power_kw));
+                ui.label(format!("{:.2}", e.measured_kwh));
+                ui.label(format!("{:.2}", e.idle_kwh));
+                ui.end_row();
+            }
+        });
 }
 
 fn consumers_ui(ui: &mut egui::Ui, energy: &PlantEnergy, layout: &PlantLayout) {

@@ -56,6 +56,8 @@ fn core_app() -> App {
             operator: "tester".into(),
             ..PredictionPlugin::default()
         },
+        // The energy account is part of the state a seek must reproduce.
+        plant_twin::data::energy::EnergyPlugin { tariff: None },
     ));
     app
 }
@@ -281,6 +283,9 @@ fn a_replay_reaches_exactly_the_live_state_after_seeks_in_any_order() {
             "no {what} in the live run: {history:?}"
         );
     }
+    // The energy account is in the compared state, and has counted something.
+    let kwh = live[2].0["energy"]["plant"]["measured_kwh"].as_f64();
+    assert!(kwh.is_some_and(|kwh| kwh > 0.0), "{kwh:?}");
     let mut app = replay_app(&path);
     let moment = |i: usize| EPOCH_MS + i64::from(MOMENTS[i]) * 1000;
     // Forward to the end (taking checkpoints), back to the start of the fault, forward again.

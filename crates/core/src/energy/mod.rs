@@ -525,6 +525,23 @@ impl EnergyAccount {
         forecast
     }
 
+    /// Each line's totals, in the layout's order of lines (assets without a line as "(no
+    /// line)"); a group meter counts for its own asset's line instead of its members.
+    pub fn by_line(&self, layout: &PlantLayout) -> Vec<(String, Energy)> {
+        let mut lines: Vec<(String, Energy)> = Vec::new();
+        for (i, (asset, e)) in layout.assets.iter().zip(&self.assets).enumerate() {
+            if self.is_metered_by_group(i) {
+                continue;
+            }
+            let name = asset.line.as_deref().unwrap_or("(no line)");
+            match lines.iter_mut().find(|(n, _)| n == name) {
+                Some((_, total)) => total.add(e),
+                None => lines.push((name.to_string(), e.clone())),
+            }
+        }
+        lines
+    }
+
     /// The plant's totals (group meters instead of their members).
     pub fn plant(&self) -> Energy {
         let mut total = Energy::default();

@@ -213,31 +213,12 @@ pub fn rows(accounted: &Accounted, tariff: Option<&LoadedTariff>, by: By) -> Vec
             .filter(|(_, e)| e.measured_kwh > 0.0 || e.estimated_kwh > 0.0 || e.resets > 0)
             .map(|(asset, e)| row(asset.id.clone(), e.clone(), average))
             .collect(),
-        By::Line => {
-            let mut lines: Vec<(String, Energy)> = Vec::new();
-            for (i, (asset, e)) in accounted
-                .layout
-                .assets
-                .iter()
-                .zip(&account.assets)
-                .enumerate()
-            {
-                // A line's group meter counts its members already.
-                if account.is_metered_by_group(i) {
-                    continue;
-                }
-                let name = asset.line.as_deref().unwrap_or("(no line)");
-                match lines.iter_mut().find(|(n, _)| n == name) {
-                    Some((_, total)) => total.add(e),
-                    None => lines.push((name.to_string(), e.clone())),
-                }
-            }
-            lines
-                .into_iter()
-                .filter(|(_, e)| e.measured_kwh > 0.0 || e.estimated_kwh > 0.0)
-                .map(|(name, e)| row(name, e, average))
-                .collect()
-        }
+        By::Line => account
+            .by_line(&accounted.layout)
+            .into_iter()
+            .filter(|(_, e)| e.measured_kwh > 0.0 || e.estimated_kwh > 0.0)
+            .map(|(name, e)| row(name, e, average))
+            .collect(),
         By::Hour => account
             .hourly
             .iter()
