@@ -729,7 +729,7 @@ fn collect_markers(mut events: MessageReader<DataEvent>, mut state: ResMut<Repla
     }
 }
 
-#[allow(clippy::type_complexity)]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn capture_checkpoint(
     mut state: ResMut<ReplayState>,
     document: Res<PlantDocument>,
