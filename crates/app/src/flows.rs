@@ -200,6 +200,11 @@ fn start_job(
 }
 
 fn follow_job(mut flows: ResMut<MaterialFlows>) {
+    // Read first: a mutable borrow marks the flows changed, and the scene is drawn again on
+    // every change (`redraw::skip_unchanged_scene`).
+    if flows.job.is_none() {
+        return;
+    }
     let Some(job) = flows.job.as_mut() else {
         return;
     };

@@ -73,7 +73,11 @@ struct FrameCostLog {
     main_world_ms: Vec<f32>,
 }
 
-fn log_frame_cost(cost: Res<FrameCost>, mut log: ResMut<FrameCostLog>) {
+fn log_frame_cost(
+    cost: Res<FrameCost>,
+    scene: Option<Res<crate::redraw::SceneDraws>>,
+    mut log: ResMut<FrameCostLog>,
+) {
     let since = *log.since.get_or_insert_with(Instant::now);
     log.frames += 1;
     let ms = cost.last_main_world_ms;
@@ -91,8 +95,11 @@ fn log_frame_cost(cost: Res<FrameCost>, mut log: ResMut<FrameCostLog>) {
     info!(
         "frame cost: {frames} frames in {elapsed_s:.1} s; the twin's own systems (main world) \
          mean {mean:.1} ms, median {median:.1} ms, max {max:.1} ms; {} draw calls, {} mesh \
-         instances in view",
-        cost.draw_calls, cost.instances
+         instances in view; 3D scene drawn in {} frames so far, kept from the frame before in {}",
+        cost.draw_calls,
+        cost.instances,
+        scene.as_ref().map_or(0, |s| s.drawn),
+        scene.as_ref().map_or(0, |s| s.skipped)
     );
     log.frames = 0;
     log.since = Some(Instant::now());

@@ -7,6 +7,12 @@
 //! unacknowledged alarm pulsing, a replay playing. A camera in motion (easing to a framed
 //! asset, the wall's tour), a recording's first pass and a pending screenshot draw every
 //! frame. `--redraw continuous` restores drawing as fast as possible.
+//!
+//! A frame that redraws only for the panels (new data once a second, a tooltip) need not
+//! draw the 3D scene again when nothing in it changed: a scaled view (`camera::SceneTarget`)
+//! draws into an image that egui shows, and the image keeps the last scene. The scene camera
+//! is switched off for such frames, at rest only, and on again at the start of every frame so
+//! picking always sees it; at least every [`SCENE_REFRESH`] it draws anyway.
 
 use std::time::Duration;
 
@@ -15,6 +21,12 @@ use bevy::prelude::*;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiInput, EguiPreUpdateSet, egui};
 
+use bevy::camera::visibility::InheritedVisibility;
+use bevy::input::keyboard::KeyboardInput;
+use bevy::input::mouse::{MouseButtonInput, MouseWheel};
+use bevy::window::{CursorMoved, WindowResized};
+
+use crate::camera::{OrbitCamera, SceneTarget};
 use crate::capture::CaptureState;
 use crate::data::replay::ReplayState;
 use crate::quality::{RenderQuality, Tier};
@@ -85,7 +97,12 @@ impl Plugin for RedrawPlugin {
         app.insert_resource(self.policy)
             .init_resource::<RedrawPace>()
             .insert_resource(settings(&self.policy, Pace::Idle, Tier::High))
+            .init_resource::<SceneDraws>()
             .add_systems(Update, choose_pace.in_set(RedrawSystems))
+            // On in First, so input and picking always see the camera; off in Last (after
+            // transforms and gizmos are final) when the scene did not change.
+            .add_systems(First, scene_camera_on)
+            .add_systems(Last, skip_unchanged_scene)
             .add_systems(
                 PreUpdate,
                 drop_unchanged_modifiers
@@ -180,5 +197,207 @@ fn drop_unchanged_modifiers(
         if let Some(modifiers) = newest {
             told.insert(entity, modifiers);
         }
+    }
+}
+
+/// At rest the scene is drawn at least this often, even when nothing seemed to change.
+pub const SCENE_REFRESH: Duration = Duration::from_secs(10);
+
+/// How often the 3D scene was drawn and skipped (the frame-cost log reports them).
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
+pub struct SceneDraws {
+    pub drawn: u64,
+    pub skipped: u64,
+}
+
+fn scene_camera_on(mut cameras: Query<&mut Camera, With<OrbitCamera>>) {
+    for mut camera in &mut cameras {
+        if !camera.is_active {
+            camera.is_active = true;
+        }
+    }
+}
+
+/// Everything that changes what the 3D scene shows: its meshes, materials and transforms,
+/// the camera, the gizmos' sources (selection, sandbox violations, the optimiser's ghosts),
+/// the render settings, and any input (a hover may start on the next frame).
+#[derive(bevy::ecs::system::SystemParam)]
+struct SceneChanges<'w, 's> {
+    target: Res<'w, SceneTarget>,
+    materials: Option<Res<'w, Assets<StandardMaterial>>>,
+    meshes: Option<Res<'w, Assets<Mesh>>>,
+    selection: Option<Res<'w, crate::selection::Selection>>,
+    sandbox: Option<Res<'w, crate::sandbox::Sandbox>>,
+    flows: Option<Res<'w, crate::flows::MaterialFlows>>,
+    quality: Option<Res<'w, RenderQuality>>,
+    #[allow(clippy::type_complexity)]
+    drawn: Query<
+        'w,
+        's,
+        (),
+        (
+            With<Mesh3d>,
+            Or<(
+                Changed<GlobalTransform>,
+                Changed<Visibility>,
+                Changed<InheritedVisibility>,
+                Changed<MeshMaterial3d<StandardMaterial>>,
+                Changed<Mesh3d>,
+            )>,
+        ),
+    >,
+    #[allow(clippy::type_complexity)]
+    cameras_moved: Query<
+        'w,
+        's,
+        (),
+        (
+            With<OrbitCamera>,
+            Or<(Changed<GlobalTransform>, Changed<Projection>)>,
+        ),
+    >,
+    lights: Query<'w, 's, (), Changed<DirectionalLight>>,
+    removed: RemovedComponents<'w, 's, Mesh3d>,
+    keys: MessageReader<'w, 's, KeyboardInput>,
+    buttons: MessageReader<'w, 's, MouseButtonInput>,
+    cursor: MessageReader<'w, 's, CursorMoved>,
+    wheel: MessageReader<'w, 's, MouseWheel>,
+    resized: MessageReader<'w, 's, WindowResized>,
+}
+
+impl SceneChanges<'_, '_> {
+    fn any(&mut self) -> bool {
+        let changed = |r: Option<bool>| r.unwrap_or(false);
+        // Every reader is drained, so a change is seen once.
+        let input = self.keys.read().count()
+            + self.buttons.read().count()
+            + self.cursor.read().count()
+            + self.wheel.read().count()
+            + self.resized.read().count()
+            + self.removed.read().count()
+            > 0;
+        input
+            || self.target.is_changed()
+            || changed(self.materials.as_ref().map(Res::is_changed))
+            || changed(self.meshes.as_ref().map(Res::is_changed))
+            || changed(self.selection.as_ref().map(Res::is_changed))
+            || changed(self.sandbox.as_ref().map(Res::is_changed))
+            || changed(self.flows.as_ref().map(Res::is_changed))
+            || changed(self.quality.as_ref().map(Res::is_changed))
+            || !self.drawn.is_empty()
+            || !self.cameras_moved.is_empty()
+            || !self.lights.is_empty()
+    }
+}
+
+/// Switches the scene camera off for this frame when it draws into an image, the window is
+/// at rest and nothing in the scene changed.
+fn skip_unchanged_scene(
+    pace: Res<RedrawPace>,
+    policy: Res<RedrawPolicy>,
+    time: Res<Time<Real>>,
+    mut changes: SceneChanges,
+    mut cameras: Query<&mut Camera, With<OrbitCamera>>,
+    mut draws: ResMut<SceneDraws>,
+    mut last_drawn: Local<Option<Duration>>,
+) {
+    let changed = changes.any();
+    let now = time.elapsed();
+    let due = last_drawn.is_none_or(|at| now.saturating_sub(at) >= SCENE_REFRESH);
+    // Only an image keeps the last scene; a camera drawing into the window must draw.
+    let into_image = changes.target.image.is_some();
+    let skip = into_image && !policy.continuous && pace.0 == Pace::Idle && !changed && !due;
+    for mut camera in &mut cameras {
+        if camera.is_active == skip {
+            camera.is_active = !skip;
+        }
+    }
+    if skip {
+        draws.skipped += 1;
+    } else {
+        draws.drawn += 1;
+        *last_drawn = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The real systems on a minimal world: a scene camera drawing into an image.
+    fn app() -> App {
+        let mut app = App::new();
+        app.add_plugins(MinimalPlugins)
+            .insert_resource(Assets::<StandardMaterial>::default())
+            .insert_resource(RedrawPolicy::default())
+            .insert_resource(RedrawPace(Pace::Idle))
+            .insert_resource(SceneTarget {
+                rect: Rect::new(0.0, 0.0, 100.0, 100.0),
+                image: Some((Handle::default(), UVec2::new(50, 50))),
+            })
+            .init_resource::<SceneDraws>()
+            .add_message::<KeyboardInput>()
+            .add_message::<MouseButtonInput>()
+            .add_message::<CursorMoved>()
+            .add_message::<MouseWheel>()
+            .add_message::<WindowResized>()
+            .add_systems(First, scene_camera_on)
+            .add_systems(Last, skip_unchanged_scene);
+        app.world_mut()
+            .spawn((Camera::default(), OrbitCamera::default()));
+        app
+    }
+
+    fn drawn(app: &mut App) -> bool {
+        app.update();
+        let mut cameras = app.world_mut().query::<&Camera>();
+        cameras.single(app.world()).expect("one camera").is_active
+    }
+
+    #[test]
+    fn the_scene_is_kept_at_rest_and_drawn_on_any_change() {
+        let mut app = app();
+        assert!(drawn(&mut app), "the first frame draws");
+        assert!(!drawn(&mut app), "nothing changed: the image is kept");
+        assert!(!drawn(&mut app));
+        // A colour changes (an alarm, a score, greying): drawn once.
+        app.world_mut()
+            .resource_mut::<Assets<StandardMaterial>>()
+            .add(StandardMaterial::default());
+        assert!(drawn(&mut app), "a material changed");
+        assert!(!drawn(&mut app));
+        // A mesh moves (a sandbox drag, an asset added).
+        let part = app
+            .world_mut()
+            .spawn((
+                Mesh3d::default(),
+                Transform::default(),
+                Visibility::default(),
+            ))
+            .id();
+        assert!(drawn(&mut app), "a mesh appeared");
+        assert!(!drawn(&mut app));
+        app.world_mut().entity_mut(part).despawn();
+        assert!(drawn(&mut app), "a mesh went");
+        // Input may start a hover outline.
+        app.world_mut().write_message(CursorMoved {
+            window: Entity::PLACEHOLDER,
+            position: Vec2::ONE,
+            delta: None,
+        });
+        assert!(drawn(&mut app), "the pointer moved");
+        assert!(!drawn(&mut app));
+        // Something animates: every frame draws.
+        app.world_mut().resource_mut::<RedrawPace>().0 = Pace::Animating;
+        assert!(drawn(&mut app));
+        assert!(drawn(&mut app));
+        app.world_mut().resource_mut::<RedrawPace>().0 = Pace::Idle;
+        assert!(!drawn(&mut app));
+        // A camera drawing into the window must draw: nothing would keep the scene.
+        app.world_mut().resource_mut::<SceneTarget>().image = None;
+        assert!(drawn(&mut app));
+        assert!(drawn(&mut app));
+        let draws = *app.world().resource::<SceneDraws>();
+        assert_eq!(draws.skipped, 6, "{draws:?}");
     }
 }
