@@ -201,6 +201,7 @@ pub fn gui_app(
             render_scale: options.render_scale,
         },
         crate::redraw::RedrawPlugin {
+            pipelines: default(),
             policy: crate::redraw::RedrawPolicy {
                 continuous: options.continuous_redraw,
                 ..default()

@@ -14,10 +14,14 @@
 //! is switched off for such frames, at rest only, and on again at the start of every frame so
 //! picking always sees it; at least every [`SCENE_REFRESH`] it draws anyway.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
+use bevy::render::render_resource::PipelineCache;
+use bevy::render::{Render, RenderApp, RenderSystems};
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::{EguiInput, EguiPreUpdateSet, egui};
 
@@ -90,6 +94,8 @@ pub struct RedrawPace(pub Pace);
 
 pub struct RedrawPlugin {
     pub policy: RedrawPolicy,
+    /// Shared with the renderer (see [`PipelinesWaiting`]).
+    pub pipelines: PipelinesWaiting,
 }
 
 impl Plugin for RedrawPlugin {
@@ -98,6 +104,7 @@ impl Plugin for RedrawPlugin {
             .init_resource::<RedrawPace>()
             .insert_resource(settings(&self.policy, Pace::Idle, Tier::High))
             .init_resource::<SceneDraws>()
+            .insert_resource(self.pipelines.clone())
             .add_systems(Update, choose_pace.in_set(RedrawSystems))
             // On in First, so input and picking always see the camera; off in Last (after
             // transforms and gizmos are final) when the scene did not change.
@@ -109,6 +116,15 @@ impl Plugin for RedrawPlugin {
                     .after(EguiPreUpdateSet::ProcessInput)
                     .before(EguiPreUpdateSet::BeginPass),
             );
+        // Headless apps have no renderer: nothing compiles there.
+        if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+            render_app
+                .insert_resource(self.pipelines.clone())
+                .add_systems(
+                    Render,
+                    count_waiting_pipelines.in_set(RenderSystems::Cleanup),
+                );
+        }
     }
 }
 
@@ -198,6 +214,17 @@ fn drop_unchanged_modifiers(
             told.insert(entity, modifiers);
         }
     }
+}
+
+/// Pipelines the renderer is still compiling (a software renderer takes seconds): a scene
+/// drawn now may lack what they draw, so it is drawn again until none waits.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct PipelinesWaiting(pub Arc<AtomicUsize>);
+
+fn count_waiting_pipelines(cache: Res<PipelineCache>, waiting: Res<PipelinesWaiting>) {
+    waiting
+        .0
+        .store(cache.waiting_pipelines().count(), Ordering::Relaxed);
 }
 
 /// At rest the scene is drawn at least this often, even when nothing seemed to change.
@@ -297,11 +324,13 @@ fn skip_unchanged_scene(
     policy: Res<RedrawPolicy>,
     time: Res<Time<Real>>,
     mut changes: SceneChanges,
+    pipelines: Option<Res<PipelinesWaiting>>,
     mut cameras: Query<&mut Camera, With<OrbitCamera>>,
     mut draws: ResMut<SceneDraws>,
     mut last_drawn: Local<Option<Duration>>,
 ) {
-    let changed = changes.any();
+    let compiling = pipelines.is_some_and(|p| p.0.load(Ordering::Relaxed) > 0);
+    let changed = changes.any() || compiling;
     let now = time.elapsed();
     let due = last_drawn.is_none_or(|at| now.saturating_sub(at) >= SCENE_REFRESH);
     // Only an image keeps the last scene; a camera drawing into the window must draw.

@@ -261,7 +261,7 @@ fn today_ui(ui: &mut egui::Ui, energy: &PlantEnergy, hours: &[(i64, f64)]) {
     };
     let tariff = energy.tariff.as_ref();
     let today = energy.today_hours();
-    let kwh: f64 = today.iter().map(|(_, k)| k).sum();
+    let kwh = plant_twin_core::energy::tariff::kwh_since(&today, i64::MIN);
     let cost = tariff
         .map(|t| {
             format!(

@@ -229,7 +229,7 @@ fn energy_tile_ui(ui: &mut egui::Ui, energy: &crate::data::energy::PlantEnergy, 
     };
     // Before the first energy sample there is no day yet: nothing counts as today.
     let today = energy.today_hours();
-    let today_kwh: f64 = today.iter().map(|(_, k)| k).sum();
+    let today_kwh = plant_twin_core::energy::tariff::kwh_since(&today, i64::MIN);
     tile(ui, s, "Energy", |ui| {
         ui.label(
             egui::RichText::new(format!("{:.0} kW now", account.plant_power_kw()))

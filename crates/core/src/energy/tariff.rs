@@ -140,7 +140,9 @@ pub fn kwh_since(hourly: &[(i64, f64)], start_ms: i64) -> f64 {
         .iter()
         .filter(|(hour, _)| *hour >= start_ms)
         .map(|(_, kwh)| kwh)
-        .sum()
+        .sum::<f64>()
+        // An empty float sum is -0.0, which a display shows as "-0 kWh".
+        + 0.0
 }
 
 /// The price and period of every local (weekday, hour).
@@ -544,6 +546,8 @@ mod tests {
     #[test]
     fn prices_change_at_the_period_boundary_in_local_time() {
         let tariff = parse_tariff(TOU, Path::new("tou.ron")).unwrap();
+        // No energy yet is 0 kWh, not "-0 kWh".
+        assert!(kwh_since(&[], 0).is_sign_positive());
         // 2024-01-01 was a Monday. 05:00 UTC = 06:00 local: night; 06:00 UTC = 07:00: day.
         let monday_ms = 1_704_067_200_000;
         assert_eq!(tariff.period_at(monday_ms + 5 * 3_600_000).name, "night");
