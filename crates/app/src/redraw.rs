@@ -247,7 +247,8 @@ fn scene_camera_on(mut cameras: Query<&mut Camera, With<OrbitCamera>>) {
 
 /// Everything that changes what the 3D scene shows: its meshes, materials and transforms,
 /// the camera, the gizmos' sources (selection, sandbox violations, the optimiser's ghosts),
-/// the render settings, and any input (a hover may start on the next frame).
+/// the render settings, pipelines still compiling, and any input (a hover may start on the
+/// next frame).
 #[derive(bevy::ecs::system::SystemParam)]
 struct SceneChanges<'w, 's> {
     target: Res<'w, SceneTarget>,
@@ -257,6 +258,7 @@ struct SceneChanges<'w, 's> {
     sandbox: Option<Res<'w, crate::sandbox::Sandbox>>,
     flows: Option<Res<'w, crate::flows::MaterialFlows>>,
     quality: Option<Res<'w, RenderQuality>>,
+    pipelines: Option<Res<'w, PipelinesWaiting>>,
     #[allow(clippy::type_complexity)]
     drawn: Query<
         'w,
@@ -303,7 +305,12 @@ impl SceneChanges<'_, '_> {
             + self.resized.read().count()
             + self.removed.read().count()
             > 0;
+        let compiling = self
+            .pipelines
+            .as_ref()
+            .is_some_and(|p| p.0.load(Ordering::Relaxed) > 0);
         input
+            || compiling
             || self.target.is_changed()
             || changed(self.materials.as_ref().map(Res::is_changed))
             || changed(self.meshes.as_ref().map(Res::is_changed))
@@ -324,13 +331,11 @@ fn skip_unchanged_scene(
     policy: Res<RedrawPolicy>,
     time: Res<Time<Real>>,
     mut changes: SceneChanges,
-    pipelines: Option<Res<PipelinesWaiting>>,
     mut cameras: Query<&mut Camera, With<OrbitCamera>>,
     mut draws: ResMut<SceneDraws>,
     mut last_drawn: Local<Option<Duration>>,
 ) {
-    let compiling = pipelines.is_some_and(|p| p.0.load(Ordering::Relaxed) > 0);
-    let changed = changes.any() || compiling;
+    let changed = changes.any();
     let now = time.elapsed();
     let due = last_drawn.is_none_or(|at| now.saturating_sub(at) >= SCENE_REFRESH);
     // Only an image keeps the last scene; a camera drawing into the window must draw.
