@@ -64,6 +64,13 @@ pub struct FrameCost {
     started: Option<Instant>,
 }
 
+/// How often the 3D scene was drawn and kept from the frame before (`redraw` decides).
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
+pub struct SceneDraws {
+    pub drawn: u64,
+    pub skipped: u64,
+}
+
 /// `--frame-stats`: what the frames since the last line cost.
 #[derive(Resource, Debug, Default)]
 struct FrameCostLog {
@@ -75,7 +82,7 @@ struct FrameCostLog {
 
 fn log_frame_cost(
     cost: Res<FrameCost>,
-    scene: Option<Res<crate::redraw::SceneDraws>>,
+    scene: Option<Res<SceneDraws>>,
     mut log: ResMut<FrameCostLog>,
 ) {
     let since = *log.since.get_or_insert_with(Instant::now);

@@ -33,6 +33,7 @@ use bevy::window::{CursorMoved, WindowResized};
 use crate::camera::{OrbitCamera, SceneTarget};
 use crate::capture::CaptureState;
 use crate::data::replay::ReplayState;
+use crate::frame_cost::SceneDraws;
 use crate::quality::{RenderQuality, Tier};
 use crate::score_colour::Tinted;
 
@@ -229,13 +230,6 @@ fn count_waiting_pipelines(cache: Res<PipelineCache>, waiting: Res<PipelinesWait
 
 /// At rest the scene is drawn at least this often, even when nothing seemed to change.
 pub const SCENE_REFRESH: Duration = Duration::from_secs(10);
-
-/// How often the 3D scene was drawn and skipped (the frame-cost log reports them).
-#[derive(Resource, Debug, Default, Clone, Copy, PartialEq)]
-pub struct SceneDraws {
-    pub drawn: u64,
-    pub skipped: u64,
-}
 
 fn scene_camera_on(mut cameras: Query<&mut Camera, With<OrbitCamera>>) {
     for mut camera in &mut cameras {
