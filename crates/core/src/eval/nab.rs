@@ -196,8 +196,12 @@ pub fn detector_scores(values: &[f64], config: &DetectorConfig, use_likelihood: 
             let active = if row < learn_rows { &learning } else { config };
             let sigma = detector.update(active, row as f64, value);
             let beyond_seen = spatial.update(value);
-            let score = if use_likelihood {
+            // The likelihood's history starts with the scored rows: the detector says 0 while
+            // it learns, and those zeros would make every later distance look unusual.
+            let score = if use_likelihood && row >= learn_rows {
                 log_score(likelihood.update(&likelihood_config, sigma.abs()))
+            } else if use_likelihood {
+                0.0
             } else {
                 config.score_of(sigma)
             };
