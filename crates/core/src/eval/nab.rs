@@ -472,6 +472,23 @@ mod tests {
     }
 
     #[test]
+    fn the_likelihood_learns_from_scored_rows_only() {
+        // Plain noise: nothing in it is unusual, from the first scored row on. Had the
+        // likelihood's history begun with the detector's zeros of the probation rows, every
+        // ordinary distance after them would look like news.
+        let values: Vec<f64> = (0..2_000)
+            .map(|i| 50.0 + crate::predict::test_noise(i))
+            .collect();
+        let scores = detector_scores(&values, &DetectorConfig::default(), true);
+        let start = probation(values.len());
+        let worst = scores[start..start + 200]
+            .iter()
+            .copied()
+            .fold(0.0, f64::max);
+        assert!(worst < 0.5, "noise scored {worst} right after probation");
+    }
+
+    #[test]
     fn probation_rows_are_not_scored() {
         let mut scores = vec![0.0; 100];
         scores[3] = 1.0;
