@@ -55,6 +55,20 @@ fn run_until(app: &mut App, what: &str, mut done: impl FnMut(&mut App) -> bool) 
     }
 }
 
+/// `plant-twin sim` publishes the healthy demo plant to `url` for 3 s at 2 Hz.
+fn simulate_healthy_plant(url: &str, format: &str) {
+    let sim = std::process::Command::new(env!("CARGO_BIN_EXE_plant-twin"))
+        .args(["sim", "--mqtt", url, "--format", format, "--rate", "2"])
+        .args(["--scenario", "healthy", "--duration", "3"])
+        .output()
+        .expect("sim runs");
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+}
+
 fn value(app: &mut App, asset: &str, signal: &str) -> Option<f64> {
     let entity = app.world().resource::<AssetIndex>().get(asset)?;
     let spec = app.world().get::<AssetSpec>(entity)?;
@@ -391,24 +405,7 @@ fn headless_binary_mirrors(format: &str) {
         assert!(Instant::now() < deadline, "the twin did not subscribe");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let sim = std::process::Command::new(binary)
-        .args([
-            "sim",
-            "--mqtt",
-            &broker.url(),
-            "--format",
-            format,
-            "--rate",
-            "2",
-        ])
-        .args(["--scenario", "healthy", "--duration", "3"])
-        .output()
-        .expect("sim runs");
-    assert!(
-        sim.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sim.stderr)
-    );
+    simulate_healthy_plant(&broker.url(), format);
     assert!(twin.wait().expect("twin exits").success());
 
     let snapshot: serde_json::Value =
@@ -644,16 +641,7 @@ fn an_energy_report_listens_to_a_broker_for_its_time() {
         .expect("report starts");
     // The report subscribes within a second; the simulator publishes for 3 s after that.
     std::thread::sleep(Duration::from_millis(1500));
-    let sim = std::process::Command::new(binary)
-        .args(["sim", "--mqtt", &broker.url(), "--rate", "2"])
-        .args(["--scenario", "healthy", "--duration", "3"])
-        .output()
-        .expect("sim runs");
-    assert!(
-        sim.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sim.stderr)
-    );
+    simulate_healthy_plant(&broker.url(), "json");
     let output = report.wait_with_output().expect("report ends");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
@@ -744,16 +732,7 @@ fn live_prices_from_the_broker_price_the_energy() {
     };
     prices(&publisher);
     publisher.publish("site/energy/spot_price", "cheap");
-    let sim = std::process::Command::new(binary)
-        .args(["sim", "--mqtt", &url, "--rate", "2"])
-        .args(["--scenario", "healthy", "--duration", "3"])
-        .output()
-        .expect("sim runs");
-    assert!(
-        sim.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sim.stderr)
-    );
+    simulate_healthy_plant(&url, "json");
     prices(&publisher);
 
     let output = report.wait_with_output().expect("report ends");
