@@ -216,7 +216,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
     );
     let _ = writeln!(
         out,
-        "{:<8} {:>8} {:<28} {:>8} {:>10} {:>12}   {:>14} {:>14}",
+        "{:<8} {:>8} {:<32} {:>8} {:>10} {:>12}   {:>14} {:>14}",
         "subset",
         "engines",
         "estimate",
@@ -261,7 +261,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
             .collect();
         for (label, predicted) in [
             (
-                "similar histories (app)",
+                "similar histories + level (app)",
                 similar.iter().map(Similar::rul).collect::<Vec<_>>(),
             ),
             (
@@ -283,7 +283,7 @@ pub fn run(dir: &Path) -> Result<String, EvalError> {
                 / truth.len() as f64;
             let _ = writeln!(
                 out,
-                "{name:<8} {:>8} {label:<28} {rmse:>8.2} {phm:>10.0} {bias:>+12.1}   {rmse_capped:>14.2} {phm_capped:>14.0}",
+                "{name:<8} {:>8} {label:<32} {rmse:>8.2} {phm:>10.0} {bias:>+12.1}   {rmse_capped:>14.2} {phm_capped:>14.0}",
                 test_engines.len()
             );
         }
