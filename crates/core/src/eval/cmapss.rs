@@ -107,7 +107,7 @@ fn calibration_report(
         let from_similar: Vec<f64> = similar.iter().map(|s| s.within(h)).collect();
         for (label, predicted) in [
             ("trend to limit", trend),
-            ("similar histories", from_similar),
+            ("similar + level (app)", from_similar),
         ] {
             let (brier, ece, bins) = calibration(&predicted, &happened);
             let table: Vec<String> = bins
@@ -117,7 +117,7 @@ fn calibration_report(
                 .collect();
             let _ = writeln!(
                 out,
-                "  h={h:<3} {label:<18} Brier {brier:.3}  ECE {ece:.3}  {}",
+                "  h={h:<3} {label:<21} Brier {brier:.3}  ECE {ece:.3}  {}",
                 table.join(" ")
             );
         }
