@@ -3,14 +3,16 @@
 //! cycles)" (Brier score, expected calibration error, reliability bins).
 //!
 //! The engines have no single signal with a failure limit, so one is built from the training
-//! engines: a health indicator, a ridge regression on the sensors that vary (and their squares),
-//! scaled to 1 while healthy and 0 at failure (the usual piecewise-linear target, capped at 125
-//! cycles). The operating settings move the sensors far more than wear does (FD002 mixes six
-//! conditions), so each sensor is standardised within its operating regime first, the regimes
-//! found in the settings. Three estimates follow, all printed: similarity to the training
-//! engines' run-to-failure histories (the recent indicator slid along each; an empirical RUL
-//! distribution), the app's failure horizon (`predict::horizon`: the indicator's recent trend
-//! extrapolated to the limit 0), and the earlier of that and the indicator's level read as RUL.
+//! engines: a health indicator (`predict::degradation`: each sensor's recent level and slope
+//! fused by small networks), 1 while healthy and 0 at failure (the usual piecewise-linear
+//! target, capped at 125 cycles). The operating settings move the sensors far more than wear
+//! does (FD002 mixes six conditions), so each sensor is standardised within its operating
+//! regime first, the regimes found in the settings. Three estimates follow, all printed: the
+//! app's (the recent indicator matched against the training engines' run-to-failure histories,
+//! the matched lives moved halfway toward the indicator's own reading: an empirical RUL
+//! distribution), the app's fallback for kinds without a model (`predict::horizon`: the
+//! indicator's recent trend extrapolated to the limit 0), and the earlier of that and the
+//! indicator's level read as RUL.
 //! Time is in cycles.
 
 use std::fmt::Write as _;
