@@ -272,7 +272,7 @@ impl HealthIndicator {
 /// there, so it says "at least the cap", not when.
 ///
 /// The indicator is itself a reading of the remaining life (it was trained to the capped life
-/// over the cap), and its errors are not the matching's: the match looks at the last 30 steps'
+/// as a fraction of the cap), and its errors are not the matching's: the match looks at the last 30 steps'
 /// shape, the level at the last step alone. So the distribution is moved (not narrowed) by
 /// half the difference between that reading and the candidates' mean; censored candidates stay
 /// censored, so this never gives a horizon to an asset the histories call healthy. Equal
