@@ -660,7 +660,7 @@ fn evaluate(benchmark: &Benchmark) -> ExitCode {
     use plant_twin_core::predict::PredictConfig;
     let config = PredictConfig::default();
     let result = match benchmark {
-        Benchmark::Skab { dir } => eval::skab::run(dir, &config.detector, config.alarm.alarm),
+        Benchmark::Skab { dir } => eval::skab::run(dir, &config.detector, &config.alarm),
         Benchmark::Nab { dir } => eval::nab::run(dir, &config.detector),
         Benchmark::Cmapss { dir } => eval::cmapss::run(dir),
         Benchmark::Qap { dir, seconds, seed } => eval::qap::run(dir, *seconds, *seed),

@@ -425,6 +425,13 @@ mod eval {
         assert_eq!(code, Some(0), "{stderr}");
         assert!(stdout.contains("some-set/run-a.csv"), "{stdout}");
         assert!(stdout.contains("all 1 files"), "{stdout}");
+        // Both outputs, the row-by-row score and the alarm with the app's delays.
+        assert!(stdout.contains("on-delay 5 s, off-delay 10 s"), "{stdout}");
+        let total = stdout
+            .lines()
+            .find(|l| l.starts_with("all 1 files"))
+            .unwrap_or_default();
+        assert_eq!(total.split_whitespace().count(), 9, "{total}");
     }
 
     #[test]
