@@ -320,16 +320,16 @@ mod tests {
         };
         let alarm = AlarmConfig::default();
         let raised = alarm_raised(&file, &scores, &alarm);
-        let above = above(&scores, alarm.alarm);
+        let at_threshold = above(&scores, alarm.alarm);
         // Shorter than the on-delay: above the threshold, never an alarm.
-        assert!(above[10..13].iter().all(|r| *r));
+        assert!(at_threshold[10..13].iter().all(|r| *r));
         assert!(!raised[..50].iter().any(|r| *r));
         // Raised once the score held for the on-delay, kept through the dip, cleared once
         // the score stayed low for the off-delay.
         let first = raised.iter().position(|r| *r);
         assert_eq!(first, Some(50 + alarm.on_delay_s as usize));
         assert!(raised[55..90].iter().all(|r| *r));
-        assert!(!above[65..69].iter().any(|r| *r));
+        assert!(!at_threshold[65..69].iter().any(|r| *r));
         let last = raised.iter().rposition(|r| *r);
         assert_eq!(last, Some(90 + alarm.off_delay_s as usize - 1));
         // The delays trade a late start for the dip and the tail: 5 rows missed at the

@@ -272,11 +272,11 @@ impl HealthIndicator {
 /// there, so it says "at least the cap", not when.
 ///
 /// The indicator is itself a reading of the remaining life (it was trained to the capped life
-/// as a fraction of the cap), and its errors are not the matching's: the match looks at the last 30 steps'
-/// shape, the level at the last step alone. So the distribution is moved (not narrowed) by
-/// half the difference between that reading and the candidates' mean; censored candidates stay
-/// censored, so this never gives a horizon to an asset the histories call healthy. Equal
-/// halves, not a fitted weight. Measured with `eval cmapss` on three seeds: FD001 RMSE
+/// as a fraction of the cap), and its errors are not the matching's: the match looks at the
+/// last 30 steps' shape, the level at the last step alone. So the distribution is moved (not
+/// narrowed) by half the difference between that reading and the candidates' mean; censored
+/// candidates stay censored, so this never gives a horizon to an asset the histories call
+/// healthy. Equal halves, not a fitted weight. Measured with `eval cmapss` on three seeds: FD001 RMSE
 /// 14.62-14.78 instead of 15.21-15.43, FD002 23.95-24.10 instead of 23.99-24.16.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Similar {
