@@ -43,12 +43,18 @@ fn capture_then_exit(
     time: Res<Time<Real>>,
     cost: Option<Res<crate::frame_cost::FrameCost>>,
     mut last_half: Local<Vec<(f32, f32)>>,
+    mut phase_ms_sum: Local<[f32; crate::frame_cost::Phase::ALL.len()]>,
 ) {
     state.frames += 1;
     // Frame times of the second half of the run, for a figure with the picture.
     if state.frames > state.request.after_frames / 2 && state.saved_at.is_none() {
         let main_world_ms = cost.as_ref().map_or(0.0, |c| c.last_main_world_ms);
         last_half.push((time.delta_secs() * 1000.0, main_world_ms));
+        if let Some(cost) = cost.as_ref() {
+            for (sum, phase_ms) in phase_ms_sum.iter_mut().zip(cost.last_phase_ms) {
+                *sum += phase_ms;
+            }
+        }
     }
     if state.frames == state.request.after_frames {
         let path = state.request.path.clone();
@@ -60,9 +66,10 @@ fn capture_then_exit(
             .map_or((0, 0), |c| (c.draw_calls, c.instances));
         info!(
             "capturing the window to {} (mean frame time over the last {} frames: {mean:.1} ms; \
-             main-world systems {main_world:.1} ms; {draws} draw calls, {instances} instances)",
+             main-world systems {main_world:.1} ms ({}); {draws} draw calls, {instances} instances)",
             path.display(),
-            last_half.len()
+            last_half.len(),
+            crate::frame_cost::phase_summary(&phase_ms_sum, last_half.len() as u32)
         );
         commands
             .spawn(Screenshot::primary_window())

@@ -3,6 +3,7 @@
 //! what arrived, `record` taps it into a file, `replay` feeds a file back through the same path.
 //! Their order within a frame is [`DataSystems`](crate::frame::DataSystems), declared once in `app`.
 
+pub mod annunciator;
 pub mod audit;
 pub mod energy;
 pub mod events;

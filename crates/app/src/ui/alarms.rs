@@ -68,18 +68,17 @@ struct ActiveAlarm {
 fn active_alarms(world: &PanelWorld) -> (Vec<ActiveAlarm>, usize) {
     let config = &world.prediction.config;
     let mut rows = vec![];
-    let mut shelved = 0;
-    for (entity, spec, health) in &world.health {
+    let shelved = world.annunciator.totals().shelved;
+    // Only the assets with something standing: the rest are normal.
+    for (entity, _) in world.annunciator.standing() {
+        let Ok((entity, spec, health)) = world.health.get(entity) else {
+            continue;
+        };
         let model = &health.0;
         for (part, alarm) in model.parts.iter().zip(&model.alarms) {
             let state = alarm.annunciation();
-            match state {
-                Annunciation::Normal => continue,
-                Annunciation::Shelved => {
-                    shelved += 1;
-                    continue;
-                }
-                _ => {}
+            if matches!(state, Annunciation::Normal | Annunciation::Shelved) {
+                continue;
             }
             rows.push(ActiveAlarm {
                 entity,
@@ -120,7 +119,12 @@ fn shelved_ui(
         .striped(true)
         .spacing([14.0, 4.0])
         .show(ui, |ui| {
-            for (entity, spec, health) in &world.health {
+            let shelving = world
+                .annunciator
+                .standing()
+                .filter(|(_, standing)| standing.shelved > 0)
+                .filter_map(|(entity, _)| world.health.get(entity).ok());
+            for (entity, spec, health) in shelving {
                 let model = &health.0;
                 for (part, alarm) in model.parts.iter().zip(&model.alarms) {
                     let Some(until_s) = alarm.shelved_until_s else {
@@ -158,23 +162,8 @@ fn shelved_ui(
 
 /// Counts for the status bar: (alarms, warnings, unacknowledged).
 pub fn alarm_counts(world: &PanelWorld) -> (usize, usize, usize) {
-    let mut counts = (0, 0, 0);
-    for (_, _, health) in &world.health {
-        for alarm in &health.0.alarms {
-            if alarm.shelved_until_s.is_some() {
-                continue;
-            }
-            match alarm.severity {
-                Severity::Alarm => counts.0 += 1,
-                Severity::Warning => counts.1 += 1,
-                Severity::Normal => {}
-            }
-            if alarm.unacknowledged() {
-                counts.2 += 1;
-            }
-        }
-    }
-    counts
+    let totals = world.annunciator.totals();
+    (totals.alarms, totals.warnings, totals.unacknowledged)
 }
 
 pub fn alarm_counts_ui(ui: &mut egui::Ui, world: &PanelWorld, show_alarms: &mut bool) {

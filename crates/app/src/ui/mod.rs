@@ -250,11 +250,11 @@ type AssetView = (
 
 /// What a label needs of an asset.
 type LabelView = (
+    Entity,
     &'static AssetSpec,
     &'static GlobalTransform,
     &'static crate::plant::AssetExtents,
     Option<&'static crate::data::telemetry::Freshness>,
-    Option<&'static crate::data::predict::AssetHealth>,
 );
 
 #[derive(SystemParam)]
@@ -284,6 +284,7 @@ struct PanelWorld<'w, 's> {
     replay: Option<Res<'w, crate::data::replay::ReplayState>>,
     recording: Option<Res<'w, crate::data::record::RecordingState>>,
     alarm_log: Res<'w, crate::data::predict::AlarmLog>,
+    annunciator: Res<'w, crate::data::annunciator::Annunciator>,
     assets: Query<'w, 's, AssetView>,
     labelled: Query<'w, 's, LabelView>,
     cameras: Query<'w, 's, (&'static Camera, &'static GlobalTransform), With<OrbitCamera>>,
