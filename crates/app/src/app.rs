@@ -56,6 +56,16 @@ pub fn configure_frame_order(app: &mut App) {
             // How soon the next frame is drawn depends on what this one showed.
             crate::redraw::RedrawSystems.after(AppSystems::Presentation),
         ),
+    )
+    // The frame's cost is marked either side of the panels.
+    .configure_sets(
+        bevy_egui::EguiPrimaryContextPass,
+        (
+            crate::frame_cost::PanelMarks::Before,
+            crate::ui::UiSystems,
+            crate::frame_cost::PanelMarks::After,
+        )
+            .chain(),
     );
 }
 
@@ -167,6 +177,7 @@ pub fn gui_app(
         TwinCorePlugin { document },
         live,
         prediction,
+        crate::data::annunciator::AnnunciatorPlugin,
         crate::data::record::RecordPlugin {
             start: options.record.clone(),
         },

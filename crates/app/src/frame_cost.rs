@@ -21,7 +21,6 @@ use bevy::render::render_phase::{
 use bevy::render::{Render, RenderApp, RenderSystems};
 
 use crate::frame::AppSystems;
-use crate::ui::UiSystems;
 
 pub struct FrameCostPlugin {
     /// Log a summary this often (`--frame-stats`).
@@ -47,8 +46,8 @@ impl Plugin for FrameCostPlugin {
             .add_systems(
                 bevy_egui::EguiPrimaryContextPass,
                 (
-                    mark::<{ Phase::BeforePanels as usize }>.before(UiSystems),
-                    mark::<{ Phase::Panels as usize }>.after(UiSystems),
+                    mark::<{ Phase::BeforePanels as usize }>.in_set(PanelMarks::Before),
+                    mark::<{ Phase::Panels as usize }>.in_set(PanelMarks::After),
                 ),
             );
         // Marks between the main schedules, so a phase is a schedule's whole run.
@@ -82,6 +81,14 @@ struct PreUpdateDone;
 /// Runs right after [`Update`].
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 struct UpdateDone;
+
+/// The marks either side of the panels in bevy_egui's pass (ordered around the UI's set
+/// where the frame order is declared).
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PanelMarks {
+    Before,
+    After,
+}
 
 /// Runs right after [`PostUpdate`].
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]

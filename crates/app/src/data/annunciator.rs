@@ -8,7 +8,18 @@ use std::collections::BTreeMap;
 use bevy::prelude::*;
 
 use crate::data::predict::AssetHealth;
+use crate::frame::DataSystems;
 use plant_twin_core::predict::{Annunciation, AssetModel, Severity};
+
+/// Keeps the [`Annunciator`] after prediction has run (its alarms, time, operator actions).
+pub struct AnnunciatorPlugin;
+
+impl Plugin for AnnunciatorPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Annunciator>()
+            .add_systems(Update, update_annunciator.in_set(DataSystems::Observe));
+    }
+}
 
 /// The alarm state of the plant, from the assets whose [`AssetHealth`] changed.
 #[derive(Resource, Debug, Default, Clone, PartialEq)]

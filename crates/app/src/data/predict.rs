@@ -68,7 +68,6 @@ impl Plugin for PredictionPlugin {
             degradation_override: None,
         })
         .init_resource::<AlarmLog>()
-        .init_resource::<crate::data::annunciator::Annunciator>()
         .init_resource::<DespawnedModels>()
         .add_observer(keep_despawned_model)
         .add_message::<AlarmIntent>()
@@ -80,7 +79,6 @@ impl Plugin for PredictionPlugin {
                 attach_models,
                 run_detectors,
                 apply_alarm_intents,
-                crate::data::annunciator::update_annunciator,
             )
                 .chain()
                 .in_set(DataSystems::Predict),

@@ -71,6 +71,19 @@ fn window_shows_the_plant_and_the_panels() {
         costs.0 > 0.0 && costs.1 >= 1 && costs.2 >= 1,
         "main world ms, draw calls, meshes in view: {costs:?}"
     );
+    // And splits the main world by phase: the panels' marks ran around the panels.
+    let panels_ms = shot
+        .log
+        .lines()
+        .find(|l| l.contains("main-world systems"))
+        .and_then(|line| line.split(", panels ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|ms| ms.parse::<f64>().ok());
+    assert!(
+        panels_ms.is_some_and(|ms| ms > 0.0),
+        "the panels' phase: {panels_ms:?} in {}",
+        shot.log
+    );
 }
 
 /// (main-world ms, draw calls, meshes in view) from the capture's log line.
