@@ -13,6 +13,7 @@
 //! Bevy's `VisibilityRange` would switch each part mesh on its own distance; this switches a
 //! whole asset at once, on the asset's distance, so an asset is never half boxed.
 
+use bevy::camera::visibility::NoCpuCulling;
 use bevy::prelude::*;
 
 use crate::camera::OrbitCamera;
@@ -75,6 +76,7 @@ fn switch_detail(
         Has<DrawnFar>,
     )>,
     mut visibility: Query<(&mut Visibility, Has<FarProxy>)>,
+    grandchildren: Query<&Children>,
     view: Option<Res<crate::camera::SceneTarget>>,
 ) {
     let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else {
@@ -100,11 +102,29 @@ fn switch_detail(
             let Ok((mut shown, proxy)) = visibility.get_mut(child) else {
                 continue;
             };
-            *shown = if proxy == far {
-                Visibility::Inherited
-            } else {
+            let hidden = proxy != far;
+            *shown = if hidden {
                 Visibility::Hidden
+            } else {
+                Visibility::Inherited
             };
+            // What is hidden leaves Bevy's per-frame culling passes, which otherwise reset
+            // and test every entity with a visibility each frame, hidden or not (at 10,000
+            // assets, 160,000 of them): with `NoCpuCulling` its view visibility follows its
+            // inherited one, only when that changes. Shown again, it is culled as before.
+            let subtree = std::iter::once(child).chain(
+                grandchildren
+                    .get(child)
+                    .into_iter()
+                    .flat_map(|parts| parts.iter()),
+            );
+            for entity in subtree {
+                if hidden {
+                    commands.entity(entity).insert(NoCpuCulling);
+                } else {
+                    commands.entity(entity).remove::<NoCpuCulling>();
+                }
+            }
         }
         if far {
             commands.entity(asset).insert(DrawnFar);

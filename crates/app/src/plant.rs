@@ -487,6 +487,8 @@ fn spawn_far_proxy(
         MeshMaterial3d(cache.material(asset.kind, Paint::Body, materials)),
         Transform::from_xyz(0.0, height * 0.5, 0.0).with_scale(Vec3::new(length, height, width)),
         Visibility::Hidden,
+        // Hidden, so out of Bevy's per-frame culling passes until shown (`detail`).
+        bevy::camera::visibility::NoCpuCulling,
         ChildOf(asset_entity),
     ));
 }

@@ -538,6 +538,28 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
         app.update();
         app.update();
     };
+    // What leaves Bevy's per-frame culling: (the proxy, every part below the asset).
+    let out_of_culling = |app: &App| {
+        let world = app.world();
+        let culled = |e: Entity| {
+            world
+                .get::<bevy::camera::visibility::NoCpuCulling>(e)
+                .is_some()
+        };
+        let mut proxy = false;
+        let mut parts = vec![];
+        for child in world.get::<Children>(asset).expect("has parts").iter() {
+            if world.get::<FarProxy>(child).is_some() {
+                proxy = culled(child);
+                continue;
+            }
+            parts.push(culled(child));
+            for part in world.get::<Children>(child).into_iter().flat_map(|c| c.iter()) {
+                parts.push(culled(part));
+            }
+        }
+        (proxy, parts)
+    };
     // What is shown of the asset: (proxy shown, parts shown).
     let shown = |app: &App| {
         let world = app.world();
@@ -563,6 +585,9 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
         "near: every part"
     );
     assert!(app.world().get::<DrawnFar>(asset).is_none());
+    let (proxy, parts) = out_of_culling(&app);
+    assert!(proxy, "near: the hidden box is out of the culling passes");
+    assert!(parts.iter().all(|p| !*p), "near: parts are culled: {parts:?}");
 
     place_camera(&mut app, 1_500.0);
     let (proxy, parts) = shown(&app);
@@ -577,9 +602,17 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
             .all(|c| app.world().get::<Visibility>(c).is_some())
     );
     assert!(app.world().get::<DrawnFar>(asset).is_some());
+    let (proxy_out, parts_out) = out_of_culling(&app);
+    assert!(!proxy_out, "far: the box is culled");
+    assert!(
+        parts_out.len() > parts.len() && parts_out.iter().all(|p| *p),
+        "far: every hidden part and component is out of the culling passes: {parts_out:?}"
+    );
 
     place_camera(&mut app, 10.0);
     assert_eq!(shown(&app), (false, parts.iter().map(|_| true).collect()));
+    let (proxy, parts) = out_of_culling(&app);
+    assert!(proxy && parts.iter().all(|p| !*p), "near again: {parts:?}");
 }
 
 /// The picking backend reports the asset under a ray: on its far box, then on its parts when
