@@ -554,7 +554,11 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
                 continue;
             }
             parts.push(culled(child));
-            for part in world.get::<Children>(child).into_iter().flat_map(|c| c.iter()) {
+            for part in world
+                .get::<Children>(child)
+                .into_iter()
+                .flat_map(|c| c.iter())
+            {
                 parts.push(culled(part));
             }
         }
@@ -587,7 +591,10 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
     assert!(app.world().get::<DrawnFar>(asset).is_none());
     let (proxy, parts) = out_of_culling(&app);
     assert!(proxy, "near: the hidden box is out of the culling passes");
-    assert!(parts.iter().all(|p| !*p), "near: parts are culled: {parts:?}");
+    assert!(
+        parts.iter().all(|p| !*p),
+        "near: parts are culled: {parts:?}"
+    );
 
     place_camera(&mut app, 1_500.0);
     let (proxy, parts) = shown(&app);
