@@ -45,10 +45,13 @@ pub struct Standing {
 }
 
 impl Standing {
-    fn of(model: &AssetModel) -> Standing {
+    /// What an asset annunciates; None when every alarm is normal and none shelved.
+    fn of(model: &AssetModel) -> Option<Standing> {
         let mut standing = Standing::default();
+        let mut quiet = true;
         for alarm in &model.alarms {
             let annunciation = alarm.annunciation();
+            quiet &= annunciation == Annunciation::Normal;
             if annunciation == Annunciation::Shelved {
                 standing.shelved += 1;
                 continue;
@@ -63,16 +66,7 @@ impl Standing {
                 standing.unacknowledged += 1;
             }
         }
-        standing
-    }
-
-    /// Nothing to annunciate: every alarm normal and none shelved.
-    fn is_quiet(&self, model: &AssetModel) -> bool {
-        self.shelved == 0
-            && model
-                .alarms
-                .iter()
-                .all(|alarm| alarm.annunciation() == Annunciation::Normal)
+        (!quiet).then_some(standing)
     }
 
     fn add(&mut self, other: &Standing) {
@@ -120,8 +114,7 @@ impl Annunciator {
         let Some(model) = model else {
             return;
         };
-        let standing = Standing::of(model);
-        if !standing.is_quiet(model) {
+        if let Some(standing) = Standing::of(model) {
             self.totals.add(&standing);
             self.standing.insert(entity, standing);
         }
@@ -153,8 +146,8 @@ mod tests {
     fn scanned(app: &mut App) -> Standing {
         let mut totals = Standing::default();
         let mut query = app.world_mut().query::<&AssetHealth>();
-        for health in query.iter(app.world()) {
-            totals.add(&Standing::of(&health.0));
+        for standing in query.iter(app.world()).filter_map(|h| Standing::of(&h.0)) {
+            totals.add(&standing);
         }
         totals
     }
