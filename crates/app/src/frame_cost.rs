@@ -220,6 +220,27 @@ pub fn phase_summary(phase_ms_sum: &[f32; Phase::ALL.len()], frames: u32) -> Str
         .join(", ")
 }
 
+/// Each phase's time from the marks (ms after the frame started; the last phase ends at
+/// `total_ms`). A phase whose mark did not run (no panels headless, say) takes 0 and its time
+/// goes to the next phase that ran, so the phases always add up to the frame.
+fn phases_from_marks(
+    mut marks_ms: [f32; Phase::ALL.len()],
+    total_ms: f32,
+) -> [f32; Phase::ALL.len()] {
+    if let Some(last) = marks_ms.last_mut() {
+        *last = total_ms;
+    }
+    let mut phases = [0.0; Phase::ALL.len()];
+    let mut previous_ms = 0.0;
+    for (phase_ms, mark_ms) in phases.iter_mut().zip(marks_ms) {
+        if mark_ms > 0.0 {
+            *phase_ms = mark_ms - previous_ms;
+            previous_ms = mark_ms;
+        }
+    }
+    phases
+}
+
 /// The render world's counts, read by the main world a frame later.
 #[derive(Resource, Default, Clone)]
 struct DrawCounter {
@@ -247,21 +268,7 @@ fn end_frame(
     };
     let ms = started.elapsed().as_secs_f32() * 1000.0;
     cost.last_main_world_ms = ms;
-    // A phase whose mark did not run (no panels headless, or a redraw-free frame) takes 0 and
-    // its time goes to the next phase that ran.
-    let mut previous_ms = 0.0;
-    let mut marks = cost.marks_ms;
-    if let Some(rest) = marks.last_mut() {
-        *rest = ms;
-    }
-    for (phase_ms, mark_ms) in cost.last_phase_ms.iter_mut().zip(marks) {
-        if mark_ms > 0.0 {
-            *phase_ms = mark_ms - previous_ms;
-            previous_ms = mark_ms;
-        } else {
-            *phase_ms = 0.0;
-        }
-    }
+    cost.last_phase_ms = phases_from_marks(cost.marks_ms, ms);
     cost.main_world_ms = if cost.main_world_ms == 0.0 {
         ms
     } else {
@@ -321,4 +328,21 @@ fn count_draws(
         }
     }
     counter.draws.store(total, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_add_up_to_the_frame_and_a_missing_mark_passes_its_time_on() {
+        // Input ends at 1, data at 3, update at 4, post-update at 6, the panels at 9, the rest
+        // of post-update at 10; the frame ends at 12.
+        let phases = phases_from_marks([1.0, 3.0, 4.0, 6.0, 9.0, 10.0, 0.0], 12.0);
+        assert_eq!(phases, [1.0, 2.0, 1.0, 2.0, 3.0, 1.0, 2.0]);
+        // Headless: no panels, so neither panel mark ran; their time is the next phase's.
+        let phases = phases_from_marks([1.0, 3.0, 4.0, 0.0, 0.0, 10.0, 0.0], 12.0);
+        assert_eq!(phases, [1.0, 2.0, 1.0, 0.0, 0.0, 6.0, 2.0]);
+        assert_eq!(phases.iter().sum::<f32>(), 12.0);
+    }
 }
