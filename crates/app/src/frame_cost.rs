@@ -162,6 +162,8 @@ pub struct FrameCost {
 pub struct SceneDraws {
     pub drawn: u64,
     pub skipped: u64,
+    /// Frames in which nothing at all was drawn: the window kept its image.
+    pub window_kept: u64,
 }
 
 /// `--frame-stats`: what the frames since the last line cost.
@@ -200,11 +202,13 @@ fn log_frame_cost(
     info!(
         "frame cost: {frames} frames in {elapsed_s:.1} s; the twin's own systems (main world) \
          mean {mean:.1} ms ({phases}), median {median:.1} ms, max {max:.1} ms; {} draw calls, {} mesh \
-         instances in view; 3D scene drawn in {} frames so far, kept from the frame before in {}",
+         instances in view; 3D scene drawn in {} frames so far, kept from the frame before in {} \
+         (the whole window in {})",
         cost.draw_calls,
         cost.instances,
         scene.as_ref().map_or(0, |s| s.drawn),
-        scene.as_ref().map_or(0, |s| s.skipped)
+        scene.as_ref().map_or(0, |s| s.skipped),
+        scene.as_ref().map_or(0, |s| s.window_kept)
     );
     log.frames = 0;
     log.since = Some(Instant::now());

@@ -727,14 +727,25 @@ fn update_freshness(
     }
 }
 
+/// The span the message and sample rates are counted over, ms.
+const RATE_WINDOW_MS: i64 = 5000;
+
 fn update_rates(mut status: ResMut<IngestStatus>, clock: Res<DataClock>) {
     let now = clock.now_ms();
     if status.window_start_ms == 0 {
         status.window_start_ms = now;
         return;
     }
+    // The first rate after a second, then one every few seconds: a rate counted over single
+    // seconds moves with where the frames fall, and each new figure redraws a window that
+    // would otherwise rest (see `redraw`).
+    let window_ms = if status.messages_per_s == 0.0 && status.samples_per_s == 0.0 {
+        1000
+    } else {
+        RATE_WINDOW_MS
+    };
     let elapsed = now - status.window_start_ms;
-    if elapsed >= 1000 {
+    if elapsed >= window_ms {
         let seconds = elapsed as f64 / 1000.0;
         status.messages_per_s = status.window_messages as f64 / seconds;
         status.samples_per_s = status.window_samples as f64 / seconds;

@@ -725,7 +725,7 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let ms = world.stats.frame_ms;
             let fps = if ms > 0.0 { 1000.0 / ms } else { 0.0 };
-            let pace = world.pace.as_ref().map_or("", |p| p.0.name());
+            let pace = world.pace.as_ref().map(|p| p.0);
             let cost = world.frame_cost.as_ref().map_or_else(String::new, |c| {
                 format!(
                     "\n\nLast frames: {ms:.0} ms a frame, of which the twin's own systems \
@@ -733,12 +733,19 @@ fn status_bar_ui(ui: &mut egui::Ui, world: &PanelWorld, ui_state: &mut UiState) 
                     c.main_world_ms, c.draw_calls, c.instances
                 )
             });
-            ui.monospace(format!("{fps:4.0} fps {pace}"))
-                .on_hover_text(format!(
-                    "The window draws on input, every frame while the camera moves, 10 times a \
-                     second (4 in the low tier) while an alarm pulses or a replay plays, and \
-                     once a second otherwise (--redraw continuous: always).{cost}"
-                ));
+            // At rest a frame rate says nothing (frames that change nothing are not drawn),
+            // and a number easing toward it would itself be a change to draw.
+            let pace_text = match pace {
+                Some(crate::redraw::Pace::Idle) => "idle".to_string(),
+                Some(pace) => format!("{fps:4.0} fps {}", pace.name()),
+                None => format!("{fps:4.0} fps"),
+            };
+            ui.monospace(pace_text).on_hover_text(format!(
+                "The window draws on input, every frame while the camera moves, 10 times a \
+                 second (4 in the low tier) while an alarm pulses or a replay plays, and at \
+                 most once a second otherwise, only when something shown changed \
+                 (--redraw continuous: always).{cost}"
+            ));
             if let Some(quality) = &world.quality {
                 ui.separator();
                 ui.label(quality.tier_text()).on_hover_text(format!(
