@@ -567,6 +567,47 @@ fn a_window_at_rest_still_shows_each_new_value() {
 }
 
 #[test]
+fn a_window_with_nothing_new_to_show_is_not_drawn_again_and_keeps_its_image() {
+    let Some(_display) = display() else {
+        return;
+    };
+    // Nothing selected, nothing in alarm: data arrives every second, yet for seconds nothing
+    // on screen changes (the message rate is counted over 5 s). Such frames draw nothing at
+    // all, and the X window keeps showing the plant.
+    let mut app = Running::start(&["--window-size", "1280x720", "--frame-stats"]);
+    let (x, y, _, _) = app.wait_for_window((1280, 720));
+    let (x, y) = (x.max(0) as u32, y.max(0) as u32);
+    // Two lines of `--frame-stats` (one every 10 s) after the start-up frames.
+    std::thread::sleep(std::time::Duration::from_secs(22));
+    let log = std::fs::read_to_string(app.1.path()).unwrap_or_default();
+    let kept: u64 = log
+        .lines()
+        .filter_map(|line| line.split("(the whole window in ").nth(1))
+        .filter_map(|rest| rest.trim_end_matches(')').parse().ok())
+        .next_back()
+        .unwrap_or(0);
+    assert!(
+        kept >= 5,
+        "the window was kept in {kept} frames of about 20 at rest; the app said:\n{}",
+        app.stderr_tail()
+    );
+    let shot = XScreen::connect().capture();
+    let path = shot.save("kept-window.png");
+    // The panels and the scene are still on screen: many colours, and the 3D view (between
+    // the asset list and the inspector) is not the window's empty background.
+    assert!(
+        shot.distinct(x, x + 1280, y, y + 720) > 20,
+        "the kept window shows nothing (see {})",
+        path.display()
+    );
+    assert!(
+        shot.distinct(x + 300, x + 800, y + 100, y + 400) > 10,
+        "the kept window lost its scene (see {})",
+        path.display()
+    );
+}
+
+#[test]
 fn the_wall_without_a_size_fills_its_screen() {
     let Some(_display) = display() else {
         return;
