@@ -183,10 +183,13 @@ fn main() {
     // Load conditioning per signal: what was learned, the smoothed residual and its time, the
     // load fraction and scale, the sigma floor.
     let load = plant_twin_core::predict::load::BYTES_PER_SIGNAL;
-    let per_signal = (detector + trend + 8 * 8 + load) as f64 + per_mode as f64 * modes_per_asset;
+    // What is usual by time of day: one week of quarter hours per alarm part (`recurrence`).
+    let usual = models.iter().map(|m| m.usual_bytes()).sum::<usize>() as f64 / signals as f64;
+    let per_signal =
+        (detector + trend + 8 * 8 + load) as f64 + per_mode as f64 * modes_per_asset + usual;
     let conditioned: usize = models.iter().map(|m| m.load.conditioned()).sum();
     println!(
-        "memory  {modes_per_asset:.2} modes per asset; about {per_signal:.0} bytes per signal ({detector} per detector, {trend} per trend, {per_mode} per mode, {load} for load conditioning); {conditioned} signals conditioned on their asset's load"
+        "memory  {modes_per_asset:.2} modes per asset; about {per_signal:.0} bytes per signal ({detector} per detector, {trend} per trend, {per_mode} per mode, {load} for load conditioning, {usual:.0} for what is usual by time of day); {conditioned} signals conditioned on their asset's load"
     );
 }
 

@@ -491,6 +491,26 @@ pub fn health_ui(
              asset's signals; a stop is normal when stopped.",
         );
     }
+    for part in &model.parts {
+        if let Some((usual, ago_s)) = model.usual_now(config, *part) {
+            let when = if ago_s >= plant_twin_core::predict::recurrence::WEEK_S {
+                "a week ago"
+            } else {
+                "yesterday"
+            };
+            ui.weak(format!(
+                "{}: usual at this time (score {usual:.2} {when}): an alarm is raised only by \
+                 what a deviation exceeds it",
+                part_name(asset, *part)
+            ))
+            .on_hover_text(
+                "A deviation that came at about this time (within half an hour) a day or a \
+                 week before, high enough to alarm then too, is taken as part of the plant's \
+                 calendar (a nightly clean, a weekly changeover). An alarm already raised is \
+                 held on its own score.",
+            );
+        }
+    }
     if let Some(text) = horizon_text(world, asset, health) {
         ui.label(egui::RichText::new(text).color(AMBER));
     } else {

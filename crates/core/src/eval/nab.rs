@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use super::{EvalError, files_under, parse_datetime, read_text};
 use crate::predict::likelihood::{Likelihood, LikelihoodConfig, Spatial, log_score};
-use crate::predict::{DetectorConfig, SignalDetector};
+use crate::predict::recurrence::Recurrence;
+use crate::predict::{AlarmConfig, DetectorConfig, SignalDetector};
 
 /// A cost profile.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,6 +89,11 @@ pub struct Series {
     pub probation: usize,
     /// Rows after a detection in which a new crossing is not reported.
     pub quiet_rows: usize,
+    /// Per row, the score seen at about the same time a day or a week before (empty: none
+    /// kept). Where it reached the threshold itself (less the alarm's deadband), a row detects
+    /// only by what it exceeds it.
+    pub usual: Vec<f64>,
+    deadband: f64,
 }
 
 impl Series {
@@ -130,6 +136,25 @@ impl Series {
             windows: sorted.len(),
             probation: probation(rows),
             quiet_rows: probation(rows) / QUIET_SHARE_OF_PROBATION,
+            usual: vec![],
+            deadband: AlarmConfig::default().deadband,
+        }
+    }
+
+    /// The same series, with what was usual at each row's time of day (see [`usual_scores`]).
+    pub fn with_usual(mut self, usual: Vec<f64>) -> Series {
+        self.usual = usual;
+        self
+    }
+
+    /// Row `i`'s score against `threshold`: the score, less the usual one where that reached
+    /// the threshold too, within the alarm's deadband (it would have held an alarm then): the
+    /// app's rule for raising an alarm, `AssetModel::alarm_score`.
+    fn effective(&self, i: usize, threshold: f64) -> f64 {
+        let score = self.scores[i];
+        match self.usual.get(i) {
+            Some(&usual) if usual >= threshold - self.deadband => score - usual,
+            _ => score,
         }
     }
 
@@ -141,7 +166,8 @@ impl Series {
         let mut total = 0.0;
         let mut quiet_until = 0;
         for i in self.probation..self.scores.len() {
-            let raised = self.scores[i] >= threshold && (i == 0 || self.scores[i - 1] < threshold);
+            let raised = self.effective(i, threshold) >= threshold
+                && (i == 0 || self.effective(i - 1, threshold) < threshold);
             if !raised || i < quiet_until {
                 continue;
             }
@@ -170,10 +196,10 @@ pub fn normalised(raw: f64, windows: usize, profile: Profile) -> f64 {
     100.0 * (raw - null) / (perfect - null)
 }
 
-/// The detector's anomaly score per row of a one-value series: it learns during probation.
-/// The score is the distance over its full scale or, with `use_likelihood`, the log-scaled
-/// anomaly likelihood of that distance (see `predict::likelihood`); either way a value beyond
-/// the range seen so far (`Spatial`) scores 1 at once.
+/// The detector's anomaly score per row of a one-value series: it learns during probation and
+/// reports 0 there; a value beyond the range seen so far (`Spatial`) scores 1 at once. The
+/// score is the distance over its full scale or, with `use_likelihood`, the log-scaled anomaly
+/// likelihood of that distance (see `predict::likelihood`).
 pub fn detector_scores(values: &[f64], config: &DetectorConfig, use_likelihood: bool) -> Vec<f64> {
     let learn_rows = probation(values.len());
     let learning = DetectorConfig {
@@ -196,22 +222,33 @@ pub fn detector_scores(values: &[f64], config: &DetectorConfig, use_likelihood: 
             let active = if row < learn_rows { &learning } else { config };
             let sigma = detector.update(active, row as f64, value);
             let beyond_seen = spatial.update(value);
-            // The likelihood's history starts with the scored rows: the detector says 0 while
-            // it learns, and those zeros would make every later distance look unusual.
-            let score = if use_likelihood && row >= learn_rows {
+            if row < learn_rows {
+                // The likelihood's history starts with the scored rows: the detector says 0
+                // while it learns, and those zeros would make every later distance look
+                // unusual.
+                return 0.0;
+            }
+            let score = if use_likelihood {
                 log_score(likelihood.update(&likelihood_config, sigma.abs()))
-            } else if use_likelihood {
-                0.0
             } else {
                 config.score_of(sigma)
             };
-            if row < learn_rows {
-                0.0
-            } else if beyond_seen {
-                1.0
-            } else {
-                score
-            }
+            if beyond_seen { 1.0 } else { score }
+        })
+        .collect()
+}
+
+/// Per row, the largest of `scores` at about the same time (`times_s`) a day and a week before
+/// (`predict::recurrence`, the memory behind the app's alarms), 0 where none is remembered.
+pub fn usual_scores(times_s: &[f64], scores: &[f64]) -> Vec<f64> {
+    let mut usual = Recurrence::default();
+    times_s
+        .iter()
+        .zip(scores)
+        .map(|(&time_s, &score)| {
+            let then = usual.usual_at(time_s).map_or(0.0, |(score, _)| score);
+            usual.observe(time_s, score);
+            then
         })
         .collect()
 }
@@ -285,7 +322,7 @@ pub fn run(dir: &Path, config: &DetectorConfig) -> Result<String, EvalError> {
         .map_err(|e| EvalError::file(&data, format!("cannot list: {e}")))?;
     // Each series scored twice: by the distance from normal the app alarms on, and through the
     // likelihood stage, to show what that stage does on this corpus.
-    let mut scored: [Vec<(String, Series)>; 2] = [vec![], vec![]];
+    let mut scored: [Vec<(String, Series)>; 3] = [vec![], vec![], vec![]];
     for path in paths {
         let key = path
             .strip_prefix(&data)
@@ -306,10 +343,15 @@ pub fn run(dir: &Path, config: &DetectorConfig) -> Result<String, EvalError> {
             })
             .collect();
         let folder = key.split('/').next().unwrap_or("").to_string();
-        for (variant, use_likelihood) in [(0, false), (1, true)] {
-            let scores = detector_scores(&values, config, use_likelihood);
-            scored[variant].push((folder.clone(), Series::new(key.clone(), scores, &rows)));
-        }
+        let distance = detector_scores(&values, config, false);
+        let usual = usual_scores(&times, &distance);
+        let likelihood = detector_scores(&values, config, true);
+        scored[0].push((
+            folder.clone(),
+            Series::new(key.clone(), distance.clone(), &rows).with_usual(usual),
+        ));
+        scored[1].push((folder.clone(), Series::new(key.clone(), distance, &rows)));
+        scored[2].push((folder.clone(), Series::new(key.clone(), likelihood, &rows)));
     }
     let series = &scored[0];
     if series.is_empty() {
@@ -338,10 +380,14 @@ pub fn run(dir: &Path, config: &DetectorConfig) -> Result<String, EvalError> {
     for (variant, label) in [
         (
             0,
-            "distance from normal over its full scale (the app's score), 5 % spatial check",
+            "distance from normal over its full scale; where the one at about that time a day or a week before reached the threshold too (less the alarm's 0.05 deadband), only what exceeds it (the app's alarm rule), 5 % spatial check",
         ),
         (
             1,
+            "distance from normal over its full scale alone, 5 % spatial check",
+        ),
+        (
+            2,
             "anomaly likelihood of that distance (8,640-sample history, 10-sample recent mean), 5 % spatial check",
         ),
     ] {

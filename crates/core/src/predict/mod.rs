@@ -12,6 +12,7 @@ pub mod likelihood;
 pub mod load;
 pub mod mode;
 pub mod net;
+pub mod recurrence;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,6 +131,9 @@ pub struct AssetModel {
     /// components in layout order.
     pub parts: Vec<Part>,
     pub alarms: Vec<AlarmMachine>,
+    /// Per part (as `parts`): its scores at each time of day over the last week, so that a
+    /// deviation as usual then as it was a day or a week before raises nothing.
+    usual: Vec<recurrence::Recurrence>,
     /// Latest source time seen, seconds.
     pub now_s: f64,
     /// The learned degradation model of the asset's kind, tracked on this asset.
@@ -205,6 +209,7 @@ impl AssetModel {
             limits: asset.signals.iter().map(|s| s.limits).collect(),
             part_of,
             alarms: vec![AlarmMachine::default(); parts.len()],
+            usual: vec![recurrence::Recurrence::default(); parts.len()],
             parts,
             now_s: f64::NEG_INFINITY,
             degradation: None,
@@ -268,7 +273,10 @@ impl AssetModel {
         let part = self.part_of[signal];
         let score = self.part_score(config, part);
         if let Some(index) = self.parts.iter().position(|p| *p == part)
-            && let Some(change) = self.alarms[index].update(&config.alarm, self.now_s, score)
+            && let Some(change) = {
+                let driving = self.alarm_score(config, index, score);
+                self.alarms[index].update(&config.alarm, self.now_s, driving)
+            }
         {
             changes.push(PartChange {
                 part,
@@ -287,7 +295,8 @@ impl AssetModel {
         for index in 0..self.parts.len() {
             let part = self.parts[index];
             let score = self.part_score(config, part);
-            if let Some(change) = self.alarms[index].update(&config.alarm, now_s, score) {
+            let driving = self.alarm_score(config, index, score);
+            if let Some(change) = self.alarms[index].update(&config.alarm, now_s, driving) {
                 changes.push(PartChange {
                     part,
                     change,
@@ -295,6 +304,51 @@ impl AssetModel {
                 });
             }
         }
+    }
+
+    /// The score that drives part `index`'s alarm, and `score` remembered for its time of
+    /// day. While the part is normal and its score at about this time a day or a week before
+    /// was high enough to alarm (within the deadband), only what `score` exceeds that one may
+    /// raise it; once raised the alarm follows `score` itself, so a standing fault is not
+    /// cleared by lasting a day (`recurrence`).
+    fn alarm_score(&mut self, config: &PredictConfig, index: usize, score: f64) -> f64 {
+        let Some(usual) = self.usual.get_mut(index) else {
+            return score;
+        };
+        let lowest_raise = config.alarm.warning.min(config.alarm.alarm);
+        // Only a score this high is ever taken off a later one: lower ones need no memory, so
+        // a part that never scored this high holds none.
+        let would_alarm = lowest_raise - config.alarm.deadband;
+        let normal = self
+            .alarms
+            .get(index)
+            .is_none_or(|alarm| alarm.severity == Severity::Normal);
+        let driving = if normal && score >= lowest_raise {
+            usual.beyond_usual(self.now_s, score, would_alarm)
+        } else {
+            score
+        };
+        if score >= would_alarm {
+            usual.observe(self.now_s, score);
+        }
+        driving
+    }
+
+    /// What part `part`'s score was at about this time a day or a week before, when it was
+    /// high enough to alarm then and so keeps a new deviation from raising an alarm by less
+    /// than it: (score, seconds ago).
+    pub fn usual_now(&self, config: &PredictConfig, part: Part) -> Option<(f64, f64)> {
+        let index = self.parts.iter().position(|p| *p == part)?;
+        let lowest_raise = config.alarm.warning.min(config.alarm.alarm);
+        self.usual
+            .get(index)?
+            .usual_at(self.now_s)
+            .filter(|(score, _)| *score >= lowest_raise - config.alarm.deadband)
+    }
+
+    /// Bytes held by the time-of-day memories of the asset's parts.
+    pub fn usual_bytes(&self) -> usize {
+        self.usual.iter().map(recurrence::Recurrence::bytes).sum()
     }
 
     fn part_score(&self, config: &PredictConfig, part: Part) -> f64 {
@@ -515,6 +569,8 @@ impl AssetModel {
         self.modes.relearn();
         self.load.relearn();
         self.scored_sigma.fill(f64::NAN);
+        // What was usual at each time of day was learned with the rest.
+        self.usual.fill(recurrence::Recurrence::default());
     }
 }
 
@@ -575,5 +631,91 @@ mod tests {
         assert_eq!(score.contributions[0].signal as usize, bearing);
         assert_eq!(score.value, 1.0);
         assert_eq!(model.severity(), Severity::Alarm);
+    }
+
+    #[test]
+    fn a_deviation_every_day_at_the_same_time_alarms_once_and_a_standing_fault_stays_raised() {
+        let asset = pump();
+        let config = PredictConfig::default();
+        let mut model = AssetModel::new(&asset, &config, None);
+        let mut changes = vec![];
+        let bearing = asset
+            .signals
+            .iter()
+            .position(|s| s.id.contains("bearing"))
+            .expect("a bearing signal");
+        let value = |s: usize, t: u64| {
+            let signal = &asset.signals[s];
+            let mid = (signal.normal.0 + signal.normal.1) / 2.0;
+            let span = signal.normal.1 - signal.normal.0;
+            mid + span * 0.02 * test_noise(t * 31 + s as u64)
+        };
+        let learn_s = config.detector.warm_up_s as u64 + 5;
+        for t in 0..learn_s {
+            for s in 0..asset.signals.len() {
+                model.update(&config, s, t as f64, value(s, t), &mut changes);
+            }
+        }
+        // Then four days sampled every minute. The bearing deviates for ten minutes at 02:00
+        // every day, for ten minutes at 14:00 on day 1 and at 13:00 on day 2, and from 12:00
+        // to 16:00 on day 3.
+        let day_s = 86_400;
+        let start = learn_s.div_ceil(day_s) * day_s;
+        let deviates = |t: u64| {
+            let (day, minute) = ((t - start) / day_s, (t - start) % day_s / 60);
+            (120..130).contains(&minute)
+                || (day == 1 && (840..850).contains(&minute))
+                || (day == 2 && (780..790).contains(&minute))
+                || (day == 3 && (720..960).contains(&minute))
+        };
+        let (mut raised_at, mut cleared_at) = (vec![], vec![]);
+        for t in (start..start + 4 * day_s).step_by(60) {
+            changes.clear();
+            for s in 0..asset.signals.len() {
+                let mut v = value(s, t);
+                if s == bearing && deviates(t) {
+                    v += asset.signals[s].normal.1 * 0.5;
+                }
+                model.update(&config, s, t as f64, v, &mut changes);
+            }
+            if changes
+                .iter()
+                .any(|c| matches!(c.change, AlarmChange::Raised { .. }))
+            {
+                raised_at.push(((t - start) / day_s, (t - start) % day_s / 60));
+            }
+            if changes
+                .iter()
+                .any(|c| matches!(c.change, AlarmChange::Cleared))
+            {
+                cleared_at.push(((t - start) / day_s, (t - start) % day_s / 60));
+            }
+        }
+        // Day 0 at 02:00, and not at 02:00 again; the new ones on days 1 and 2; day 3's at
+        // 12:00, held through 13:00 (where the day before deviated as much) until it ends.
+        let tens = |at: Vec<(u64, u64)>| -> Vec<(u64, u64)> {
+            at.into_iter()
+                .map(|(d, minute)| (d, minute / 10 * 10))
+                .collect()
+        };
+        assert_eq!(
+            tens(raised_at),
+            vec![(0, 120), (1, 840), (2, 780), (3, 720)]
+        );
+        assert_eq!(
+            tens(cleared_at),
+            vec![(0, 130), (1, 850), (2, 790), (3, 960)]
+        );
+        let part = model.part_of(bearing).expect("part");
+        // At the end (day 3, 23:59) the day before was quiet: nothing is usual then.
+        assert_eq!(model.usual_now(&config, part), None);
+        assert_eq!(model.severity(), Severity::Normal);
+        // At 02:00 on day 4 the deviation of the day before is what is usual.
+        let two_am = (start + 4 * day_s + 7200) as f64;
+        model.tick(&config, two_am, &mut changes);
+        assert_eq!(
+            model.usual_now(&config, part).map(|(_, ago)| ago),
+            Some(recurrence::DAY_S)
+        );
     }
 }
