@@ -238,11 +238,20 @@ fn count_waiting_pipelines(cache: Res<PipelineCache>, waiting: Res<PipelinesWait
 /// At rest the scene is drawn at least this often, even when nothing seemed to change.
 pub const SCENE_REFRESH: Duration = Duration::from_secs(10);
 
+/// The cameras [`skip_unchanged_frame`] may switch off: the scene's and the panels'.
+type SwitchedAtRest = Or<(With<OrbitCamera>, With<PrimaryEguiContext>)>;
+
+/// The panels' camera and what egui painted for it.
+type PanelCameras<'w, 's> = Query<
+    'w,
+    's,
+    (&'static mut Camera, Option<&'static EguiRenderOutput>),
+    (With<PrimaryEguiContext>, Without<OrbitCamera>),
+>;
+
 /// Every camera [`skip_unchanged_frame`] may switch off is on again at the start of a frame:
 /// picking and egui's input see the scene and the panels as they are.
-fn scene_camera_on(
-    mut cameras: Query<&mut Camera, Or<(With<OrbitCamera>, With<PrimaryEguiContext>)>>,
-) {
+fn scene_camera_on(mut cameras: Query<&mut Camera, SwitchedAtRest>) {
     for mut camera in &mut cameras {
         if !camera.is_active {
             camera.is_active = true;
@@ -379,10 +388,7 @@ fn skip_unchanged_frame(
     time: Res<Time<Real>>,
     mut changes: SceneChanges,
     mut scene_cameras: Query<&mut Camera, With<OrbitCamera>>,
-    mut panel_cameras: Query<
-        (&mut Camera, Option<&EguiRenderOutput>),
-        (With<PrimaryEguiContext>, Without<OrbitCamera>),
-    >,
+    mut panel_cameras: PanelCameras,
     mut draws: ResMut<SceneDraws>,
     mut last_drawn: Local<Option<Duration>>,
     mut last_panels: Local<Option<u64>>,
