@@ -247,9 +247,11 @@ impl Simulator {
                                         quantity,
                                         Quantity::Flow | Quantity::Pressure | Quantity::Vibration
                                     ),
-                                    Some(FaultKind::SensorFreeze | FaultKind::SensorDropout) => {
-                                        signal.id.contains(scenario.signal)
-                                    }
+                                    Some(
+                                        FaultKind::SensorFreeze
+                                        | FaultKind::SensorDropout
+                                        | FaultKind::NightlyClean,
+                                    ) => signal.id.contains(scenario.signal),
                                     Some(
                                         FaultKind::NodeDeath
                                         | FaultKind::ProductChangeover
@@ -441,6 +443,7 @@ impl Simulator {
                             value = *model.frozen.get_or_insert(model.last);
                         }
                         Some(FaultKind::SensorDropout) => continue,
+                        Some(FaultKind::NightlyClean) => value -= span * 0.8 * severity,
                         _ => {}
                     }
                 }

@@ -30,6 +30,10 @@ pub enum FaultKind {
     /// Not a machine fault: the asset is left idling (spindle and coolant on, nothing made):
     /// it draws its idle power the whole time and never runs a cycle. Energy waste.
     IdlingOvernight,
+    /// Not a fault: the asset's coolant circuit is flushed every day at the same time for
+    /// `ramp_s` seconds (a nightly clean): its coolant pressure drops. An alarm the first
+    /// day; from the second day on it is what is usual then (`predict::recurrence`).
+    NightlyClean,
     /// A compressed-air leak: the compressor works harder to hold pressure (a duty-cycled one
     /// runs up to 45 % of its cycle more, an always-on one carries up to 36 % more load).
     /// Energy waste.
@@ -164,6 +168,16 @@ pub const SCENARIOS: &[Scenario] = &[
         start_s: 60.0,
         ramp_s: 300.0,
     },
+    Scenario {
+        name: "nightly-clean",
+        description: "not a fault: cnc-105's coolant circuit is flushed for 10 minutes every day, first at 60 s: its coolant pressure drops; an alarm the first time, none the next days at the same time (what is usual then)",
+        fault: Some(FaultKind::NightlyClean),
+        asset: "cnc-105",
+        kind: AssetKind::CncMachine,
+        signal: "coolant",
+        start_s: 60.0,
+        ramp_s: 600.0,
+    },
 ];
 
 /// The scenario the app runs by default: a fault visibly developing within the first minute.
@@ -193,6 +207,10 @@ impl Scenario {
     pub fn severity(&self, t: f64) -> f64 {
         if self.fault.is_none() || t < self.start_s {
             0.0
+        } else if self.fault == Some(FaultKind::NightlyClean) {
+            // The same time every day, for the ramp's length.
+            let into_day = (t - self.start_s).rem_euclid(crate::predict::recurrence::DAY_S);
+            if into_day < self.ramp_s { 1.0 } else { 0.0 }
         } else {
             ((t - self.start_s) / self.ramp_s.max(1e-3)).min(1.0)
         }
