@@ -122,3 +122,45 @@ fn a_product_changeover_raises_no_alarm_or_warning() {
         "overheating not raised: {raised:?}"
     );
 }
+
+#[test]
+fn a_nightly_clean_alarms_the_first_night_only() {
+    // cnc-105's coolant circuit is flushed for 10 minutes every day from 60 s. Just that mill,
+    // sampled every 10 s for a day and an hour, from the shipped baseline.
+    let mut layout = demo();
+    layout.assets.retain(|asset| asset.id == "cnc-105");
+    let config = PredictConfig::default();
+    let baseline = parse_baseline(DEMO_BASELINE_TEXT).expect("demo baseline");
+    let asset = &layout.assets[0];
+    let mut model = AssetModel::new(asset, &config, baseline.assets.get(&asset.id));
+    let sim = SimConfig {
+        scenario: scenario::scenario("nightly-clean").expect("scenario"),
+        ..SimConfig::default()
+    };
+    let mut simulator = Simulator::new(&layout, sim);
+    let mut changes = vec![];
+    let mut raised_s = vec![];
+    for step in 0..9_000 {
+        let t = f64::from(step) * 10.0;
+        for v in simulator.step(t) {
+            model.update(&config, v.signal, t, v.value, &mut changes);
+        }
+        for change in changes.drain(..) {
+            if matches!(
+                change.change,
+                plant_twin_core::predict::AlarmChange::Raised { .. }
+            ) {
+                raised_s.push(t);
+            }
+        }
+    }
+    let day_s = 86_400.0;
+    assert!(
+        raised_s.iter().any(|t| (60.0..700.0).contains(t)),
+        "the first clean raised nothing: {raised_s:?}"
+    );
+    assert!(
+        raised_s.iter().all(|t| *t < day_s),
+        "the next day's clean raised an alarm again: {raised_s:?}"
+    );
+}
