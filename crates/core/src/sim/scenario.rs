@@ -180,6 +180,10 @@ pub const SCENARIOS: &[Scenario] = &[
     },
 ];
 
+/// A calendar day, seconds (`predict` learns from the simulator, so the simulator does not
+/// borrow its constants).
+const DAY_S: f64 = 86_400.0;
+
 /// The scenario the app runs by default: a fault visibly developing within the first minute.
 pub const DEFAULT_SCENARIO: &str = "bearing-wear";
 
@@ -209,7 +213,7 @@ impl Scenario {
             0.0
         } else if self.fault == Some(FaultKind::NightlyClean) {
             // The same time every day, for the ramp's length.
-            let into_day = (t - self.start_s).rem_euclid(crate::predict::recurrence::DAY_S);
+            let into_day = (t - self.start_s).rem_euclid(DAY_S);
             if into_day < self.ramp_s { 1.0 } else { 0.0 }
         } else {
             ((t - self.start_s) / self.ramp_s.max(1e-3)).min(1.0)
