@@ -347,7 +347,7 @@ impl SceneChanges<'_, '_> {
 /// A fingerprint of what egui painted: its meshes (positions, texture coordinates, colours,
 /// textures) and their clip rectangles. None when it painted something a fingerprint cannot
 /// follow (a paint callback) or changed a texture: such a frame is always drawn.
-pub fn panels_fingerprint(output: &EguiRenderOutput) -> Option<u64> {
+fn panels_fingerprint(output: &EguiRenderOutput) -> Option<u64> {
     use std::hash::{BuildHasher, Hash, Hasher};
     if !output.textures_delta.is_empty() {
         return None;

@@ -592,23 +592,34 @@ mod tests {
             .expect("pump-02")
     }
 
+    /// The first signal of `asset`'s bearing.
+    fn bearing_signal(asset: &Asset) -> usize {
+        asset
+            .signals
+            .iter()
+            .position(|s| s.id.contains("bearing"))
+            .expect("a bearing signal")
+    }
+
+    /// Signal `s` of `asset` in the middle of its normal range, moved by `wiggle` (-1..1) times
+    /// 2 % of the range.
+    fn near_middle(asset: &Asset, s: usize, wiggle: f64) -> f64 {
+        let signal = &asset.signals[s];
+        let mid = (signal.normal.0 + signal.normal.1) / 2.0;
+        let span = signal.normal.1 - signal.normal.0;
+        mid + span * 0.02 * wiggle
+    }
+
     #[test]
     fn a_fault_on_one_component_raises_that_component_only() {
         let asset = pump();
         let config = PredictConfig::default();
         let mut model = AssetModel::new(&asset, &config, None);
         let mut changes = vec![];
-        let bearing = asset
-            .signals
-            .iter()
-            .position(|s| s.id.contains("bearing"))
-            .expect("a bearing signal");
+        let bearing = bearing_signal(&asset);
         let value = |s: usize, t: u64| {
-            let signal = &asset.signals[s];
-            let mid = (signal.normal.0 + signal.normal.1) / 2.0;
-            let span = signal.normal.1 - signal.normal.0;
             let wiggle = ((t * 7919 + s as u64 * 104_729) % 200) as f64 / 100.0 - 1.0;
-            mid + span * 0.02 * wiggle
+            near_middle(&asset, s, wiggle)
         };
         let learn_s = config.detector.warm_up_s as u64 + 5;
         for t in 0..learn_s + 600 {
@@ -639,17 +650,8 @@ mod tests {
         let config = PredictConfig::default();
         let mut model = AssetModel::new(&asset, &config, None);
         let mut changes = vec![];
-        let bearing = asset
-            .signals
-            .iter()
-            .position(|s| s.id.contains("bearing"))
-            .expect("a bearing signal");
-        let value = |s: usize, t: u64| {
-            let signal = &asset.signals[s];
-            let mid = (signal.normal.0 + signal.normal.1) / 2.0;
-            let span = signal.normal.1 - signal.normal.0;
-            mid + span * 0.02 * test_noise(t * 31 + s as u64)
-        };
+        let bearing = bearing_signal(&asset);
+        let value = |s: usize, t: u64| near_middle(&asset, s, test_noise(t * 31 + s as u64));
         let learn_s = config.detector.warm_up_s as u64 + 5;
         for t in 0..learn_s {
             for s in 0..asset.signals.len() {
