@@ -10,6 +10,10 @@
     pbr_functions::alpha_discard,
     mesh_view_bindings::globals,
 }
+#ifdef SIMPLE_LIGHTING
+#import bevy_pbr::pbr_bindings::material
+#import plant_twin::simple_lighting::{simple_lit, post_lighting_input}
+#endif
 
 #ifdef PREPASS_PIPELINE
 #import bevy_pbr::{
@@ -76,10 +80,8 @@ fn value_ramp(v: f32) -> vec3<f32> {
     return mix(yellow, red, x - 2.0);
 }
 
-@fragment
-fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> FragmentOutput {
-    var pbr_input = pbr_input_from_standard_material(in, is_front);
-
+// The tint's colour (linear RGB) over a part of this paint.
+fn tint_colour(paint: vec3<f32>) -> vec3<f32> {
     var colour: vec3<f32>;
     if (tint.flags & FLAG_STALE) != 0u {
         colour = vec3<f32>(0.18, 0.18, 0.19);
@@ -92,21 +94,50 @@ fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> Fragment
     } else {
         colour = value_ramp(tint.value);
     }
-    colour = mix(colour, pbr_input.material.base_color.rgb, tint.paint_mix);
-    pbr_input.material.base_color = vec4<f32>(colour, pbr_input.material.base_color.a);
-    if (tint.flags & FLAG_PULSE) != 0u {
-        // About one beat a second: visible from across a room, not a strobe.
-        let beat = 0.5 + 0.5 * sin(globals.time * 6.0);
-        pbr_input.material.emissive = vec4<f32>(colour * beat * 1.5, 1.0);
-    }
-    pbr_input.material.base_color = alpha_discard(pbr_input.material, pbr_input.material.base_color);
+    return mix(colour, paint, tint.paint_mix);
+}
 
+// The unacknowledged alarm's pulse: about one beat a second, visible from across a room, not a
+// strobe. Emissive light, as Bevy's lighting adds it (alpha 1: scaled by the view's exposure).
+fn pulse(colour: vec3<f32>) -> vec4<f32> {
+    if (tint.flags & FLAG_PULSE) != 0u {
+        let beat = 0.5 + 0.5 * sin(globals.time * 6.0);
+        return vec4<f32>(colour * beat * 1.5, 1.0);
+    }
+    return vec4<f32>(0.0);
+}
+
+@fragment
+fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> FragmentOutput {
 #ifdef PREPASS_PIPELINE
-    let out = deferred_output(in, pbr_input);
+    var pbr_input = pbr_input_from_standard_material(in, is_front);
+
+    let colour = tint_colour(pbr_input.material.base_color.rgb);
+    pbr_input.material.base_color = vec4<f32>(colour, pbr_input.material.base_color.a);
+    pbr_input.material.emissive = pulse(colour);
+    pbr_input.material.base_color = alpha_discard(pbr_input.material, pbr_input.material.base_color);
+    return deferred_output(in, pbr_input);
 #else
+#ifdef SIMPLE_LIGHTING
+    // The low tier: the paint straight from the material, no textures, diffuse light only.
+    let colour = tint_colour(material.base_color.rgb);
+    let lit = simple_lit(in.world_normal, colour, material.metallic, pulse(colour));
+    var out: FragmentOutput;
+    out.color = main_pass_post_lighting_processing(
+        post_lighting_input(in.position, in.world_position, material.flags),
+        vec4<f32>(lit, material.base_color.a),
+    );
+    return out;
+#else
+    var pbr_input = pbr_input_from_standard_material(in, is_front);
+    let colour = tint_colour(pbr_input.material.base_color.rgb);
+    pbr_input.material.base_color = vec4<f32>(colour, pbr_input.material.base_color.a);
+    pbr_input.material.emissive = pulse(colour);
+    pbr_input.material.base_color = alpha_discard(pbr_input.material, pbr_input.material.base_color);
     var out: FragmentOutput;
     out.color = apply_pbr_lighting(pbr_input);
     out.color = main_pass_post_lighting_processing(pbr_input, out.color);
-#endif
     return out;
+#endif
+#endif
 }

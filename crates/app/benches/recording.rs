@@ -200,6 +200,7 @@ fn main() {
     ))
     .init_asset::<Mesh>()
     .init_asset::<StandardMaterial>()
+    .init_asset::<plant_twin::scene::FloorMaterial>()
     .add_plugins((
         TwinCorePlugin {
             document: PlantDocument::demo().expect("demo"),

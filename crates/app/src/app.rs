@@ -197,6 +197,7 @@ pub fn gui_app(
         crate::flows::FlowsPlugin,
         crate::flows::FlowDrawingPlugin,
         crate::score_colour::ScoreColourPlugin,
+        crate::scene::FloorGridPlugin,
         UiPlugin,
     ))
     .add_plugins((

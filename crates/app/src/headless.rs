@@ -65,6 +65,7 @@ pub fn headless_app(
     ))
     .init_asset::<Mesh>()
     .init_asset::<StandardMaterial>()
+    .init_asset::<crate::scene::FloorMaterial>()
     .add_plugins((
         TwinCorePlugin { document },
         live,

@@ -5,9 +5,15 @@
 //!
 //! What the tiers change is only how the scene is lit and smoothed: colours, labels and the
 //! alarm pulse are the same in every tier, so an alarm reads the same on every machine.
+//!
+//! The low tier also lights the project's own materials (the score colours and the floor)
+//! simply: diffuse sun and ambient light without Bevy's specular, texture and cluster work
+//! (`shaders/simple_lighting.wgsl`, chosen per material by [`ShadingKey`]).
 
+use bevy::asset::uuid_handle;
 use bevy::light::{CascadeShadowConfig, CascadeShadowConfigBuilder};
 use bevy::prelude::*;
+use bevy::render::render_resource::RenderPipelineDescriptor;
 use bevy::render::renderer::RenderAdapterInfo;
 use bevy::render::view::Msaa;
 
@@ -24,6 +30,35 @@ pub enum Tier {
     /// Shadows from four cascades and 4x multisampling: discrete GPUs.
     High,
 }
+
+/// How a project material is lit: part of its pipeline key, so switching the tier recompiles
+/// its pipeline with or without `SIMPLE_LIGHTING`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ShadingKey {
+    /// The low tier's diffuse-only lighting instead of Bevy's full lighting.
+    pub simple_lighting: bool,
+}
+
+impl ShadingKey {
+    /// The shading of the tier in force; full lighting without a renderer (headless apps).
+    pub fn of(quality: Option<&RenderQuality>) -> ShadingKey {
+        ShadingKey {
+            simple_lighting: quality.is_some_and(|q| q.tier == Tier::Low),
+        }
+    }
+
+    /// Adds the shader def the project's material shaders read.
+    pub fn specialize(self, descriptor: &mut RenderPipelineDescriptor) {
+        if self.simple_lighting
+            && let Some(fragment) = descriptor.fragment.as_mut()
+        {
+            fragment.shader_defs.push("SIMPLE_LIGHTING".into());
+        }
+    }
+}
+
+/// `plant_twin::simple_lighting`, imported by the material shaders under `SIMPLE_LIGHTING`.
+const SIMPLE_LIGHTING_SHADER: Handle<Shader> = uuid_handle!("0d7c9a4e-2b61-4f83-a5e0-6c1b8f3d9e27");
 
 impl Tier {
     pub const ALL: [Tier; 3] = [Tier::Low, Tier::Medium, Tier::High];
@@ -165,6 +200,15 @@ impl Plugin for QualityPlugin {
             adapter: None,
         };
         quality.choose();
+        let shader = Shader::from_wgsl(
+            include_str!("../../../shaders/simple_lighting.wgsl"),
+            "shaders/simple_lighting.wgsl",
+        );
+        if let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>()
+            && let Err(error) = shaders.insert(&SIMPLE_LIGHTING_SHADER, shader)
+        {
+            error!("simple lighting shader not registered: {error}");
+        }
         app.insert_resource(quality)
             .add_message::<SetQuality>()
             .add_message::<SetRenderScale>()

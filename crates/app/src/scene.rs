@@ -1,11 +1,20 @@
 //! The environment around the assets: the floor with its metre grid, zones drawn on the floor,
 //! and the lighting. Rebuilt whenever the layout changes.
 
-use bevy::asset::RenderAssetUsages;
-use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::asset::{RenderAssetUsages, uuid_handle};
+use bevy::mesh::{Indices, MeshVertexBufferLayoutRef, PrimitiveTopology};
+use bevy::pbr::{
+    ExtendedMaterial, MaterialExtension, MaterialExtensionKey, MaterialExtensionPipeline,
+    MaterialPlugin,
+};
 use bevy::prelude::*;
+use bevy::render::render_resource::{
+    AsBindGroup, RenderPipelineDescriptor, SpecializedMeshPipelineError,
+};
+use bevy::shader::ShaderRef;
 
 use crate::plant::PlantDocument;
+use crate::quality::{RenderQuality, ShadingKey};
 use plant_twin_core::geometry::{hatch_segments, triangulate_polygon, world_from_plan};
 use plant_twin_core::layout::{PlantLayout, ZoneKind};
 
@@ -26,6 +35,107 @@ impl Plugin for ScenePlugin {
                     .run_if(resource_changed::<PlantDocument>)
                     .in_set(crate::frame::AppSystems::ApplyIntents),
             );
+    }
+}
+
+/// The floor's material: its paint, lit as any other, with the grid drawn by
+/// `shaders/floor.wgsl`. Headless apps register only the asset type; the window's app adds
+/// [`FloorGridPlugin`] to draw it.
+pub type FloorMaterial = ExtendedMaterial<StandardMaterial, FloorGrid>;
+
+const FLOOR_SHADER: Handle<Shader> = uuid_handle!("b3c2e0f4-5d7a-4c1e-8f2b-9a6d3e1c7b50");
+
+/// The grid drawn on the floor (see shaders/floor.wgsl).
+#[derive(Asset, AsBindGroup, Reflect, Debug, Clone)]
+#[bind_group_data(ShadingKey)]
+pub struct FloorGrid {
+    #[uniform(100)]
+    pub minor_spacing_m: f32,
+    #[uniform(100)]
+    pub major_spacing_m: f32,
+    /// The share of the floor's light a line takes away.
+    #[uniform(100)]
+    pub minor_opacity: f32,
+    #[uniform(100)]
+    pub major_opacity: f32,
+    /// How the tier lights it (a pipeline key, not a uniform).
+    #[reflect(ignore)]
+    pub shading: ShadingKey,
+}
+
+impl From<&FloorGrid> for ShadingKey {
+    fn from(grid: &FloorGrid) -> ShadingKey {
+        grid.shading
+    }
+}
+
+impl Default for FloorGrid {
+    /// A line every metre, a darker one every 10 m: the plan's scale at a glance.
+    fn default() -> Self {
+        FloorGrid {
+            minor_spacing_m: 1.0,
+            major_spacing_m: 10.0,
+            minor_opacity: 0.18,
+            major_opacity: 0.45,
+            shading: ShadingKey::default(),
+        }
+    }
+}
+
+impl MaterialExtension for FloorGrid {
+    fn fragment_shader() -> ShaderRef {
+        FLOOR_SHADER.into()
+    }
+
+    fn specialize(
+        _pipeline: &MaterialExtensionPipeline,
+        descriptor: &mut RenderPipelineDescriptor,
+        _layout: &MeshVertexBufferLayoutRef,
+        key: MaterialExtensionKey<Self>,
+    ) -> Result<(), SpecializedMeshPipelineError> {
+        key.bind_group_data.specialize(descriptor);
+        Ok(())
+    }
+
+    fn deferred_fragment_shader() -> ShaderRef {
+        FLOOR_SHADER.into()
+    }
+}
+
+/// Draws the floor's material in a window (the renderer's side of [`FloorMaterial`]).
+pub struct FloorGridPlugin;
+
+impl Plugin for FloorGridPlugin {
+    fn build(&self, app: &mut App) {
+        let shader = Shader::from_wgsl(
+            include_str!("../../../shaders/floor.wgsl"),
+            "shaders/floor.wgsl",
+        );
+        if let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>()
+            && let Err(error) = shaders.insert(&FLOOR_SHADER, shader)
+        {
+            error!("floor shader not registered: {error}");
+        }
+        app.add_plugins(MaterialPlugin::<FloorMaterial>::default())
+            .add_systems(Update, floor_follows_tier_shading);
+    }
+}
+
+/// The floor lit as the render tier asks.
+fn floor_follows_tier_shading(
+    quality: Option<Res<RenderQuality>>,
+    mut materials: ResMut<Assets<FloorMaterial>>,
+) {
+    let shading = ShadingKey::of(quality.as_deref());
+    let stale: Vec<AssetId<FloorMaterial>> = materials
+        .iter()
+        .filter(|(_, material)| material.extension.shading != shading)
+        .map(|(id, _)| id)
+        .collect();
+    for id in stale {
+        if let Some(mut material) = materials.get_mut(id) {
+            material.extension.shading = shading;
+        }
     }
 }
 
@@ -55,6 +165,7 @@ fn spawn_floor(
     old: Query<Entity, With<FloorRoot>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
+    mut floor_materials: ResMut<Assets<FloorMaterial>>,
 ) {
     for entity in &old {
         commands.entity(entity).despawn();
@@ -83,29 +194,18 @@ fn spawn_floor(
     commands.spawn((
         Name::new("Floor slab"),
         Mesh3d(meshes.add(Plane3d::new(Vec3::Y, Vec2::new(width * 0.5, depth * 0.5)))),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color: Color::srgb(0.42, 0.44, 0.45),
-            perceptual_roughness: 0.9,
-            ..default()
+        MeshMaterial3d(floor_materials.add(FloorMaterial {
+            base: StandardMaterial {
+                base_color: Color::srgb(0.42, 0.44, 0.45),
+                perceptual_roughness: 0.9,
+                ..default()
+            },
+            extension: FloorGrid::default(),
         })),
         Transform::from_translation(world_from_plan(width * 0.5, depth * 0.5, 0.0)),
         Pickable::IGNORE,
         ChildOf(root),
     ));
-    let (minor, major) = grid_lines(width, depth);
-    for (lines, color, name) in [
-        (minor, Color::srgba(0.0, 0.0, 0.0, 0.18), "Grid 1 m"),
-        (major, Color::srgba(0.0, 0.0, 0.0, 0.45), "Grid 10 m"),
-    ] {
-        commands.spawn((
-            Name::new(name),
-            Mesh3d(meshes.add(line_mesh(&lines, MARKING_Y * 0.5))),
-            MeshMaterial3d(materials.add(unlit(color))),
-            Pickable::IGNORE,
-            ChildOf(root),
-        ));
-    }
-
     for zone in &layout.zones {
         let corners = zone.area.corners();
         let (fill, edge) = match zone.kind {
@@ -145,17 +245,6 @@ fn spawn_floor(
 }
 
 type PlanSegment = ((f32, f32), (f32, f32));
-
-/// Minor (every metre) and major (every 10 m) grid lines over the floor.
-fn grid_lines(width: f32, depth: f32) -> (Vec<PlanSegment>, Vec<PlanSegment>) {
-    let across = (0..=width.floor() as u32).map(|x| (x, ((x as f32, 0.0), (x as f32, depth))));
-    let along = (0..=depth.floor() as u32).map(|y| (y, ((0.0, y as f32), (width, y as f32))));
-    let (major, minor): (Vec<_>, Vec<_>) = across
-        .chain(along)
-        .partition(|(metre, _)| metre.is_multiple_of(10));
-    let segments = |lines: Vec<(u32, PlanSegment)>| lines.into_iter().map(|(_, s)| s).collect();
-    (segments(minor), segments(major))
-}
 
 /// A line-list mesh of plan segments at height `up`.
 fn line_mesh(segments: &[PlanSegment], up: f32) -> Mesh {

@@ -12,14 +12,19 @@
 use std::collections::HashMap;
 
 use bevy::asset::uuid_handle;
+use bevy::mesh::MeshVertexBufferLayoutRef;
 use bevy::pbr::{ExtendedMaterial, MaterialExtension, MaterialPlugin};
+use bevy::pbr::{MaterialExtensionKey, MaterialExtensionPipeline};
 use bevy::prelude::*;
-use bevy::render::render_resource::AsBindGroup;
+use bevy::render::render_resource::{
+    AsBindGroup, RenderPipelineDescriptor, SpecializedMeshPipelineError,
+};
 use bevy::shader::ShaderRef;
 
 use crate::data::predict::{AssetHealth, Prediction};
 use crate::data::telemetry::{Freshness, GreyedAsStale, LiveSignals, PaintBeforeStale};
 use crate::plant::{AssetComponentPart, AssetSpec};
+use crate::quality::{RenderQuality, ShadingKey};
 use plant_twin_core::predict::{Annunciation, Part, Severity};
 
 pub type ScoreMaterial = ExtendedMaterial<StandardMaterial, ScoreTint>;
@@ -124,6 +129,7 @@ impl ColourBy {
 
 /// The shader's uniform (see shaders/score.wgsl).
 #[derive(Asset, AsBindGroup, Reflect, Debug, Clone, Default)]
+#[bind_group_data(ShadingKey)]
 pub struct ScoreTint {
     #[uniform(100)]
     pub value: f32,
@@ -133,11 +139,30 @@ pub struct ScoreTint {
     pub flags: u32,
     #[uniform(100)]
     pub paint_mix: f32,
+    /// How the tier lights it (a pipeline key, not a uniform).
+    #[reflect(ignore)]
+    pub shading: ShadingKey,
+}
+
+impl From<&ScoreTint> for ShadingKey {
+    fn from(tint: &ScoreTint) -> ShadingKey {
+        tint.shading
+    }
 }
 
 impl MaterialExtension for ScoreTint {
     fn fragment_shader() -> ShaderRef {
         SHADER.into()
+    }
+
+    fn specialize(
+        _pipeline: &MaterialExtensionPipeline,
+        descriptor: &mut RenderPipelineDescriptor,
+        _layout: &MeshVertexBufferLayoutRef,
+        key: MaterialExtensionKey<Self>,
+    ) -> Result<(), SpecializedMeshPipelineError> {
+        key.bind_group_data.specialize(descriptor);
+        Ok(())
     }
 
     fn deferred_fragment_shader() -> ShaderRef {
@@ -231,13 +256,17 @@ pub fn ramp_colour(ramp: Ramp, value: f32) -> LinearRgba {
     }
 }
 
-/// Shared materials by tint.
+/// Shared materials by tint, lit as the render tier asks.
 #[derive(Resource, Default)]
-struct Palette(HashMap<Tint, Handle<ScoreMaterial>>);
+struct Palette {
+    materials: HashMap<Tint, Handle<ScoreMaterial>>,
+    shading: ShadingKey,
+}
 
 impl Palette {
     fn get(&mut self, tint: Tint, materials: &mut Assets<ScoreMaterial>) -> Handle<ScoreMaterial> {
-        self.0
+        let shading = self.shading;
+        self.materials
             .entry(tint)
             .or_insert_with(|| {
                 materials.add(ExtendedMaterial {
@@ -253,6 +282,7 @@ impl Palette {
                         ramp: tint.ramp as u32,
                         flags: tint.flags as u32,
                         paint_mix: if tint.body { 0.6 } else { 0.0 },
+                        shading,
                     },
                 })
             })
@@ -293,12 +323,31 @@ impl Plugin for ScoreColourPlugin {
             .add_systems(
                 Update,
                 (
+                    follow_tier_shading,
                     restore_paint.run_if(resource_changed::<ColourBy>),
                     tint_assets,
                 )
                     .chain()
                     .in_set(ScoreColourSystems),
             );
+    }
+}
+
+/// The palette lit as the render tier asks: its materials change only when the tier does.
+fn follow_tier_shading(
+    quality: Option<Res<RenderQuality>>,
+    mut palette: ResMut<Palette>,
+    mut materials: ResMut<Assets<ScoreMaterial>>,
+) {
+    let shading = ShadingKey::of(quality.as_deref());
+    if palette.shading == shading {
+        return;
+    }
+    palette.shading = shading;
+    for handle in palette.materials.values() {
+        if let Some(mut material) = materials.get_mut(handle) {
+            material.extension.shading = shading;
+        }
     }
 }
 

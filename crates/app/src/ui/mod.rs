@@ -59,7 +59,38 @@ impl Plugin for UiPlugin {
                 )
                     .in_set(AppSystems::Input),
             )
+            .add_systems(
+                Update,
+                compose_over_scene
+                    .after(crate::camera::CameraSystems)
+                    .in_set(AppSystems::Presentation),
+            )
             .add_systems(EguiPrimaryContextPass, panels_ui.in_set(UiSystems));
+    }
+}
+
+/// How the panels reach the window. Over a 3D view drawn into the window they are blended; when
+/// the view is an image egui paints under them, the panels and that image cover every pixel, so
+/// they are copied: blending read the window back for nothing (a few ms of a 1080p frame under
+/// a software renderer).
+fn compose_over_scene(
+    target: Res<crate::camera::SceneTarget>,
+    mut ui_cameras: Query<&mut Camera, With<PrimaryEguiContext>>,
+) {
+    let blend_state = match target.image {
+        Some(_) => None,
+        None => Some(BlendState::ALPHA_BLENDING),
+    };
+    for mut camera in &mut ui_cameras {
+        let output_mode = CameraOutputMode::Write {
+            blend_state,
+            clear_color: ClearColorConfig::None,
+        };
+        // Written only when it changes: a changed camera is a reason to draw the window.
+        if !matches!(camera.output_mode, CameraOutputMode::Write { blend_state: b, .. } if b == blend_state)
+        {
+            camera.output_mode = output_mode;
+        }
     }
 }
 
