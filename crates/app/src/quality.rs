@@ -397,4 +397,22 @@ mod tests {
         quality.scale_override = None;
         assert_eq!(quality.render_scale(), 0.5);
     }
+
+    #[test]
+    fn only_the_low_tier_lights_simply_and_a_headless_app_lights_fully() {
+        assert!(!ShadingKey::of(None).simple_lighting);
+        for tier in Tier::ALL {
+            let quality = RenderQuality {
+                requested: Quality::Fixed(tier),
+                scale_override: None,
+                tier,
+                adapter: None,
+            };
+            assert_eq!(
+                ShadingKey::of(Some(&quality)).simple_lighting,
+                tier == Tier::Low,
+                "{tier:?}"
+            );
+        }
+    }
 }

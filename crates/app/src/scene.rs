@@ -295,3 +295,62 @@ pub fn layout_world_bounds(layout: &PlantLayout) -> (Vec3, Vec3) {
         world_from_plan(width, 0.0, tallest),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quality::{Quality, Tier};
+
+    fn floor_app() -> App {
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, AssetPlugin::default()))
+            .init_asset::<Mesh>()
+            .init_asset::<StandardMaterial>()
+            .init_asset::<FloorMaterial>()
+            .insert_resource(PlantDocument::demo().expect("the built-in demo layout loads"))
+            .add_plugins(ScenePlugin)
+            .add_systems(Update, floor_follows_tier_shading);
+        app.update();
+        app
+    }
+
+    #[test]
+    fn the_grid_is_in_the_floors_material_not_line_meshes_over_it() {
+        let mut app = floor_app();
+        let materials = app.world().resource::<Assets<FloorMaterial>>();
+        let grids: Vec<&FloorGrid> = materials.iter().map(|(_, m)| &m.extension).collect();
+        assert_eq!(grids.len(), 1, "one floor, one material");
+        assert_eq!(grids[0].minor_spacing_m, 1.0);
+        assert_eq!(grids[0].major_spacing_m, 10.0);
+        assert!(grids[0].major_opacity > grids[0].minor_opacity);
+        let mut names = app.world_mut().query::<&Name>();
+        let grid_meshes = names
+            .iter(app.world())
+            .filter(|name| name.as_str().starts_with("Grid"))
+            .count();
+        assert_eq!(grid_meshes, 0);
+    }
+
+    #[test]
+    fn the_floor_is_lit_as_the_render_tier_asks() {
+        let mut app = floor_app();
+        let simple = |app: &App| {
+            app.world()
+                .resource::<Assets<FloorMaterial>>()
+                .iter()
+                .map(|(_, m)| m.extension.shading.simple_lighting)
+                .collect::<Vec<bool>>()
+        };
+        assert_eq!(simple(&app), vec![false], "no renderer: full lighting");
+        for (tier, expected) in [(Tier::Low, true), (Tier::High, false)] {
+            app.insert_resource(RenderQuality {
+                requested: Quality::Fixed(tier),
+                scale_override: None,
+                tier,
+                adapter: None,
+            });
+            app.update();
+            assert_eq!(simple(&app), vec![expected], "{tier:?}");
+        }
+    }
+}
