@@ -166,6 +166,7 @@ fn spawn_floor(
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut floor_materials: ResMut<Assets<FloorMaterial>>,
+    quality: Option<Res<RenderQuality>>,
 ) {
     for entity in &old {
         commands.entity(entity).despawn();
@@ -200,7 +201,11 @@ fn spawn_floor(
                 perceptual_roughness: 0.9,
                 ..default()
             },
-            extension: FloorGrid::default(),
+            // Lit as the tier asks from the first frame: a later switch compiles it again.
+            extension: FloorGrid {
+                shading: ShadingKey::of(quality.as_deref()),
+                ..default()
+            },
         })),
         Transform::from_translation(world_from_plan(width * 0.5, depth * 0.5, 0.0)),
         Pickable::IGNORE,
