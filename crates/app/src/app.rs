@@ -122,6 +122,8 @@ pub struct GuiOptions {
     pub continuous_redraw: bool,
     /// Log frame costs every 10 s.
     pub frame_stats: bool,
+    /// Time each render pass (`--pass-times`).
+    pub pass_times: bool,
 }
 
 /// The desktop app: a window, the 3D scene with picking, and the panels.
@@ -203,6 +205,7 @@ pub fn gui_app(
     .add_plugins((
         crate::frame_cost::FrameCostPlugin {
             log_every_s: options.frame_stats.then_some(10.0),
+            pass_times: options.pass_times,
         },
         crate::data::audit::AuditPlugin {
             path: options.audit.clone(),

@@ -41,7 +41,11 @@ fn capture_then_exit(
     mut state: ResMut<CaptureState>,
     mut exit: MessageWriter<AppExit>,
     time: Res<Time<Real>>,
-    cost: Option<Res<crate::frame_cost::FrameCost>>,
+    // What the frames cost: the main world, and the render passes with `--pass-times`.
+    (cost, diagnostics): (
+        Option<Res<crate::frame_cost::FrameCost>>,
+        Option<Res<bevy::diagnostic::DiagnosticsStore>>,
+    ),
     mut last_half: Local<Vec<(f32, f32)>>,
     mut phase_ms_sum: Local<[f32; crate::frame_cost::Phase::ALL.len()]>,
 ) {
@@ -66,10 +70,14 @@ fn capture_then_exit(
             .map_or((0, 0), |c| (c.draw_calls, c.instances));
         info!(
             "capturing the window to {} (mean frame time over the last {} frames: {mean:.1} ms; \
-             main-world systems {main_world:.1} ms ({}); {draws} draw calls, {instances} instances)",
+             main-world systems {main_world:.1} ms ({}); {draws} draw calls, {instances} instances{})",
             path.display(),
             last_half.len(),
-            crate::frame_cost::phase_summary(&phase_ms_sum, last_half.len() as u32)
+            crate::frame_cost::phase_summary(&phase_ms_sum, last_half.len() as u32),
+            diagnostics
+                .as_deref()
+                .map(crate::frame_cost::render_pass_times)
+                .unwrap_or_default(),
         );
         commands
             .spawn(Screenshot::primary_window())

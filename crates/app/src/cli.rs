@@ -91,6 +91,12 @@ pub struct Cli {
     #[arg(long, conflicts_with = "headless")]
     pub frame_stats: bool,
 
+    /// Time each render pass on the renderer (timestamp queries) and add the passes to what
+    /// --frame-stats and --screenshot log: where the drawing of a frame goes. The queries
+    /// themselves cost a little.
+    #[arg(long, conflicts_with = "headless")]
+    pub pass_times: bool,
+
     /// Where File > Save (Ctrl+S) writes the edited layout, instead of the loaded file; for
     /// machines without a file-dialog portal.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["read_only", "wall"])]

@@ -930,6 +930,7 @@ fn run_app(cli: Cli) -> ExitCode {
             render_scale: cli.render_scale,
             continuous_redraw: cli.redraw == "continuous",
             frame_stats: cli.frame_stats,
+            pass_times: cli.pass_times,
         };
         gui_app(document, options, live, cli.prediction.plugin())
     };

@@ -12,6 +12,7 @@ use std::time::Instant;
 use bevy::app::MainScheduleOrder;
 use bevy::camera::visibility::VisibleEntities;
 use bevy::core_pipeline::core_3d::{AlphaMask3d, Opaque3d, Transparent3d};
+use bevy::diagnostic::DiagnosticsStore;
 use bevy::ecs::schedule::ScheduleLabel;
 use bevy::pbr::Shadow;
 use bevy::prelude::*;
@@ -25,11 +26,18 @@ use crate::frame::AppSystems;
 pub struct FrameCostPlugin {
     /// Log a summary this often (`--frame-stats`).
     pub log_every_s: Option<f32>,
+    /// Time each render pass with timestamp queries (`--pass-times`).
+    pub pass_times: bool,
 }
 
 impl Plugin for FrameCostPlugin {
     fn build(&self, app: &mut App) {
         let draws = DrawCounter::default();
+        if self.pass_times {
+            // Bevy's render passes time themselves on the GPU (or a software renderer's queue)
+            // when this plugin is present; the figures arrive in the `DiagnosticsStore`.
+            app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
+        }
         app.insert_resource(draws.clone())
             .init_resource::<FrameCost>()
             .add_systems(First, start_frame)
@@ -179,6 +187,7 @@ struct FrameCostLog {
 fn log_frame_cost(
     cost: Res<FrameCost>,
     scene: Option<Res<SceneDraws>>,
+    diagnostics: Option<Res<DiagnosticsStore>>,
     mut log: ResMut<FrameCostLog>,
 ) {
     let since = *log.since.get_or_insert_with(Instant::now);
@@ -203,15 +212,47 @@ fn log_frame_cost(
         "frame cost: {frames} frames in {elapsed_s:.1} s; the twin's own systems (main world) \
          mean {mean:.1} ms ({phases}), median {median:.1} ms, max {max:.1} ms; {} draw calls, {} mesh \
          instances in view; 3D scene drawn in {} frames so far, kept from the frame before in {} \
-         (the whole window in {})",
+         (the whole window in {}){}",
         cost.draw_calls,
         cost.instances,
         scene.as_ref().map_or(0, |s| s.drawn),
         scene.as_ref().map_or(0, |s| s.skipped),
-        scene.as_ref().map_or(0, |s| s.window_kept)
+        scene.as_ref().map_or(0, |s| s.window_kept),
+        diagnostics
+            .as_deref()
+            .map(render_pass_times)
+            .unwrap_or_default(),
     );
     log.frames = 0;
     log.since = Some(Instant::now());
+}
+
+/// "; render passes (GPU time): main_opaque_pass_3d 5.5 ms, ...", from what Bevy's render
+/// diagnostics measured (`--pass-times`), or nothing without them.
+pub fn render_pass_times(diagnostics: &DiagnosticsStore) -> String {
+    let passes = diagnostics.iter().filter_map(|diagnostic| {
+        let path = diagnostic.path().as_str();
+        let pass = path.strip_prefix("render/")?.strip_suffix("/elapsed_gpu")?;
+        Some((pass.to_string(), diagnostic.smoothed()?))
+    });
+    pass_summary(passes)
+}
+
+/// The passes, slowest first, with their sum. A pass that runs for two cameras (the copy to
+/// the target, say) is one diagnostic: its figure is the mean of the two.
+fn pass_summary(passes: impl Iterator<Item = (String, f64)>) -> String {
+    let mut passes: Vec<(String, f64)> = passes.collect();
+    if passes.is_empty() {
+        return String::new();
+    }
+    passes.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total_ms: f64 = passes.iter().map(|(_, ms)| ms).sum();
+    let each = passes
+        .iter()
+        .map(|(pass, ms)| format!("{pass} {ms:.1} ms"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("; render passes (GPU time, {total_ms:.1} ms in all): {each}")
 }
 
 /// "input 1.2 ms, data 3.4 ms, ...": the mean of each phase over `frames`.
@@ -337,6 +378,21 @@ fn count_draws(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn render_passes_are_listed_slowest_first_with_their_sum() {
+        assert_eq!(pass_summary(std::iter::empty()), "");
+        let passes = [
+            ("upscaling".to_string(), 2.0),
+            ("main_opaque_pass_3d".to_string(), 5.5),
+            ("main_transparent_pass_3d".to_string(), 3.5),
+        ];
+        assert_eq!(
+            pass_summary(passes.into_iter()),
+            "; render passes (GPU time, 11.0 ms in all): main_opaque_pass_3d 5.5 ms, \
+             main_transparent_pass_3d 3.5 ms, upscaling 2.0 ms"
+        );
+    }
 
     #[test]
     fn phases_add_up_to_the_frame_and_a_missing_mark_passes_its_time_on() {
