@@ -25,6 +25,7 @@ pub mod sandbox;
 pub mod scene;
 pub mod score_colour;
 pub mod selection;
+pub mod shaders;
 pub mod ui;
 pub mod wall;
 

@@ -200,15 +200,12 @@ impl Plugin for QualityPlugin {
             adapter: None,
         };
         quality.choose();
-        let shader = Shader::from_wgsl(
+        crate::shaders::register(
+            app,
+            &SIMPLE_LIGHTING_SHADER,
             include_str!("../../../shaders/simple_lighting.wgsl"),
             "shaders/simple_lighting.wgsl",
         );
-        if let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>()
-            && let Err(error) = shaders.insert(&SIMPLE_LIGHTING_SHADER, shader)
-        {
-            error!("simple lighting shader not registered: {error}");
-        }
         app.insert_resource(quality)
             .add_message::<SetQuality>()
             .add_message::<SetRenderScale>()

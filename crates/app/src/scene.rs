@@ -107,15 +107,12 @@ pub struct FloorGridPlugin;
 
 impl Plugin for FloorGridPlugin {
     fn build(&self, app: &mut App) {
-        let shader = Shader::from_wgsl(
+        crate::shaders::register(
+            app,
+            &FLOOR_SHADER,
             include_str!("../../../shaders/floor.wgsl"),
             "shaders/floor.wgsl",
         );
-        if let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>()
-            && let Err(error) = shaders.insert(&FLOOR_SHADER, shader)
-        {
-            error!("floor shader not registered: {error}");
-        }
         app.add_plugins(MaterialPlugin::<FloorMaterial>::default())
             .add_systems(Update, floor_follows_tier_shading);
     }

@@ -308,15 +308,12 @@ pub struct ScoreColourPlugin;
 
 impl Plugin for ScoreColourPlugin {
     fn build(&self, app: &mut App) {
-        let shader = Shader::from_wgsl(
+        crate::shaders::register(
+            app,
+            &SHADER,
             include_str!("../../../shaders/score.wgsl"),
             "shaders/score.wgsl",
         );
-        if let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>()
-            && let Err(error) = shaders.insert(&SHADER, shader)
-        {
-            error!("score shader not registered: {error}");
-        }
         app.add_plugins(MaterialPlugin::<ScoreMaterial>::default())
             .init_resource::<ColourBy>()
             .init_resource::<Palette>()
