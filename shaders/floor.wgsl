@@ -13,7 +13,7 @@
 }
 #ifdef SIMPLE_LIGHTING
 #import bevy_pbr::pbr_bindings::material
-#import plant_twin::simple_lighting::{simple_lit, post_lighting_input}
+#import plant_twin::simple_lighting::simple_shade
 #endif
 
 #ifdef PREPASS_PIPELINE
@@ -70,12 +70,8 @@ fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> Fragment
 #else
 #ifdef SIMPLE_LIGHTING
     // The low tier: the paint straight from the material, diffuse light only.
-    let lit = simple_lit(in.world_normal, material.base_color.rgb * keep, material.metallic, vec4<f32>(0.0));
     var out: FragmentOutput;
-    out.color = main_pass_post_lighting_processing(
-        post_lighting_input(in.position, in.world_position, material.flags),
-        vec4<f32>(lit, material.base_color.a),
-    );
+    out.color = simple_shade(in, material.base_color.rgb * keep, vec4<f32>(0.0));
     return out;
 #else
     var pbr_input = pbr_input_from_standard_material(in, is_front);

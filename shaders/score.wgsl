@@ -12,7 +12,7 @@
 }
 #ifdef SIMPLE_LIGHTING
 #import bevy_pbr::pbr_bindings::material
-#import plant_twin::simple_lighting::{simple_lit, post_lighting_input}
+#import plant_twin::simple_lighting::simple_shade
 #endif
 
 #ifdef PREPASS_PIPELINE
@@ -121,12 +121,8 @@ fn fragment(in: VertexOutput, @builtin(front_facing) is_front: bool) -> Fragment
 #ifdef SIMPLE_LIGHTING
     // The low tier: the paint straight from the material, no textures, diffuse light only.
     let colour = tint_colour(material.base_color.rgb);
-    let lit = simple_lit(in.world_normal, colour, material.metallic, pulse(colour));
     var out: FragmentOutput;
-    out.color = main_pass_post_lighting_processing(
-        post_lighting_input(in.position, in.world_position, material.flags),
-        vec4<f32>(lit, material.base_color.a),
-    );
+    out.color = simple_shade(in, colour, pulse(colour));
     return out;
 #else
     var pbr_input = pbr_input_from_standard_material(in, is_front);

@@ -10,7 +10,10 @@
 #define_import_path plant_twin::simple_lighting
 
 #import bevy_pbr::{
+    forward_io::VertexOutput,
     mesh_view_bindings::{lights, view},
+    pbr_bindings::material,
+    pbr_functions::main_pass_post_lighting_processing,
     pbr_types,
 }
 
@@ -39,4 +42,16 @@ fn post_lighting_input(frag_coord: vec4<f32>, world_position: vec4<f32>, flags: 
     input.world_position = world_position;
     input.material.flags = flags;
     return input;
+}
+
+// The fragment's colour: `colour` (linear RGB, the material's paint as the caller shows it)
+// lit simply with this emissive light, then fogged, tone-mapped and dithered as Bevy's own
+// lighting would be. The material's metallic share, alpha and flags are the standard
+// material's.
+fn simple_shade(in: VertexOutput, colour: vec3<f32>, emissive: vec4<f32>) -> vec4<f32> {
+    let lit = simple_lit(in.world_normal, colour, material.metallic, emissive);
+    return main_pass_post_lighting_processing(
+        post_lighting_input(in.position, in.world_position, material.flags),
+        vec4<f32>(lit, material.base_color.a),
+    );
 }
