@@ -42,7 +42,10 @@ fn main() -> ExitCode {
             ..default()
         }))
         .add_systems(Startup, |mut commands: Commands| {
-            commands.spawn(Camera2d);
+            // As the twin's panels camera: egui antialiases its shapes, so no multisampling
+            // (Bevy's default camera has 4x, which alone costs a software renderer more than
+            // the rest of this window).
+            commands.spawn((Camera2d, Msaa::Off));
         })
         .add_systems(Update, measure)
         .run();

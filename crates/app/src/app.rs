@@ -203,6 +203,7 @@ pub fn gui_app(
         UiPlugin,
     ))
     .add_plugins((
+        crate::scene_image::SceneImagePlugin,
         crate::frame_cost::FrameCostPlugin {
             log_every_s: options.frame_stats.then_some(10.0),
             pass_times: options.pass_times,

@@ -71,7 +71,8 @@ pub struct SceneViewport {
 }
 
 /// Where the 3D view is drawn: straight into the window, or, with a render scale below 1 (the
-/// low tier), into an image with fewer pixels that the UI stretches over the same rectangle.
+/// low tier), into an image with fewer pixels that the panels camera stretches over the same rectangle
+/// (`scene_image`).
 /// A software renderer's time grows with the pixels it fills, so half the width and height
 /// is about a quarter of the 3D view's cost. Positions move between the window and the
 /// camera's viewport through [`SceneTarget::camera_from_window`] and
@@ -410,6 +411,21 @@ fn orbit_with_keys(
     }
 }
 
+/// The window pixels a rectangle of logical pixels covers (its corners, rounded and kept inside
+/// the window).
+pub fn physical_rect(rect: Rect, window: &Window) -> (UVec2, UVec2) {
+    let scale = window.scale_factor();
+    let physical = UVec2::new(window.physical_width(), window.physical_height());
+    let corner = |at: Vec2| {
+        (at * scale)
+            .round()
+            .max(Vec2::ZERO)
+            .as_uvec2()
+            .min(physical)
+    };
+    (corner(rect.min), corner(rect.max))
+}
+
 /// Restricts the 3D camera to the area the panels leave free: a viewport of the window, or,
 /// scaled, an image of that area's size times the render scale.
 fn apply_viewport(
@@ -424,21 +440,10 @@ fn apply_viewport(
     let Ok(window) = window.single() else {
         return;
     };
-    let scale = window.scale_factor();
-    let physical = UVec2::new(window.physical_width(), window.physical_height());
     let rect = viewport
         .rect
         .unwrap_or_else(|| Rect::new(0.0, 0.0, window.width(), window.height()));
-    let min = (rect.min * scale)
-        .round()
-        .max(Vec2::ZERO)
-        .as_uvec2()
-        .min(physical);
-    let max = (rect.max * scale)
-        .round()
-        .max(Vec2::ZERO)
-        .as_uvec2()
-        .min(physical);
+    let (min, max) = physical_rect(rect, window);
     let size = max.saturating_sub(min);
     let render_scale = quality.map_or(1.0, |q| q.render_scale());
     if let Some(mut images) = images.filter(|_| render_scale < 1.0 && size.x > 0 && size.y > 0) {

@@ -23,6 +23,7 @@ pub mod quality;
 pub mod redraw;
 pub mod sandbox;
 pub mod scene;
+pub mod scene_image;
 pub mod score_colour;
 pub mod selection;
 pub mod shaders;

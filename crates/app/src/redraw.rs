@@ -10,9 +10,10 @@
 //!
 //! A frame that redraws only for the panels (new data once a second, a tooltip) need not
 //! draw the 3D scene again when nothing in it changed: a scaled view (`camera::SceneTarget`)
-//! draws into an image that egui shows, and the image keeps the last scene. The scene camera
-//! is switched off for such frames, at rest only, and on again at the start of every frame so
-//! picking always sees it; at least every [`SCENE_REFRESH`] it draws anyway.
+//! draws into an image the panels camera shows (`scene_image`), and the image keeps the last
+//! scene. The scene camera is switched off for such frames, at rest only, and on again at the
+//! start of every frame so picking always sees it; at least every [`SCENE_REFRESH`] it draws
+//! anyway.
 //!
 //! A frame at rest in which the panels did not change either (egui painted the same shapes,
 //! with no new texture) draws nothing at all: every camera is switched off, so the window is
@@ -579,7 +580,7 @@ mod tests {
             .textures_delta
             .clear();
         app.world_mut().entity_mut(ui).insert(panels(11));
-        // The scene changes under the same panels: both draw (egui shows the new image).
+        // The scene changes under the same panels: both draw (the panels camera shows the new image).
         app.world_mut()
             .resource_mut::<Assets<StandardMaterial>>()
             .add(StandardMaterial::default());

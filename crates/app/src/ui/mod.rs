@@ -21,8 +21,7 @@ use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy_egui::{
-    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, EguiTextureHandle,
-    PrimaryEguiContext, egui,
+    EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, PrimaryEguiContext, egui,
 };
 use crossbeam_channel::{Receiver, Sender};
 
@@ -70,9 +69,9 @@ impl Plugin for UiPlugin {
 }
 
 /// How the panels reach the window. Over a 3D view drawn into the window they are blended; when
-/// the view is an image egui paints under them, the panels and that image cover every pixel, so
-/// they are copied: blending read the window back for nothing (a few ms of a 1080p frame under
-/// a software renderer).
+/// the view is an image drawn under them (`scene_image`), the panels and that image cover every
+/// pixel, so they are copied: blending read the window back for nothing (a few ms of a 1080p
+/// frame under a software renderer).
 fn compose_over_scene(
     target: Res<crate::camera::SceneTarget>,
     mut ui_cameras: Query<&mut Camera, With<PrimaryEguiContext>>,
@@ -174,6 +173,7 @@ fn spawn_ui_camera(mut commands: Commands, mut settings: ResMut<EguiGlobalSettin
         Name::new("UI camera"),
         PrimaryEguiContext,
         Camera2d,
+        crate::scene_image::ShowsSceneImage,
         RenderLayers::none(),
         Camera {
             order: 1,
@@ -354,25 +354,8 @@ fn panels_ui(
     dialogs: Res<FileDialogChannel>,
     mut viewport: ResMut<SceneViewport>,
 ) -> Result {
-    // A scaled 3D view is an image: drawn first, under the panels and labels.
-    let scene_image = world.scene_target.image.as_ref().map(|(handle, _)| {
-        contexts
-            .image_id(handle.id())
-            .unwrap_or_else(|| contexts.add_image(EguiTextureHandle::Weak(handle.id())))
-    });
+    // A scaled 3D view is an image the panels camera draws under the panels (`scene_image`).
     let ctx = contexts.ctx_mut()?;
-    if let Some(texture) = scene_image {
-        let rect = world.scene_target.rect;
-        ctx.layer_painter(egui::LayerId::background()).image(
-            texture,
-            egui::Rect::from_min_max(
-                egui::pos2(rect.min.x, rect.min.y),
-                egui::pos2(rect.max.x, rect.max.y),
-            ),
-            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-            egui::Color32::WHITE,
-        );
-    }
     let mut root = egui::Ui::new(
         ctx.clone(),
         "plant-twin-root".into(),
