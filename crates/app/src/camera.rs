@@ -71,11 +71,10 @@ pub struct SceneViewport {
 }
 
 /// Where the 3D view is drawn: straight into the window, or, with a render scale below 1 (the
-/// low tier), into an image with fewer pixels that the panels camera stretches over the same rectangle
-/// (`scene_image`).
-/// A software renderer's time grows with the pixels it fills, so half the width and height
-/// is about a quarter of the 3D view's cost. Positions move between the window and the
-/// camera's viewport through [`SceneTarget::camera_from_window`] and
+/// low tier), into an image with fewer pixels that the panels camera stretches over the same
+/// rectangle (`scene_image`). A software renderer's time grows with the pixels it fills, so
+/// half the width and height is about a quarter of the 3D view's cost. Positions move between
+/// the window and the camera's viewport through [`SceneTarget::camera_from_window`] and
 /// [`SceneTarget::window_from_camera`].
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
 pub struct SceneTarget {

@@ -580,7 +580,8 @@ mod tests {
             .textures_delta
             .clear();
         app.world_mut().entity_mut(ui).insert(panels(11));
-        // The scene changes under the same panels: both draw (the panels camera shows the new image).
+        // The scene changes under the same panels: both draw (the panels camera shows the new
+        // image).
         app.world_mut()
             .resource_mut::<Assets<StandardMaterial>>()
             .add(StandardMaterial::default());
