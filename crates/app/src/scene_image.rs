@@ -194,7 +194,6 @@ fn prepare_pipelines(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn draw_scene_image(
     view: ViewQuery<(&ViewTarget, &ViewSceneImagePipeline)>,
     shown: Option<Res<ShownImage>>,
