@@ -228,12 +228,9 @@ fn draw_scene_image(
     };
     // Inside the target: a window resized since the rectangle was measured.
     let target_size = target.main_texture().size();
-    let min = shown
-        .min
-        .min(UVec2::new(target_size.width, target_size.height));
-    let size = shown
-        .size
-        .min(UVec2::new(target_size.width, target_size.height).saturating_sub(min));
+    let target_px = UVec2::new(target_size.width, target_size.height);
+    let min = shown.min.min(target_px);
+    let size = shown.size.min(target_px.saturating_sub(min));
     if size.x == 0 || size.y == 0 {
         return;
     }
