@@ -82,13 +82,30 @@ impl Plugin for UiPlugin {
 /// the view is an image drawn under them (`scene_image`), the panels and that image cover every
 /// pixel, so they are copied: blending read the window back for nothing (a few ms of a 1080p
 /// frame under a software renderer).
+///
+/// In that case the panels' background is also the panels camera's clear colour, and the panels
+/// are painted without a fill ([`panel_frame`]). egui's fills covered about a million pixels at
+/// 1080p, each a texture sample and a blend in sRGB under a software renderer; a clear is a
+/// memset.
 fn compose_over_scene(
     target: Res<crate::camera::SceneTarget>,
+    mut contexts: EguiContexts,
     mut ui_cameras: Query<&mut Camera, With<PrimaryEguiContext>>,
 ) {
     let blend_state = match target.image {
         Some(_) => None,
         None => Some(BlendState::ALPHA_BLENDING),
+    };
+    let clear_color = match (&target.image, contexts.ctx_mut()) {
+        (Some(_), Ok(ctx)) => {
+            let [r, g, b, a] = ctx
+                .global_style()
+                .visuals
+                .panel_fill
+                .to_srgba_unmultiplied();
+            ClearColorConfig::Custom(Color::srgba_u8(r, g, b, a))
+        }
+        _ => ClearColorConfig::Custom(Color::NONE),
     };
     for mut camera in &mut ui_cameras {
         let output_mode = CameraOutputMode::Write {
@@ -100,6 +117,29 @@ fn compose_over_scene(
         {
             camera.output_mode = output_mode;
         }
+        if !same_clear(&camera.clear_color, &clear_color) {
+            camera.clear_color = clear_color;
+        }
+    }
+}
+
+fn same_clear(a: &ClearColorConfig, b: &ClearColorConfig) -> bool {
+    match (a, b) {
+        (ClearColorConfig::Custom(a), ClearColorConfig::Custom(b)) => a == b,
+        (ClearColorConfig::Default, ClearColorConfig::Default)
+        | (ClearColorConfig::None, ClearColorConfig::None) => true,
+        _ => false,
+    }
+}
+
+/// A docked panel's frame. Over the panels camera's clear (see [`compose_over_scene`]) it has no
+/// fill of its own: the clear is the same colour.
+fn panel_frame(style: &egui::Style, over_clear: bool) -> egui::Frame {
+    let frame = egui::Frame::side_top_panel(style);
+    if over_clear {
+        frame.fill(egui::Color32::TRANSPARENT)
+    } else {
+        frame
     }
 }
 
@@ -392,39 +432,43 @@ fn panels_ui(
     }
 
     let replaying = world.replay.as_ref().is_some_and(|r| r.active());
-    egui::Panel::top("menu_bar").show(&mut root, |ui| {
-        egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                file_menu_ui(ui, &world, &mut intents, &mut ui_state, &dialogs, replaying);
-            });
-            ui.menu_button("View", |ui| {
-                view_menu_ui(ui, &world, &mut intents, &mut ui_state)
-            });
-            ui.menu_button("Alarms", |ui| alarms_menu_ui(ui, &mut intents));
-            sandbox::edit_menu_ui(ui, &world, &mut intents, &mut ui_state);
-            ui.menu_button("Help", |ui| {
-                if ui.button("Keyboard and mouse  (F1)").clicked() {
-                    ui_state.show_help = true;
+    let frame = panel_frame(&ctx.global_style(), world.scene_target.image.is_some());
+    egui::Panel::top("menu_bar")
+        .frame(frame)
+        .show(&mut root, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                ui.menu_button("File", |ui| {
+                    file_menu_ui(ui, &world, &mut intents, &mut ui_state, &dialogs, replaying);
+                });
+                ui.menu_button("View", |ui| {
+                    view_menu_ui(ui, &world, &mut intents, &mut ui_state)
+                });
+                ui.menu_button("Alarms", |ui| alarms_menu_ui(ui, &mut intents));
+                sandbox::edit_menu_ui(ui, &world, &mut intents, &mut ui_state);
+                ui.menu_button("Help", |ui| {
+                    if ui.button("Keyboard and mouse  (F1)").clicked() {
+                        ui_state.show_help = true;
+                    }
+                });
+                ui.separator();
+                ui.strong(&world.document.layout.name);
+                ui.separator();
+                sandbox::toolbar_ui(ui, &world, &mut intents, &mut ui_state);
+                // While editing, what each drag does to the transport effort.
+                if *world.edit_mode.get() == crate::sandbox::EditMode::Editing
+                    && let Some(material) = world.flows.as_deref()
+                {
+                    flows::effort_toolbar_ui(ui, material);
+                }
+                if let Some(recording) = &world.recording {
+                    ui.separator();
+                    timeline::record_ui(ui, recording, replaying, &mut intents.record);
                 }
             });
-            ui.separator();
-            ui.strong(&world.document.layout.name);
-            ui.separator();
-            sandbox::toolbar_ui(ui, &world, &mut intents, &mut ui_state);
-            // While editing, what each drag does to the transport effort.
-            if *world.edit_mode.get() == crate::sandbox::EditMode::Editing
-                && let Some(material) = world.flows.as_deref()
-            {
-                flows::effort_toolbar_ui(ui, material);
-            }
-            if let Some(recording) = &world.recording {
-                ui.separator();
-                timeline::record_ui(ui, recording, replaying, &mut intents.record);
-            }
         });
-    });
 
     egui::Panel::bottom("status_bar")
+        .frame(frame)
         .show(&mut root, |ui| status_bar_ui(ui, &world, &mut ui_state));
 
     if let Some(replay) = world
@@ -432,13 +476,16 @@ fn panels_ui(
         .as_ref()
         .filter(|r| r.active() || r.error.is_some())
     {
-        egui::Panel::bottom("timeline").show(&mut root, |ui| {
-            timeline::timeline_ui(ui, replay, &mut intents.replay);
-        });
+        egui::Panel::bottom("timeline")
+            .frame(frame)
+            .show(&mut root, |ui| {
+                timeline::timeline_ui(ui, replay, &mut intents.replay);
+            });
     }
 
     if !ui_state.hide_alarms {
         egui::Panel::bottom("alarm_list")
+            .frame(frame)
             .resizable(true)
             .default_size(150.0)
             .show(&mut root, |ui| {
@@ -453,6 +500,7 @@ fn panels_ui(
     }
 
     egui::Panel::left("asset_list")
+        .frame(frame)
         .resizable(true)
         .default_size(260.0)
         .show(&mut root, |ui| {
@@ -470,6 +518,7 @@ fn panels_ui(
     // not widen the panel and shift the scene. A minimum, not only a default: egui keeps the
     // width of the first frames, when the window may not have its size yet.
     egui::Panel::right("inspector")
+        .frame(frame)
         .resizable(true)
         .size_range(INSPECTOR_WIDTH..=720.0)
         .show(&mut root, |ui| {

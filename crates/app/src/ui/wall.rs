@@ -89,7 +89,10 @@ pub(super) fn wall_ui(
                 });
             });
     }
+    // The wall's own colours are kept; the footer and the tiles are on the panels' background.
+    let frame = super::panel_frame(&ctx.global_style(), world.scene_target.image.is_some());
     egui::Panel::bottom("wall_footer")
+        .frame(frame)
         .exact_size(40.0 * s)
         .show(root, |ui| {
             ui.horizontal_centered(|ui| {
@@ -109,6 +112,7 @@ pub(super) fn wall_ui(
         });
     if wall.config.kpi_tiles {
         egui::Panel::right("wall_kpis")
+            .frame(frame)
             .exact_size(screen.width() * 0.25)
             .show(root, |ui| kpi_tiles_ui(ui, world, wall, config, s));
     }
