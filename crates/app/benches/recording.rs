@@ -199,9 +199,8 @@ fn main() {
         bevy::state::app::StatesPlugin,
     ))
     .init_asset::<Mesh>()
-    .init_asset::<StandardMaterial>()
-    .init_asset::<plant_twin::scene::FloorMaterial>()
-    .add_plugins((
+    .init_asset::<StandardMaterial>();
+    plant_twin::scene::init_material_assets(&mut app).add_plugins((
         TwinCorePlugin {
             document: PlantDocument::demo().expect("demo"),
         },

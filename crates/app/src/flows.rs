@@ -295,7 +295,7 @@ fn draw_ribbons(
     mut drawn: Local<Option<(u64, bool)>>,
     existing: Query<Entity, With<FlowRibbons>>,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut materials: ResMut<Assets<crate::scene::FlatMaterial>>,
 ) {
     let wanted = (flows.generation, flows.show);
     if *drawn == Some(wanted) {
@@ -312,13 +312,16 @@ fn draw_ribbons(
         Name::new("Material flows"),
         FlowRibbons,
         Mesh3d(meshes.add(ribbon_mesh(&document.layout, &flows.current))),
-        MeshMaterial3d(materials.add(StandardMaterial {
-            base_color: Color::WHITE,
-            unlit: true,
-            alpha_mode: AlphaMode::Blend,
-            double_sided: true,
-            cull_mode: None,
-            ..default()
+        MeshMaterial3d(materials.add(crate::scene::FlatMaterial {
+            base: StandardMaterial {
+                base_color: Color::WHITE,
+                unlit: true,
+                alpha_mode: AlphaMode::Blend,
+                double_sided: true,
+                cull_mode: None,
+                ..default()
+            },
+            extension: crate::scene::Flat {},
         })),
         Transform::default(),
         Pickable::IGNORE,

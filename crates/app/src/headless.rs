@@ -64,9 +64,8 @@ pub fn headless_app(
         InputPlugin,
     ))
     .init_asset::<Mesh>()
-    .init_asset::<StandardMaterial>()
-    .init_asset::<crate::scene::FloorMaterial>()
-    .add_plugins((
+    .init_asset::<StandardMaterial>();
+    crate::scene::init_material_assets(&mut app).add_plugins((
         TwinCorePlugin { document },
         live,
         prediction,

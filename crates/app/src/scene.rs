@@ -102,6 +102,48 @@ impl MaterialExtension for FloorGrid {
     }
 }
 
+/// The floor's and the markings' material types, for apps without [`FloorGridPlugin`] (headless
+/// apps and tests), which still lay the floor out.
+pub fn init_material_assets(app: &mut App) -> &mut App {
+    app.init_asset::<FloorMaterial>()
+        .init_asset::<FlatMaterial>()
+}
+
+/// Markings on the floor (zones, their edges and hatching, material-flow ribbons): a standard
+/// material's colour, alpha mode and vertex colours, drawn without light by `shaders/flat.wgsl`
+/// in every tier. Bevy's standard material picks "unlit" at run time, and a software renderer
+/// runs both sides of that branch, so each zone pixel paid for the full lighting.
+pub type FlatMaterial = ExtendedMaterial<StandardMaterial, Flat>;
+
+const FLAT_SHADER: Handle<Shader> = uuid_handle!("5f0e7a21-8c3d-4b9e-a6f1-2d7c4e8b9a13");
+
+/// Nothing beyond the standard material; the shader is the difference.
+#[derive(Asset, AsBindGroup, Reflect, Debug, Clone, Default)]
+pub struct Flat {}
+
+impl MaterialExtension for Flat {
+    fn fragment_shader() -> ShaderRef {
+        FLAT_SHADER.into()
+    }
+}
+
+/// A flat colour, blended when it is translucent.
+pub fn flat(color: Color) -> FlatMaterial {
+    FlatMaterial {
+        base: StandardMaterial {
+            base_color: color,
+            unlit: true,
+            alpha_mode: if color.alpha() < 1.0 {
+                AlphaMode::Blend
+            } else {
+                AlphaMode::Opaque
+            },
+            ..default()
+        },
+        extension: Flat {},
+    }
+}
+
 /// Draws the floor's material in a window (the renderer's side of [`FloorMaterial`]).
 pub struct FloorGridPlugin;
 
@@ -113,8 +155,17 @@ impl Plugin for FloorGridPlugin {
             include_str!("../../../shaders/floor.wgsl"),
             "shaders/floor.wgsl",
         );
-        app.add_plugins(MaterialPlugin::<FloorMaterial>::default())
-            .add_systems(Update, floor_follows_tier_shading);
+        crate::shaders::register(
+            app,
+            &FLAT_SHADER,
+            include_str!("../../../shaders/flat.wgsl"),
+            "shaders/flat.wgsl",
+        );
+        app.add_plugins((
+            MaterialPlugin::<FloorMaterial>::default(),
+            MaterialPlugin::<FlatMaterial>::default(),
+        ))
+        .add_systems(Update, floor_follows_tier_shading);
     }
 }
 
@@ -161,7 +212,7 @@ fn spawn_floor(
     document: Res<PlantDocument>,
     old: Query<Entity, With<FloorRoot>>,
     mut meshes: ResMut<Assets<Mesh>>,
-    mut materials: ResMut<Assets<StandardMaterial>>,
+    mut materials: ResMut<Assets<FlatMaterial>>,
     mut floor_materials: ResMut<Assets<FloorMaterial>>,
     quality: Option<Res<RenderQuality>>,
 ) {
@@ -170,16 +221,6 @@ fn spawn_floor(
     }
     let layout = &document.layout;
     let (width, depth) = (layout.floor.width, layout.floor.depth);
-    let unlit = |color: Color| StandardMaterial {
-        base_color: color,
-        unlit: true,
-        alpha_mode: if color.alpha() < 1.0 {
-            AlphaMode::Blend
-        } else {
-            AlphaMode::Opaque
-        },
-        ..default()
-    };
 
     let root = commands
         .spawn((
@@ -226,7 +267,7 @@ fn spawn_floor(
         commands.spawn((
             Name::new(format!("Zone {}", zone.id)),
             Mesh3d(meshes.add(polygon_mesh(&corners, ZONE_FILL_Y))),
-            MeshMaterial3d(materials.add(unlit(fill))),
+            MeshMaterial3d(materials.add(flat(fill))),
             Pickable::IGNORE,
             ChildOf(root),
         ));
@@ -239,7 +280,7 @@ fn spawn_floor(
         commands.spawn((
             Name::new(format!("Zone {} markings", zone.id)),
             Mesh3d(meshes.add(line_mesh(&markings, MARKING_Y))),
-            MeshMaterial3d(materials.add(unlit(edge))),
+            MeshMaterial3d(materials.add(flat(edge))),
             Pickable::IGNORE,
             ChildOf(root),
         ));
@@ -307,8 +348,8 @@ mod tests {
         let mut app = App::new();
         app.add_plugins((MinimalPlugins, AssetPlugin::default()))
             .init_asset::<Mesh>()
-            .init_asset::<StandardMaterial>()
-            .init_asset::<FloorMaterial>()
+            .init_asset::<StandardMaterial>();
+        init_material_assets(&mut app)
             .insert_resource(PlantDocument::demo().expect("the built-in demo layout loads"))
             .add_plugins(ScenePlugin)
             .add_systems(Update, floor_follows_tier_shading);

@@ -38,7 +38,7 @@ pub fn bare_app() -> bevy::prelude::App {
         bevy::state::app::StatesPlugin,
     ))
     .init_asset::<Mesh>()
-    .init_asset::<StandardMaterial>()
-    .init_asset::<plant_twin::scene::FloorMaterial>();
+    .init_asset::<StandardMaterial>();
+    plant_twin::scene::init_material_assets(&mut app);
     app
 }
