@@ -66,5 +66,7 @@ fn fs_main(in: VertexOutput) -> @location(0) vec4<f32> {
     let image_sampler = image_sampler[offset.offset];
     #endif
 
-    return textureSample(image_texture, image_sampler, in.uv) * in.color;
+    // Level 0: egui's textures have one level, and an explicit level spares a software
+    // renderer the per-pixel derivatives that choosing one takes.
+    return textureSampleLevel(image_texture, image_sampler, in.uv, 0.0) * in.color;
 }
