@@ -57,9 +57,9 @@ fn window_shows_the_plant_and_the_panels() {
     let scene = distinct(400, 880, 150, 570);
     assert!(scene > 200, "the 3D view looks empty: {scene} colours");
     // The left panel is egui's dark panel with text on it.
-    let (r, g, b) = pixel(5, 400);
+    let (r, g, b) = pixel(3, 400);
     assert!(
-        r < 60 && g < 60 && b < 60,
+        near(pixel(3, 400), PANEL_FILL),
         "left panel colour {:?}",
         (r, g, b)
     );
@@ -440,6 +440,15 @@ impl XScreen {
     }
 }
 
+/// egui's dark panel background. In the low tier it is the panels camera's clear colour, not
+/// egui's fill (`ui::compose_over_scene`); both tiers must show the same.
+const PANEL_FILL: (u8, u8, u8) = (27, 27, 27);
+
+/// Within 3 of 255 on each channel.
+fn near((r, g, b): (u8, u8, u8), (er, eg, eb): (u8, u8, u8)) -> bool {
+    r.abs_diff(er) <= 3 && g.abs_diff(eg) <= 3 && b.abs_diff(eb) <= 3
+}
+
 /// The wall's banner background and the stale banner's red (src/ui/wall.rs, src/ui/status.rs).
 const BANNER: (u8, u8, u8) = (16, 22, 34);
 const STALE_RED: (u8, u8, u8) = (235, 80, 70);
@@ -478,6 +487,13 @@ fn overview_shows_only_the_asset_in_alarm(quality: &str) {
         found
     };
     let early = at(20);
+    // The panels' background is the same in every tier (the asset list, left of its text).
+    let background = early.pixel(x + 3, y + 400);
+    assert!(
+        near(background, PANEL_FILL),
+        "asset list background {background:?} at {quality} (see {})",
+        early.save(&format!("overview-{quality}-20s.png")).display()
+    );
     let coloured = scene(&early);
     if coloured.len() > 20 {
         panic!(
