@@ -406,12 +406,22 @@ fn panels_ui(
 ) -> Result {
     // A scaled 3D view is an image the panels camera draws under the panels (`scene_image`).
     let ctx = contexts.ctx_mut()?;
+    // Over the panels camera's clear the panels paint no fill (`panel_frame`). The root still
+    // says what is under them, for what blends into the background: the fade at a scroll
+    // area's edge reads the first filled frame up the stack.
+    let over_clear = world.scene_target.image.is_some();
+    let under_panels = egui::Frame::new().fill(if over_clear {
+        ctx.global_style().visuals.panel_fill
+    } else {
+        egui::Color32::TRANSPARENT
+    });
     let mut root = egui::Ui::new(
         ctx.clone(),
         "plant-twin-root".into(),
         egui::UiBuilder::new()
             .layer_id(egui::LayerId::background())
-            .max_rect(ctx.viewport_rect()),
+            .max_rect(ctx.viewport_rect())
+            .ui_stack_info(egui::UiStackInfo::default().with_frame(under_panels)),
     );
 
     if let Some(wall) = &world.wall {
@@ -432,7 +442,7 @@ fn panels_ui(
     }
 
     let replaying = world.replay.as_ref().is_some_and(|r| r.active());
-    let frame = panel_frame(&ctx.global_style(), world.scene_target.image.is_some());
+    let frame = panel_frame(&ctx.global_style(), over_clear);
     egui::Panel::top("menu_bar")
         .frame(frame)
         .show(&mut root, |ui| {
