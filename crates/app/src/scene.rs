@@ -375,6 +375,36 @@ mod tests {
     }
 
     #[test]
+    fn zones_and_their_markings_are_drawn_flat_not_by_the_lit_standard_shader() {
+        let mut app = floor_app();
+        let zones = PlantDocument::demo()
+            .expect("the built-in demo layout loads")
+            .layout
+            .zones
+            .len();
+        assert!(zones > 0, "the demo has zones");
+        let flat: Vec<&FlatMaterial> = app
+            .world()
+            .resource::<Assets<FlatMaterial>>()
+            .iter()
+            .map(|(_, m)| m)
+            .collect();
+        // A fill and a set of markings per zone; the translucent fills blend.
+        assert_eq!(flat.len(), 2 * zones);
+        let blended = flat
+            .iter()
+            .filter(|m| m.base.alpha_mode == AlphaMode::Blend)
+            .count();
+        assert_eq!(blended, zones);
+        let mut query = app.world_mut().query::<&MeshMaterial3d<StandardMaterial>>();
+        assert_eq!(
+            query.iter(app.world()).count(),
+            0,
+            "nothing on the floor is lit"
+        );
+    }
+
+    #[test]
     fn the_floor_is_lit_as_the_render_tier_asks() {
         let mut app = floor_app();
         let simple = |app: &App| {

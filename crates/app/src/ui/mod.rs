@@ -85,8 +85,8 @@ impl Plugin for UiPlugin {
 ///
 /// In that case the panels' background is also the panels camera's clear colour, and the panels
 /// are painted without a fill ([`panel_frame`]). egui's fills covered about a million pixels at
-/// 1080p, each a texture sample and a blend in sRGB under a software renderer; a clear is a
-/// memset.
+/// 1080p, each a texture sample and a blend in sRGB under a software renderer; a clear fills
+/// tiles without a shader.
 fn compose_over_scene(
     target: Res<crate::camera::SceneTarget>,
     mut contexts: EguiContexts,
