@@ -241,6 +241,8 @@ pub fn gui_app(
         app.insert_state(EditMode::Editing);
     }
     app.insert_resource(options.colour_by.clone());
+    // A window spreads a burst of data over its frames; a headless run takes all of it.
+    app.insert_resource(crate::data::telemetry::IngestPacing::WINDOW);
     if let Some((config, monitor)) = options.wall {
         app.add_plugins(crate::wall::WallPlugin {
             config,

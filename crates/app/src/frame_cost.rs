@@ -182,6 +182,8 @@ struct FrameCostLog {
     frames: u32,
     main_world_ms: Vec<f32>,
     phase_ms_sum: [f32; Phase::ALL.len()],
+    /// The phases of the slowest frame since the last line: a mean hides what a spike was.
+    slowest_phase_ms: [f32; Phase::ALL.len()],
 }
 
 fn log_frame_cost(
@@ -193,6 +195,9 @@ fn log_frame_cost(
     let since = *log.since.get_or_insert_with(Instant::now);
     log.frames += 1;
     let ms = cost.last_main_world_ms;
+    if log.main_world_ms.iter().all(|&earlier| earlier < ms) {
+        log.slowest_phase_ms = cost.last_phase_ms;
+    }
     log.main_world_ms.push(ms);
     for (sum, phase_ms) in log.phase_ms_sum.iter_mut().zip(cost.last_phase_ms) {
         *sum += phase_ms;
@@ -208,9 +213,11 @@ fn log_frame_cost(
     let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
     let max = times.last().copied().unwrap_or(0.0);
     let phases = phase_summary(&std::mem::take(&mut log.phase_ms_sum), frames);
+    let slowest = phase_summary(&std::mem::take(&mut log.slowest_phase_ms), 1);
     info!(
         "frame cost: {frames} frames in {elapsed_s:.1} s; the twin's own systems (main world) \
-         mean {mean:.1} ms ({phases}), median {median:.1} ms, max {max:.1} ms; {} draw calls, {} mesh \
+         mean {mean:.1} ms ({phases}), median {median:.1} ms, max {max:.1} ms ({slowest}); {} draw \
+         calls, {} mesh \
          instances in view; 3D scene drawn in {} frames so far, kept from the frame before in {} \
          (the whole window in {}){}",
         cost.draw_calls,

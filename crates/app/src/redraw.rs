@@ -5,8 +5,8 @@
 //! So the window draws on input (winit wakes it), at least once per `idle` interval (new data
 //! is drained and shown then), and at the animation rate while something moves: an
 //! unacknowledged alarm pulsing, a replay playing. A camera in motion (easing to a framed
-//! asset, the wall's tour), a recording's first pass and a pending screenshot draw every
-//! frame. `--redraw continuous` restores drawing as fast as possible.
+//! asset, the wall's tour), a recording's first pass, a burst of data still being applied
+//! (`IngestPacing`) and a pending screenshot draw every frame. `--redraw continuous` restores drawing as fast as possible.
 //!
 //! A frame that redraws only for the panels (new data once a second, a tooltip) need not
 //! draw the 3D scene again when nothing in it changed: a scaled view (`camera::SceneTarget`)
@@ -169,6 +169,7 @@ fn choose_pace(
     capture: Option<Res<CaptureState>>,
     quality: Option<Res<RenderQuality>>,
     flows: Option<Res<crate::flows::MaterialFlows>>,
+    ingest: Option<Res<crate::data::telemetry::IngestStatus>>,
 ) {
     let tier = quality.map_or(Tier::High, |q| q.tier);
     let session = replay.as_ref().and_then(|r| r.session.as_ref());
@@ -177,9 +178,12 @@ fn choose_pace(
     // The first pass through a recording (alarm markers, checkpoints) runs a budget per frame:
     // every frame, as fast as it can.
     let indexing = session.is_some_and(|s| s.indexing);
+    // A burst of data left for the next frames (`IngestPacing`) is applied at once, not at
+    // the idle pace.
+    let backlog = ingest.is_some_and(|status| status.backlog_events > 0);
     let next = if policy.continuous || capture.is_some() {
         Pace::Continuous
-    } else if indexing || !moved_cameras.is_empty() {
+    } else if indexing || backlog || !moved_cameras.is_empty() {
         Pace::Moving
     } else if playing
         || tinted.iter().any(Tinted::pulses)

@@ -171,8 +171,12 @@ pub(super) fn diagnostics_ui(ui: &mut egui::Ui, status: &IngestStatus) {
         });
         ui.end_row();
         ui.weak("Messages");
+        let queued = match status.backlog_events {
+            0 => String::new(),
+            queued => format!(", {queued} queued"),
+        };
         ui.label(format!(
-            "{} ({:.0}/s)",
+            "{} ({:.0}/s{queued})",
             status.messages, status.messages_per_s
         ));
         ui.end_row();

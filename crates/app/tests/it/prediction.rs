@@ -497,3 +497,69 @@ fn reloading_a_layout_with_the_same_assets_keeps_alarms_history_and_learning() {
     assert!(run.app.world().resource::<AlarmLog>().records.is_empty());
     assert_eq!(run.health("pump-02").0.severity(), Severity::Normal);
 }
+
+/// Assets whose health changed in the last frame (`Changed<AssetHealth>`: what recolours an
+/// asset and rescans its alarms).
+#[derive(Resource, Default)]
+struct HealthChanged(usize);
+
+fn count_changed_health(
+    changed: Query<(), Changed<AssetHealth>>,
+    mut count: ResMut<HealthChanged>,
+) {
+    count.0 = changed.iter().count();
+}
+
+/// Time passing (a new whole second of source time) ticks every asset's alarms, but marks an
+/// asset changed only when something of it changed: the asset that sent a sample, not the
+/// other 44 the tick found as they were.
+#[test]
+fn a_second_passing_marks_only_assets_that_changed() {
+    use plant_twin_core::telemetry::{IngestEvent, Quality, Sample, SignalRef};
+
+    let mut run = Run::new("healthy");
+    run.app.init_resource::<HealthChanged>().add_systems(
+        Update,
+        count_changed_health.after(plant_twin::frame::DataSystems::Predict),
+    );
+    run.run(5);
+    let asset_count = run.app.world().resource::<AssetIndex>().by_position.len();
+    assert!(
+        run.app.world().resource::<HealthChanged>().0 > asset_count / 2,
+        "a second of the whole plant's data changes most assets"
+    );
+    let pump = run.entity("pump-01");
+    let position = run
+        .app
+        .world()
+        .resource::<AssetIndex>()
+        .by_position
+        .iter()
+        .position(|e| *e == pump)
+        .expect("indexed") as u32;
+    let before = run.health("cnc-101").0.now_s;
+    // One sample of one asset, two seconds of source time later.
+    let time_ms = EPOCH_MS + ((run.t + 1.0) * 1000.0) as i64;
+    run.feed
+        .0
+        .send(IngestEvent::Samples {
+            topic: "acme/plant1/utilities/pump-01/flow".into(),
+            received_ms: now_ms(),
+            samples: vec![Sample {
+                signal: SignalRef {
+                    asset: position,
+                    signal: 0,
+                },
+                value: 20.0,
+                quality: Quality::Good,
+                time_ms,
+            }],
+        })
+        .expect("sent");
+    run.app.update();
+    assert!(
+        run.health("cnc-101").0.now_s > before,
+        "the other assets were ticked"
+    );
+    assert_eq!(run.app.world().resource::<HealthChanged>().0, 1);
+}
