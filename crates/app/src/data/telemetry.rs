@@ -131,6 +131,8 @@ pub struct MarketFeeds(pub Vec<plant_twin_core::telemetry::market::MarketFeed>);
 /// whole plant at once (the built-in simulator, a gateway that polls every tag each second)
 /// would otherwise put all of it into one frame: at 10,000 assets that frame spent 50-55 ms on
 /// the data path and 10-19 ms more recolouring, a hitch every second in an 18 ms mean.
+/// Pacing pays only while the window draws anyway (the user moves the view, something
+/// animates): at rest the burst is applied in the one frame drawn for it.
 #[derive(Resource, Debug, Clone, Copy, PartialEq)]
 pub struct IngestPacing {
     /// Time a frame spends applying live events before it leaves the rest to the next frames;
@@ -620,6 +622,9 @@ struct IngestInput<'w, 's> {
     pending: ResMut<'w, PendingEvents>,
     clock: Res<'w, DataClock>,
     pacing: Res<'w, IngestPacing>,
+    /// At rest a window draws once a second: a burst is applied in that one frame, since
+    /// spreading it would draw several frames for it (see `redraw`).
+    pace: Option<Res<'w, crate::redraw::RedrawPace>>,
     time: Res<'w, Time<Real>>,
     /// When the drain first left events in the channel, while it still does.
     backlog_since: Local<'s, Option<Instant>>,
@@ -631,7 +636,12 @@ impl IngestInput<'_, '_> {
     /// (a source faster than the drain must not hold the frame).
     fn begin(&mut self) -> FrameDrain {
         let queued = self.feed.receiver.len();
-        let must = match (self.pacing.frame_budget, *self.backlog_since) {
+        let at_rest = self
+            .pace
+            .as_ref()
+            .is_some_and(|pace| pace.0 == crate::redraw::Pace::Idle);
+        let budget = self.pacing.frame_budget.filter(|_| !at_rest);
+        let must = match (budget, *self.backlog_since) {
             (None, _) => queued,
             (Some(_), None) => 0,
             (Some(_), Some(since)) => backlog_share(
@@ -646,10 +656,7 @@ impl IngestInput<'_, '_> {
             queued,
             must,
             taken: 0,
-            deadline: self
-                .pacing
-                .frame_budget
-                .map(|budget| Instant::now() + budget),
+            deadline: budget.map(|budget| Instant::now() + budget),
         }
     }
 

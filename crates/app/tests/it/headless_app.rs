@@ -509,11 +509,22 @@ fn a_burst_of_data_is_spread_over_frames_and_cleared_in_time() {
         "spread over frames, not one: {frames_applying}"
     );
 
+    // A window at rest draws one frame for the burst, not several.
+    app.insert_resource(plant_twin::redraw::RedrawPace(
+        plant_twin::redraw::Pace::Idle,
+    ));
+    send(500);
+    app.update();
+    assert_eq!(applied(&app), burst as u64 + 500);
+    assert_eq!(app.world().resource::<IngestStatus>().backlog_events, 0);
+    app.world_mut()
+        .remove_resource::<plant_twin::redraw::RedrawPace>();
+
     // Unpaced (headless), everything queued is applied in the next frame.
     app.insert_resource(IngestPacing::UNPACED);
     send(500);
     app.update();
-    assert_eq!(applied(&app), burst as u64 + 500);
+    assert_eq!(applied(&app), burst as u64 + 1000);
     assert_eq!(app.world().resource::<IngestStatus>().backlog_events, 0);
 }
 
