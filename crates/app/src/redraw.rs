@@ -170,6 +170,7 @@ fn choose_pace(
     quality: Option<Res<RenderQuality>>,
     flows: Option<Res<crate::flows::MaterialFlows>>,
     ingest: Option<Res<crate::data::telemetry::IngestStatus>>,
+    pacing: Option<ResMut<crate::data::telemetry::IngestPacing>>,
 ) {
     let tier = quality.map_or(Tier::High, |q| q.tier);
     let session = replay.as_ref().and_then(|r| r.session.as_ref());
@@ -194,6 +195,13 @@ fn choose_pace(
     } else {
         Pace::Idle
     };
+    // At rest, the next burst of data is applied in the one frame drawn for it.
+    if let Some(mut pacing) = pacing {
+        let at_rest = next == Pace::Idle;
+        if pacing.at_rest != at_rest {
+            pacing.at_rest = at_rest;
+        }
+    }
     // Winit redraws at once whenever its update mode changes: write only a real change.
     let wanted = settings(&policy, next, tier);
     let mode_differs =

@@ -141,6 +141,9 @@ pub struct IngestPacing {
     /// How long a backlog may last: each frame takes at least its share of what is left, so
     /// that at the current frame rate the backlog is gone this long after it began.
     pub max_backlog: Duration,
+    /// The window is at rest, drawing about once a second (set by `redraw`): a burst is
+    /// applied in that one frame, since spreading it would draw several frames for it.
+    pub at_rest: bool,
 }
 
 impl IngestPacing {
@@ -148,6 +151,7 @@ impl IngestPacing {
     pub const UNPACED: IngestPacing = IngestPacing {
         frame_budget: None,
         max_backlog: Duration::ZERO,
+        at_rest: false,
     };
     /// The window's: 4 ms is a quarter of a 60 Hz frame, far more than the demo plant ever
     /// needs (45 assets); half a second keeps a once-a-second value on screen well before the
@@ -155,6 +159,7 @@ impl IngestPacing {
     pub const WINDOW: IngestPacing = IngestPacing {
         frame_budget: Some(Duration::from_millis(4)),
         max_backlog: Duration::from_millis(500),
+        at_rest: false,
     };
 }
 
@@ -622,9 +627,6 @@ struct IngestInput<'w, 's> {
     pending: ResMut<'w, PendingEvents>,
     clock: Res<'w, DataClock>,
     pacing: Res<'w, IngestPacing>,
-    /// At rest a window draws once a second: a burst is applied in that one frame, since
-    /// spreading it would draw several frames for it (see `redraw`).
-    pace: Option<Res<'w, crate::redraw::RedrawPace>>,
     time: Res<'w, Time<Real>>,
     /// When the drain first left events in the channel, while it still does.
     backlog_since: Local<'s, Option<Instant>>,
@@ -636,11 +638,7 @@ impl IngestInput<'_, '_> {
     /// (a source faster than the drain must not hold the frame).
     fn begin(&mut self) -> FrameDrain {
         let queued = self.feed.receiver.len();
-        let at_rest = self
-            .pace
-            .as_ref()
-            .is_some_and(|pace| pace.0 == crate::redraw::Pace::Idle);
-        let budget = self.pacing.frame_budget.filter(|_| !at_rest);
+        let budget = self.pacing.frame_budget.filter(|_| !self.pacing.at_rest);
         let must = match (budget, *self.backlog_since) {
             (None, _) => queued,
             (Some(_), None) => 0,

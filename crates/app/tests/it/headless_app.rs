@@ -432,6 +432,7 @@ fn a_burst_of_data_is_spread_over_frames_and_cleared_in_time() {
     app.insert_resource(IngestPacing {
         frame_budget: Some(Duration::ZERO),
         max_backlog,
+        at_rest: false,
     });
     let feed = app.world().resource::<ManualFeed>().clone();
     let pump = app
@@ -510,15 +511,11 @@ fn a_burst_of_data_is_spread_over_frames_and_cleared_in_time() {
     );
 
     // A window at rest draws one frame for the burst, not several.
-    app.insert_resource(plant_twin::redraw::RedrawPace(
-        plant_twin::redraw::Pace::Idle,
-    ));
+    app.world_mut().resource_mut::<IngestPacing>().at_rest = true;
     send(500);
     app.update();
     assert_eq!(applied(&app), burst as u64 + 500);
     assert_eq!(app.world().resource::<IngestStatus>().backlog_events, 0);
-    app.world_mut()
-        .remove_resource::<plant_twin::redraw::RedrawPace>();
 
     // Unpaced (headless), everything queued is applied in the next frame.
     app.insert_resource(IngestPacing::UNPACED);
