@@ -311,7 +311,7 @@ fn mouse_drags_orbit_only_over_the_scene() {
 #[test]
 fn stale_assets_turn_grey_and_back() {
     use plant_twin::data::telemetry::{GreyedAsStale, LivePlugin, ManualFeed, SourceConfig};
-    use plant_twin_core::telemetry::{IngestEvent, Quality, Sample, SignalRef, now_ms};
+    use plant_twin_core::telemetry::now_ms;
 
     let mut document = PlantDocument::demo().expect("demo");
     for asset in &mut document.layout.assets {
@@ -336,28 +336,10 @@ fn stale_assets_turn_grey_and_back() {
         .resource::<AssetIndex>()
         .get("pump-01")
         .expect("asset");
-    let position = app
-        .world()
-        .resource::<AssetIndex>()
-        .by_position
-        .iter()
-        .position(|e| *e == pump)
-        .expect("indexed") as u32;
+    let position = crate::position_of(&app, "pump-01");
     let send = |value: f64| {
         feed.0
-            .send(IngestEvent::Samples {
-                topic: "acme/plant1/utilities/pump-01/flow".into(),
-                received_ms: now_ms(),
-                samples: vec![Sample {
-                    signal: SignalRef {
-                        asset: position,
-                        signal: 0,
-                    },
-                    value,
-                    quality: Quality::Good,
-                    time_ms: now_ms(),
-                }],
-            })
+            .send(crate::pump_01_flow(position, value, now_ms()))
             .expect("sent");
     };
     let materials = |app: &mut App| -> Vec<AssetId<StandardMaterial>> {
@@ -411,7 +393,7 @@ fn a_burst_of_data_is_spread_over_frames_and_cleared_in_time() {
     use plant_twin::data::telemetry::{
         IngestPacing, IngestStatus, LivePlugin, LiveSignals, ManualFeed, SourceConfig,
     };
-    use plant_twin_core::telemetry::{IngestEvent, Quality, Sample, SignalRef, now_ms};
+    use plant_twin_core::telemetry::now_ms;
     use std::time::{Duration, Instant};
 
     let mut app = crate::bare_app();
@@ -440,29 +422,11 @@ fn a_burst_of_data_is_spread_over_frames_and_cleared_in_time() {
         .resource::<AssetIndex>()
         .get("pump-01")
         .expect("asset");
-    let position = app
-        .world()
-        .resource::<AssetIndex>()
-        .by_position
-        .iter()
-        .position(|e| *e == pump)
-        .expect("indexed") as u32;
+    let position = crate::position_of(&app, "pump-01");
     let send = |count: usize| {
         for value in 0..count {
             feed.0
-                .send(IngestEvent::Samples {
-                    topic: "acme/plant1/utilities/pump-01/flow".into(),
-                    received_ms: now_ms(),
-                    samples: vec![Sample {
-                        signal: SignalRef {
-                            asset: position,
-                            signal: 0,
-                        },
-                        value: value as f64,
-                        quality: Quality::Good,
-                        time_ms: now_ms(),
-                    }],
-                })
+                .send(crate::pump_01_flow(position, value as f64, now_ms()))
                 .expect("sent");
         }
     };

@@ -25,6 +25,40 @@ pub fn repo_file(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+/// The layout position of asset `id`: what a decoded sample names it by.
+pub fn position_of(app: &bevy::prelude::App, id: &str) -> u32 {
+    let index = app.world().resource::<plant_twin::plant::AssetIndex>();
+    let entity = index.get(id).expect("asset");
+    index
+        .by_position
+        .iter()
+        .position(|e| *e == entity)
+        .expect("indexed") as u32
+}
+
+/// One good sample of pump-01's flow (its signal 0) in the demo plant, as the decoder hands
+/// it over; `position` from [`position_of`].
+pub fn pump_01_flow(
+    position: u32,
+    value: f64,
+    time_ms: i64,
+) -> plant_twin_core::telemetry::IngestEvent {
+    use plant_twin_core::telemetry::{IngestEvent, Quality, Sample, SignalRef, now_ms};
+    IngestEvent::Samples {
+        topic: "acme/plant1/utilities/pump-01/flow".into(),
+        received_ms: now_ms(),
+        samples: vec![Sample {
+            signal: SignalRef {
+                asset: position,
+                signal: 0,
+            },
+            value,
+            quality: Quality::Good,
+            time_ms,
+        }],
+    }
+}
+
 /// A headless App with what the core plugins need and no window: time, assets, transforms,
 /// input and states. Tests add the plugins they exercise.
 pub fn bare_app() -> bevy::prelude::App {

@@ -515,8 +515,6 @@ fn count_changed_health(
 /// other 44 the tick found as they were.
 #[test]
 fn a_second_passing_marks_only_assets_that_changed() {
-    use plant_twin_core::telemetry::{IngestEvent, Quality, Sample, SignalRef};
-
     let mut run = Run::new("healthy");
     run.app.init_resource::<HealthChanged>().add_systems(
         Update,
@@ -528,33 +526,13 @@ fn a_second_passing_marks_only_assets_that_changed() {
         run.app.world().resource::<HealthChanged>().0 > asset_count / 2,
         "a second of the whole plant's data changes most assets"
     );
-    let pump = run.entity("pump-01");
-    let position = run
-        .app
-        .world()
-        .resource::<AssetIndex>()
-        .by_position
-        .iter()
-        .position(|e| *e == pump)
-        .expect("indexed") as u32;
+    let position = crate::position_of(&run.app, "pump-01");
     let before = run.health("cnc-101").0.now_s;
     // One sample of one asset, two seconds of source time later.
     let time_ms = EPOCH_MS + ((run.t + 1.0) * 1000.0) as i64;
     run.feed
         .0
-        .send(IngestEvent::Samples {
-            topic: "acme/plant1/utilities/pump-01/flow".into(),
-            received_ms: now_ms(),
-            samples: vec![Sample {
-                signal: SignalRef {
-                    asset: position,
-                    signal: 0,
-                },
-                value: 20.0,
-                quality: Quality::Good,
-                time_ms,
-            }],
-        })
+        .send(crate::pump_01_flow(position, 20.0, time_ms))
         .expect("sent");
     run.app.update();
     assert!(
