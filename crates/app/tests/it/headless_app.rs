@@ -310,7 +310,7 @@ fn mouse_drags_orbit_only_over_the_scene() {
 /// fresh data; fed through the live plugin's manual source, as a replay would.
 #[test]
 fn stale_assets_turn_grey_and_back() {
-    use plant_twin::data::telemetry::{GreyedAsStale, LivePlugin, ManualFeed, SourceConfig};
+    use plant_twin::data::telemetry::{GreyedAsStale, ManualFeed};
     use plant_twin_core::telemetry::now_ms;
 
     let mut document = PlantDocument::demo().expect("demo");
@@ -319,15 +319,7 @@ fn stale_assets_turn_grey_and_back() {
             telemetry.stale_after_s = 1.0;
         }
     }
-    let mut app = crate::bare_app();
-    app.add_plugins((
-        TwinCorePlugin { document },
-        LivePlugin {
-            source: SourceConfig::Manual,
-            bindings: None,
-            history: 10,
-        },
-    ));
+    let mut app = crate::live_app(document, 10);
     app.update();
     app.update();
     let feed = app.world().resource::<ManualFeed>().clone();
@@ -390,23 +382,11 @@ fn stale_assets_turn_grey_and_back() {
 /// applies everything queued in one frame.
 #[test]
 fn a_burst_of_data_is_spread_over_frames_and_cleared_in_time() {
-    use plant_twin::data::telemetry::{
-        IngestPacing, IngestStatus, LivePlugin, LiveSignals, ManualFeed, SourceConfig,
-    };
+    use plant_twin::data::telemetry::{IngestPacing, IngestStatus, LiveSignals, ManualFeed};
     use plant_twin_core::telemetry::now_ms;
     use std::time::{Duration, Instant};
 
-    let mut app = crate::bare_app();
-    app.add_plugins((
-        TwinCorePlugin {
-            document: PlantDocument::demo().expect("demo"),
-        },
-        LivePlugin {
-            source: SourceConfig::Manual,
-            bindings: None,
-            history: 10,
-        },
-    ));
+    let mut app = crate::live_app(PlantDocument::demo().expect("demo"), 10);
     app.update();
     app.update();
     let max_backlog = Duration::from_millis(300);

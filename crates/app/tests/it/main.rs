@@ -25,6 +25,22 @@ pub fn repo_file(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+/// [`bare_app`] with the plant of `document` and a live plugin fed by the test
+/// (`ManualFeed`), keeping `history` points per signal. Not yet updated.
+pub fn live_app(document: plant_twin::plant::PlantDocument, history: usize) -> bevy::prelude::App {
+    use plant_twin::data::telemetry::{LivePlugin, SourceConfig};
+    let mut app = bare_app();
+    app.add_plugins((
+        plant_twin::TwinCorePlugin { document },
+        LivePlugin {
+            source: SourceConfig::Manual,
+            bindings: None,
+            history,
+        },
+    ));
+    app
+}
+
 /// The layout position of asset `id`: what a decoded sample names it by.
 pub fn position_of(app: &bevy::prelude::App, id: &str) -> u32 {
     let index = app.world().resource::<plant_twin::plant::AssetIndex>();

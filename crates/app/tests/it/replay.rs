@@ -4,13 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use bevy::prelude::*;
-use plant_twin::TwinCorePlugin;
 use plant_twin::data::predict::{AlarmIntent, AlarmLog, PredictionPlugin, part_of};
 use plant_twin::data::record::{RecordIntent, RecordPlugin, RecordingState};
 use plant_twin::data::replay::{ReplayIntent, ReplayPlugin, ReplayState};
 use plant_twin::data::telemetry::{
-    DataClock, HistoryEpoch, LivePlugin, LiveSignals, LiveTap, ManualFeed, SourceConfig,
-    decoder_for,
+    DataClock, HistoryEpoch, LiveSignals, LiveTap, ManualFeed, decoder_for,
 };
 use plant_twin::headless::snapshot;
 use plant_twin::plant::{AssetIndex, AssetSpec, PlantDocument};
@@ -42,16 +40,8 @@ fn context(layout: &plant_twin_core::layout::PlantLayout) -> RecordingContext {
 }
 
 fn core_app() -> App {
-    let mut app = crate::bare_app();
+    let mut app = crate::live_app(PlantDocument::demo().expect("demo"), 120);
     app.add_plugins((
-        TwinCorePlugin {
-            document: PlantDocument::demo().expect("demo"),
-        },
-        LivePlugin {
-            source: SourceConfig::Manual,
-            bindings: None,
-            history: 120,
-        },
         PredictionPlugin {
             operator: "tester".into(),
             ..PredictionPlugin::default()
