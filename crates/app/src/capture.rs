@@ -47,6 +47,8 @@ fn capture_then_exit(
         Option<Res<bevy::diagnostic::DiagnosticsStore>>,
     ),
     mut last_half: Local<Vec<(f32, f32)>>,
+    mut cpu_ms: Local<Vec<f32>>,
+    clocks: Option<Res<crate::thread_cpu::ThreadClocks>>,
     mut phase_ms_sum: Local<[f32; crate::frame_cost::Phase::ALL.len()]>,
 ) {
     state.frames += 1;
@@ -54,6 +56,9 @@ fn capture_then_exit(
     if state.frames > state.request.after_frames / 2 && state.saved_at.is_none() {
         let main_world_ms = cost.as_ref().map_or(0.0, |c| c.last_main_world_ms);
         last_half.push((time.delta_secs() * 1000.0, main_world_ms));
+        if let Some(cpu) = cost.as_ref().and_then(|c| c.last_main_world_cpu_ms) {
+            cpu_ms.push(cpu);
+        }
         if let Some(cost) = cost.as_ref() {
             for (sum, phase_ms) in phase_ms_sum.iter_mut().zip(cost.last_phase_ms) {
                 *sum += phase_ms;
@@ -70,10 +75,12 @@ fn capture_then_exit(
             .map_or((0, 0), |c| (c.draw_calls, c.instances));
         info!(
             "capturing the window to {} (mean frame time over the last {} frames: {mean:.1} ms; \
-             main-world systems {main_world:.1} ms ({}); {draws} draw calls, {instances} instances{})",
+             main-world systems {main_world:.1} ms ({}){}; {draws} draw calls, {instances} \
+             instances{})",
             path.display(),
             last_half.len(),
             crate::frame_cost::phase_summary(&phase_ms_sum, last_half.len() as u32),
+            crate::frame_cost::cpu_summary(&cpu_ms, clocks.as_deref()),
             diagnostics
                 .as_deref()
                 .map(crate::frame_cost::render_pass_times)

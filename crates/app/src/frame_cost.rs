@@ -22,12 +22,16 @@ use bevy::render::render_phase::{
 use bevy::render::{Render, RenderApp, RenderSystems};
 
 use crate::frame::AppSystems;
+use crate::thread_cpu::ThreadClocks;
 
 pub struct FrameCostPlugin {
     /// Log a summary this often (`--frame-stats`).
     pub log_every_s: Option<f32>,
     /// Time each render pass with timestamp queries (`--pass-times`).
     pub pass_times: bool,
+    /// The threads the main world's systems run on, to count their CPU time (the window's
+    /// main thread and compute pool; none headless).
+    pub cpu_clocks: Option<ThreadClocks>,
 }
 
 impl Plugin for FrameCostPlugin {
@@ -37,6 +41,9 @@ impl Plugin for FrameCostPlugin {
             // Bevy's render passes time themselves on the GPU (or a software renderer's queue)
             // when this plugin is present; the figures arrive in the `DiagnosticsStore`.
             app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
+        }
+        if let Some(clocks) = &self.cpu_clocks {
+            app.insert_resource(clocks.clone());
         }
         app.insert_resource(draws.clone())
             .init_resource::<FrameCost>()
@@ -157,12 +164,16 @@ pub struct FrameCost {
     marks_ms: [f32; Phase::ALL.len()],
     /// The last frame's, unsmoothed.
     pub last_main_world_ms: f32,
+    /// The CPU time the main world's threads used in the last frame, ms (see `thread_cpu`):
+    /// the wall time above less the time they waited for a core. `None` when not counted.
+    pub last_main_world_cpu_ms: Option<f32>,
     /// Draw calls of the last rendered frame (every view: the scene, shadow maps).
     pub draw_calls: u32,
     /// Meshes the 3D cameras see after frustum culling: what those draws draw (a multi-draw
     /// call draws many).
     pub instances: u32,
     started: Option<Instant>,
+    cpu_started_ns: Option<u64>,
 }
 
 /// How often the 3D scene was drawn and kept from the frame before (`redraw` decides).
@@ -181,6 +192,8 @@ struct FrameCostLog {
     since: Option<Instant>,
     frames: u32,
     main_world_ms: Vec<f32>,
+    /// The CPU time of the main world's threads, ms a frame (frames where it was counted).
+    cpu_ms: Vec<f32>,
     phase_ms_sum: [f32; Phase::ALL.len()],
     /// The phases of the slowest frame since the last line: a mean hides what a spike was.
     slowest_phase_ms: [f32; Phase::ALL.len()],
@@ -190,6 +203,7 @@ fn log_frame_cost(
     cost: Res<FrameCost>,
     scene: Option<Res<SceneDraws>>,
     diagnostics: Option<Res<DiagnosticsStore>>,
+    clocks: Option<Res<ThreadClocks>>,
     mut log: ResMut<FrameCostLog>,
 ) {
     let since = *log.since.get_or_insert_with(Instant::now);
@@ -199,6 +213,9 @@ fn log_frame_cost(
         log.slowest_phase_ms = cost.last_phase_ms;
     }
     log.main_world_ms.push(ms);
+    if let Some(cpu_ms) = cost.last_main_world_cpu_ms {
+        log.cpu_ms.push(cpu_ms);
+    }
     for (sum, phase_ms) in log.phase_ms_sum.iter_mut().zip(cost.last_phase_ms) {
         *sum += phase_ms;
     }
@@ -214,11 +231,11 @@ fn log_frame_cost(
     let max = times.last().copied().unwrap_or(0.0);
     let phases = phase_summary(&std::mem::take(&mut log.phase_ms_sum), frames);
     let slowest = phase_summary(&std::mem::take(&mut log.slowest_phase_ms), 1);
+    let cpu = cpu_summary(&std::mem::take(&mut log.cpu_ms), clocks.as_deref());
     info!(
         "frame cost: {frames} frames in {elapsed_s:.1} s; the twin's own systems (main world) \
-         mean {mean:.1} ms ({phases}), median {median:.1} ms, max {max:.1} ms ({slowest}); {} draw \
-         calls, {} mesh \
-         instances in view; 3D scene drawn in {} frames so far, kept from the frame before in {} \
+         mean {mean:.1} ms ({phases}), median {median:.1} ms, max {max:.1} ms ({slowest}){cpu}; \
+         {} draw calls, {} mesh instances in view; 3D scene drawn in {} frames so far, kept from the frame before in {} \
          (the whole window in {}){}",
         cost.draw_calls,
         cost.instances,
@@ -232,6 +249,21 @@ fn log_frame_cost(
     );
     log.frames = 0;
     log.since = Some(Instant::now());
+}
+
+/// "; CPU time of its 2 threads mean 12.0 ms, max 30.1 ms": what the main world's threads ran
+/// (not waited) a frame, or nothing where it was not counted.
+pub fn cpu_summary(cpu_ms: &[f32], clocks: Option<&ThreadClocks>) -> String {
+    let (Some(clocks), false) = (clocks, cpu_ms.is_empty()) else {
+        return String::new();
+    };
+    let mean = cpu_ms.iter().sum::<f32>() / cpu_ms.len() as f32;
+    let max = cpu_ms.iter().copied().fold(0.0, f32::max);
+    format!(
+        "; CPU time of its {} threads (main and compute pool; the render world's tasks on the \
+         pool count too) mean {mean:.1} ms, max {max:.1} ms",
+        clocks.threads()
+    )
 }
 
 /// "; render passes (GPU time): main_opaque_pass_3d 5.5 ms, ...", from what Bevy's render
@@ -299,8 +331,9 @@ struct DrawCounter {
     draws: Arc<AtomicU32>,
 }
 
-fn start_frame(mut cost: ResMut<FrameCost>) {
+fn start_frame(mut cost: ResMut<FrameCost>, clocks: Option<Res<ThreadClocks>>) {
     cost.started = Some(Instant::now());
+    cost.cpu_started_ns = clocks.and_then(|clocks| clocks.cpu_ns());
     cost.marks_ms = [0.0; Phase::ALL.len()];
 }
 
@@ -314,12 +347,17 @@ fn end_frame(
     mut cost: ResMut<FrameCost>,
     counter: Res<DrawCounter>,
     cameras: Query<&VisibleEntities, With<Camera3d>>,
+    clocks: Option<Res<ThreadClocks>>,
 ) {
     let Some(started) = cost.started.take() else {
         return;
     };
     let ms = started.elapsed().as_secs_f32() * 1000.0;
     cost.last_main_world_ms = ms;
+    cost.last_main_world_cpu_ms = match (cost.cpu_started_ns, clocks.and_then(|c| c.cpu_ns())) {
+        (Some(start), Some(end)) => Some(end.saturating_sub(start) as f32 / 1e6),
+        _ => None,
+    };
     cost.last_phase_ms = phases_from_marks(cost.marks_ms, ms);
     cost.main_world_ms = if cost.main_world_ms == 0.0 {
         ms

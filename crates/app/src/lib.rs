@@ -27,6 +27,7 @@ pub mod scene_image;
 pub mod score_colour;
 pub mod selection;
 pub mod shaders;
+pub mod thread_cpu;
 pub mod ui;
 pub mod wall;
 

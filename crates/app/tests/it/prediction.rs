@@ -541,3 +541,62 @@ fn a_second_passing_marks_only_assets_that_changed() {
     );
     assert_eq!(run.app.world().resource::<HealthChanged>().0, 1);
 }
+
+/// How many of `asset`'s meshes carry a score tint, and how many of those pulse (an
+/// unacknowledged alarm).
+fn tinted_meshes(run: &mut Run, asset: &str) -> (usize, usize) {
+    use plant_twin::score_colour::Tinted;
+    let world = run.app.world_mut();
+    let entity = world
+        .resource::<AssetIndex>()
+        .get(asset)
+        .expect("asset spawned");
+    let mut tinted = world.query::<&Tinted>();
+    let mut children = world.query::<&Children>();
+    let mut meshes = vec![];
+    let mut stack = vec![entity];
+    while let Some(parent) = stack.pop() {
+        if let Ok(kids) = children.get(world, parent) {
+            stack.extend(kids.iter());
+        }
+        if let Ok(tint) = tinted.get(world, parent) {
+            meshes.push(tint.pulses());
+        }
+    }
+    (meshes.len(), meshes.iter().filter(|p| **p).count())
+}
+
+/// The scene's meshes follow the alarms (an asset's meshes keep their tint while its scores
+/// move within a colour step, and take a new one when it changes), and going back to paint and
+/// to a colouring again tints every mesh again.
+#[test]
+fn the_scene_tints_follow_alarms_and_come_back_after_paint() {
+    use plant_twin::score_colour::{ColourBy, ScoreColourPlugin};
+    let mut run = Run::new("bearing-wear");
+    run.app.add_plugins(ScoreColourPlugin);
+    run.app.insert_resource(ColourBy::AlarmState);
+    run.run(20);
+    let (meshes, pulsing) = tinted_meshes(&mut run, "pump-02");
+    assert!(meshes > 0, "pump-02's meshes are tinted");
+    assert_eq!(pulsing, 0, "nothing is in alarm at 20 s");
+    let others = tinted_meshes(&mut run, "cnc-101").0;
+    assert!(others > 0);
+
+    run.run(70);
+    assert_eq!(run.health("pump-02").0.severity(), Severity::Alarm);
+    assert!(
+        tinted_meshes(&mut run, "pump-02").1 > 0,
+        "the unacknowledged alarm pulses on pump-02's meshes"
+    );
+    assert_eq!(tinted_meshes(&mut run, "cnc-101"), (others, 0));
+
+    run.app.insert_resource(ColourBy::Paint);
+    run.run(2);
+    assert_eq!(tinted_meshes(&mut run, "pump-02"), (0, 0), "paint is back");
+    run.app.insert_resource(ColourBy::AlarmState);
+    run.run(2);
+    let (again, pulsing) = tinted_meshes(&mut run, "pump-02");
+    assert_eq!(again, meshes, "every mesh is tinted again");
+    assert!(pulsing > 0, "and the alarm still shows");
+    assert_eq!(tinted_meshes(&mut run, "cnc-101"), (others, 0));
+}
