@@ -36,40 +36,50 @@ pub struct CaptureState {
     saved_at: Option<u32>,
 }
 
+/// The frames of the second half of a capture run, for the figures logged with the picture.
+#[derive(Default)]
+struct LastHalf {
+    /// (frame time, main-world wall time), ms.
+    frames: Vec<(f32, f32)>,
+    /// The main world's CPU time, ms, in frames where it was counted.
+    cpu_ms: Vec<f32>,
+    phase_ms_sum: [f32; crate::frame_cost::Phase::ALL.len()],
+}
+
+#[allow(clippy::type_complexity)]
 fn capture_then_exit(
     mut commands: Commands,
     mut state: ResMut<CaptureState>,
     mut exit: MessageWriter<AppExit>,
     time: Res<Time<Real>>,
     // What the frames cost: the main world, and the render passes with `--pass-times`.
-    (cost, diagnostics): (
+    (cost, diagnostics, clocks): (
         Option<Res<crate::frame_cost::FrameCost>>,
         Option<Res<bevy::diagnostic::DiagnosticsStore>>,
+        Option<Res<crate::thread_cpu::ThreadClocks>>,
     ),
-    mut last_half: Local<Vec<(f32, f32)>>,
-    mut cpu_ms: Local<Vec<f32>>,
-    clocks: Option<Res<crate::thread_cpu::ThreadClocks>>,
-    mut phase_ms_sum: Local<[f32; crate::frame_cost::Phase::ALL.len()]>,
+    mut last_half: Local<LastHalf>,
 ) {
     state.frames += 1;
-    // Frame times of the second half of the run, for a figure with the picture.
     if state.frames > state.request.after_frames / 2 && state.saved_at.is_none() {
         let main_world_ms = cost.as_ref().map_or(0.0, |c| c.last_main_world_ms);
-        last_half.push((time.delta_secs() * 1000.0, main_world_ms));
-        if let Some(cpu) = cost.as_ref().and_then(|c| c.last_main_world_cpu_ms) {
-            cpu_ms.push(cpu);
-        }
+        last_half
+            .frames
+            .push((time.delta_secs() * 1000.0, main_world_ms));
         if let Some(cost) = cost.as_ref() {
-            for (sum, phase_ms) in phase_ms_sum.iter_mut().zip(cost.last_phase_ms) {
+            if let Some(cpu) = cost.last_main_world_cpu_ms {
+                last_half.cpu_ms.push(cpu);
+            }
+            for (sum, phase_ms) in last_half.phase_ms_sum.iter_mut().zip(cost.last_phase_ms) {
                 *sum += phase_ms;
             }
         }
     }
     if state.frames == state.request.after_frames {
         let path = state.request.path.clone();
-        let frames = last_half.len().max(1) as f32;
-        let mean = last_half.iter().map(|(f, _)| f).sum::<f32>() / frames;
-        let main_world = last_half.iter().map(|(_, m)| m).sum::<f32>() / frames;
+        let frames = last_half.frames.len().max(1) as f32;
+        let mean = last_half.frames.iter().map(|(f, _)| f).sum::<f32>() / frames;
+        let main_world = last_half.frames.iter().map(|(_, m)| m).sum::<f32>() / frames;
         let (draws, instances) = cost
             .as_ref()
             .map_or((0, 0), |c| (c.draw_calls, c.instances));
@@ -78,9 +88,12 @@ fn capture_then_exit(
              main-world systems {main_world:.1} ms ({}){}; {draws} draw calls, {instances} \
              instances{})",
             path.display(),
-            last_half.len(),
-            crate::frame_cost::phase_summary(&phase_ms_sum, last_half.len() as u32),
-            crate::frame_cost::cpu_summary(&cpu_ms, clocks.as_deref()),
+            last_half.frames.len(),
+            crate::frame_cost::phase_summary(
+                &last_half.phase_ms_sum,
+                last_half.frames.len() as u32
+            ),
+            crate::frame_cost::cpu_summary(&last_half.cpu_ms, clocks.as_deref()),
             diagnostics
                 .as_deref()
                 .map(crate::frame_cost::render_pass_times)
