@@ -87,7 +87,8 @@ pub struct Cli {
     pub redraw: String,
 
     /// Log what frames cost every 10 s: frames drawn, the time of the twin's own systems (the
-    /// main world, without drawing) and draw calls. For sizing a PC for a large plant.
+    /// main world, without drawing: wall time by phase, and its threads' CPU time) and draw
+    /// calls. For sizing a PC for a large plant.
     #[arg(long, conflicts_with = "headless")]
     pub frame_stats: bool,
 
