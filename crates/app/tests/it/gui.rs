@@ -84,6 +84,22 @@ fn window_shows_the_plant_and_the_panels() {
         "the panels' phase: {panels_ms:?} in {}",
         shot.log
     );
+    // And the CPU time of the main world's threads: the main thread and the compute pool's.
+    let cpu = shot
+        .log
+        .lines()
+        .find(|l| l.contains("main-world systems"))
+        .and_then(|line| line.split("CPU time of its ").nth(1))
+        .and_then(|rest| {
+            let threads = rest.split(' ').next()?.parse::<usize>().ok()?;
+            let mean = rest.split(" mean ").nth(1)?.split(' ').next()?;
+            Some((threads, mean.parse::<f64>().ok()?))
+        });
+    assert!(
+        cpu.is_some_and(|(threads, ms)| threads >= 2 && ms > 0.0),
+        "the main world's CPU time: {cpu:?} in {}",
+        shot.log
+    );
 }
 
 /// (main-world ms, draw calls, meshes in view) from the capture's log line.
