@@ -310,7 +310,7 @@ fn mouse_drags_orbit_only_over_the_scene() {
 /// fresh data; fed through the live plugin's manual source, as a replay would.
 #[test]
 fn stale_assets_turn_grey_and_back() {
-    use plant_twin::data::telemetry::{GreyedAsStale, ManualFeed};
+    use plant_twin::data::telemetry::GreyedAsStale;
     use plant_twin_core::telemetry::now_ms;
 
     let mut document = PlantDocument::demo().expect("demo");
@@ -322,13 +322,7 @@ fn stale_assets_turn_grey_and_back() {
     let mut app = crate::live_app(document, 10);
     app.update();
     app.update();
-    let feed = app.world().resource::<ManualFeed>().clone();
-    let pump = app
-        .world()
-        .resource::<AssetIndex>()
-        .get("pump-01")
-        .expect("asset");
-    let position = crate::position_of(&app, "pump-01");
+    let (feed, pump, position) = crate::feed_to_pump_01(&app);
     let send = |value: f64| {
         feed.0
             .send(crate::pump_01_flow(position, value, now_ms()))
@@ -382,7 +376,7 @@ fn stale_assets_turn_grey_and_back() {
 /// applies everything queued in one frame.
 #[test]
 fn a_burst_of_data_is_spread_over_frames_and_cleared_in_time() {
-    use plant_twin::data::telemetry::{IngestPacing, IngestStatus, LiveSignals, ManualFeed};
+    use plant_twin::data::telemetry::{IngestPacing, IngestStatus, LiveSignals};
     use plant_twin_core::telemetry::now_ms;
     use std::time::{Duration, Instant};
 
@@ -396,13 +390,7 @@ fn a_burst_of_data_is_spread_over_frames_and_cleared_in_time() {
         max_backlog,
         at_rest: false,
     });
-    let feed = app.world().resource::<ManualFeed>().clone();
-    let pump = app
-        .world()
-        .resource::<AssetIndex>()
-        .get("pump-01")
-        .expect("asset");
-    let position = crate::position_of(&app, "pump-01");
+    let (feed, pump, position) = crate::feed_to_pump_01(&app);
     let send = |count: usize| {
         for value in 0..count {
             feed.0

@@ -52,6 +52,27 @@ pub fn position_of(app: &bevy::prelude::App, id: &str) -> u32 {
         .expect("indexed") as u32
 }
 
+/// A test-fed live app's feed, pump-01's entity and its layout position: what the tests that
+/// send pump-01 samples by hand need.
+pub fn feed_to_pump_01(
+    app: &bevy::prelude::App,
+) -> (
+    plant_twin::data::telemetry::ManualFeed,
+    bevy::prelude::Entity,
+    u32,
+) {
+    let feed = app
+        .world()
+        .resource::<plant_twin::data::telemetry::ManualFeed>()
+        .clone();
+    let pump = app
+        .world()
+        .resource::<plant_twin::plant::AssetIndex>()
+        .get("pump-01")
+        .expect("asset");
+    (feed, pump, position_of(app, "pump-01"))
+}
+
 /// One good sample of pump-01's flow (its signal 0) in the demo plant, as the decoder hands
 /// it over; `position` from [`position_of`].
 pub fn pump_01_flow(
