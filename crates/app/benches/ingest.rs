@@ -171,10 +171,9 @@ fn drain_benchmark(layout: &PlantLayout) {
                     topic: layout.assets[asset]
                         .telemetry
                         .as_ref()
-                        .map(|t| t.topic.clone())
-                        .unwrap_or_default(),
+                        .map_or_else(Default::default, |t| t.topic.as_str().into()),
                     received_ms: 1_732_200_000_000,
-                    samples: batch,
+                    samples: batch.into(),
                 });
             }
             let started = Instant::now();

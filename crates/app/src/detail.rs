@@ -77,6 +77,7 @@ fn switch_detail(
     )>,
     mut visibility: Query<(&mut Visibility, Has<FarProxy>)>,
     grandchildren: Query<&Children>,
+    meshes: Query<(), With<Mesh3d>>,
     view: Option<Res<crate::camera::SceneTarget>>,
 ) {
     let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else {
@@ -109,16 +110,19 @@ fn switch_detail(
                 Visibility::Inherited
             };
             // What is hidden leaves Bevy's per-frame culling passes, which otherwise reset
-            // and test every entity with a visibility each frame, hidden or not (at 10,000
-            // assets, 160,000 of them): with `NoCpuCulling` its view visibility follows its
-            // inherited one, only when that changes. Shown again, it is culled as before.
+            // and test every mesh with a visibility each frame, hidden or not (at 10,000
+            // assets, 120,000 of them): with `NoCpuCulling` its view visibility follows its
+            // inherited one, only when that changes. Shown again, it is culled as before:
+            // Bevy 0.19 does not draw a shown mesh that kept `NoCpuCulling` (tried on the far
+            // boxes). The asset and its component groups, which have no mesh, are out of the
+            // passes from their spawn (`plant`).
             let subtree = std::iter::once(child).chain(
                 grandchildren
                     .get(child)
                     .into_iter()
                     .flat_map(|parts| parts.iter()),
             );
-            for entity in subtree {
+            for entity in subtree.filter(|e| meshes.contains(*e)) {
                 if hidden {
                     commands.entity(entity).insert(NoCpuCulling);
                 } else {

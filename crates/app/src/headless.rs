@@ -269,14 +269,14 @@ pub fn snapshot(world: &mut World) -> Value {
     }
     let status = world.resource::<IngestStatus>();
     let topics: Map<String, Value> = {
-        let mut names: Vec<_> = status.topics.keys().collect();
-        names.sort();
-        names
+        let mut topics: Vec<_> = status.topics.iter().collect();
+        topics.sort_by(|a, b| a.0.cmp(b.0));
+        topics
             .into_iter()
-            .map(|name| {
+            .map(|(name, counters)| {
                 (
-                    name.clone(),
-                    serde_json::to_value(&status.topics[name]).unwrap_or(Value::Null),
+                    name.to_string(),
+                    serde_json::to_value(counters).unwrap_or(Value::Null),
                 )
             })
             .collect()

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bevy::camera::visibility::NoCpuCulling;
 use bevy::prelude::*;
 use bevy::world_serialization::{WorldAsset, WorldAssetRoot};
 
@@ -353,6 +354,7 @@ fn spawn_plant(
             PlantRoot,
             Transform::default(),
             Visibility::default(),
+            NoCpuCulling,
         ))
         .id();
     for asset in &layout.assets {
@@ -395,6 +397,9 @@ fn spawn_asset(
             AssetExtents::of(asset),
             asset_transform(asset),
             Visibility::default(),
+            // Nothing to cull without a mesh: out of Bevy's per-frame CPU culling pass, which
+            // tests every entity with a visibility (20,000 a frame more at 10,000 assets).
+            NoCpuCulling,
         ))
         .id();
 
@@ -427,6 +432,7 @@ fn spawn_asset(
                 },
                 Transform::default(),
                 Visibility::default(),
+                NoCpuCulling,
                 ChildOf(asset_entity),
             ))
             .id();
@@ -488,7 +494,7 @@ fn spawn_far_proxy(
         Transform::from_xyz(0.0, height * 0.5, 0.0).with_scale(Vec3::new(length, height, width)),
         Visibility::Hidden,
         // Hidden, so out of Bevy's per-frame culling passes until shown (`detail`).
-        bevy::camera::visibility::NoCpuCulling,
+        NoCpuCulling,
         ChildOf(asset_entity),
     ));
 }

@@ -92,13 +92,9 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
     // Alarms, then warnings, then the selection, then nearest first: those win when labels
     // would overlap.
     // Unstable: faster on thousands of candidates, and ties (the same distance) are as likely
-    // either way.
-    candidates.sort_unstable_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(b.selected.cmp(&a.selected))
-            .then(a.distance_m.total_cmp(&b.distance_m))
-    });
+    // either way. By one integer that orders like those three keys: a 10,000-asset overview
+    // sorts 8,000 candidates a frame.
+    candidates.sort_unstable_by_key(label_order);
 
     let font = egui::FontId::proportional(13.0);
     let mut taken = Occupancy::new(painter.clip_rect());
@@ -154,6 +150,15 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
         taken.take(rect);
         placed += 1;
     }
+}
+
+/// A candidate's place in the labelling order as one integer: severity (worst first), then
+/// the selection, then the distance (nearest first; a non-negative float's bits order like
+/// its value).
+fn label_order(candidate: &Candidate) -> u64 {
+    let severity_rank = Severity::Alarm as u64 - candidate.severity as u64;
+    let unselected = u64::from(!candidate.selected);
+    (severity_rank << 34) | (unselected << 32) | u64::from(candidate.distance_m.max(0.0).to_bits())
 }
 
 /// Which parts of the view labels cover, on a grid of small cells: testing a label against
@@ -272,6 +277,42 @@ fn mark_abnormal(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_are_ordered_alarms_warnings_selection_then_nearest() {
+        let candidate = |name, severity, selected, distance_m| Candidate {
+            selected,
+            severity,
+            distance_m,
+            pos: egui::Pos2::ZERO,
+            centre: egui::Pos2::ZERO,
+            text: name,
+            stale: false,
+        };
+        let mut candidates = [
+            candidate("far", Severity::Normal, false, 300.0),
+            candidate("near", Severity::Normal, false, 0.5),
+            candidate("selected", Severity::Normal, true, 900.0),
+            candidate("warning", Severity::Warning, false, 2.0),
+            candidate("far alarm", Severity::Alarm, false, 5_000.0),
+            candidate("alarm", Severity::Alarm, false, 40.0),
+            candidate("mid", Severity::Normal, false, 12.25),
+        ];
+        candidates.sort_unstable_by_key(label_order);
+        let order: Vec<_> = candidates.iter().map(|c| c.text).collect();
+        assert_eq!(
+            order,
+            [
+                "alarm",
+                "far alarm",
+                "warning",
+                "selected",
+                "near",
+                "mid",
+                "far"
+            ]
+        );
+    }
 
     #[test]
     fn placed_labels_block_overlapping_ones_only() {

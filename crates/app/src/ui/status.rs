@@ -216,7 +216,8 @@ pub(super) fn diagnostics_ui(ui: &mut egui::Ui, status: &IngestStatus) {
                     ui.weak("last");
                     ui.end_row();
                     for (topic, counters) in problem_topics.iter().take(200) {
-                        ui.monospace(topic.as_str());
+                        let topic: &str = topic;
+                        ui.monospace(topic);
                         ui.label(
                             counters
                                 .problems

@@ -592,31 +592,36 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
         app.update();
         app.update();
     };
-    // What leaves Bevy's per-frame culling: (the proxy, every part below the asset).
+    // Which entities are out of Bevy's per-frame CPU culling: (the asset itself, the proxy,
+    // each part mesh below the asset, each component group without a mesh).
     let out_of_culling = |app: &App| {
         let world = app.world();
-        let culled = |e: Entity| {
+        let out = |e: Entity| {
             world
                 .get::<bevy::camera::visibility::NoCpuCulling>(e)
                 .is_some()
         };
         let mut proxy = false;
-        let mut parts = vec![];
+        let mut meshes = vec![];
+        let mut groups = vec![];
         for child in world.get::<Children>(asset).expect("has parts").iter() {
             if world.get::<FarProxy>(child).is_some() {
-                proxy = culled(child);
+                proxy = out(child);
                 continue;
             }
-            parts.push(culled(child));
-            for part in world
+            let below = world
                 .get::<Children>(child)
                 .into_iter()
-                .flat_map(|c| c.iter())
-            {
-                parts.push(culled(part));
+                .flat_map(|c| c.iter());
+            for entity in std::iter::once(child).chain(below) {
+                if world.get::<Mesh3d>(entity).is_some() {
+                    meshes.push(out(entity));
+                } else {
+                    groups.push(out(entity));
+                }
             }
         }
-        (proxy, parts)
+        (out(asset), proxy, meshes, groups)
     };
     // What is shown of the asset: (proxy shown, parts shown).
     let shown = |app: &App| {
@@ -643,12 +648,14 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
         "near: every part"
     );
     assert!(app.world().get::<DrawnFar>(asset).is_none());
-    let (proxy, parts) = out_of_culling(&app);
+    let (root, proxy, meshes, groups) = out_of_culling(&app);
     assert!(proxy, "near: the hidden box is out of the culling passes");
     assert!(
-        parts.iter().all(|p| !*p),
-        "near: parts are culled: {parts:?}"
+        !meshes.is_empty() && meshes.iter().all(|p| !*p),
+        "near: part meshes are culled: {meshes:?}"
     );
+    // Nothing to cull without a mesh, near or far.
+    assert!(root && groups.iter().all(|g| *g), "{groups:?}");
 
     place_camera(&mut app, 1_500.0);
     let (proxy, parts) = shown(&app);
@@ -663,17 +670,21 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
             .all(|c| app.world().get::<Visibility>(c).is_some())
     );
     assert!(app.world().get::<DrawnFar>(asset).is_some());
-    let (proxy_out, parts_out) = out_of_culling(&app);
+    let (root, proxy_out, meshes_out, groups) = out_of_culling(&app);
     assert!(!proxy_out, "far: the box is culled");
     assert!(
-        parts_out.len() > parts.len() && parts_out.iter().all(|p| *p),
-        "far: every hidden part and component is out of the culling passes: {parts_out:?}"
+        meshes_out.iter().all(|p| *p),
+        "far: every hidden part is out of the culling passes: {meshes_out:?}"
     );
+    assert!(root && groups.iter().all(|g| *g), "{groups:?}");
 
     place_camera(&mut app, 10.0);
     assert_eq!(shown(&app), (false, parts.iter().map(|_| true).collect()));
-    let (proxy, parts) = out_of_culling(&app);
-    assert!(proxy && parts.iter().all(|p| !*p), "near again: {parts:?}");
+    let (root, proxy, meshes, groups) = out_of_culling(&app);
+    assert!(
+        root && proxy && meshes.iter().all(|p| !*p) && groups.iter().all(|g| *g),
+        "near again: {meshes:?} {groups:?}"
+    );
 }
 
 /// The picking backend reports the asset under a ray: on its far box, then on its parts when

@@ -84,7 +84,7 @@ pub fn pump_01_flow(
     IngestEvent::Samples {
         topic: "acme/plant1/utilities/pump-01/flow".into(),
         received_ms: now_ms(),
-        samples: vec![Sample {
+        samples: [Sample {
             signal: SignalRef {
                 asset: position,
                 signal: 0,
@@ -92,7 +92,8 @@ pub fn pump_01_flow(
             value,
             quality: Quality::Good,
             time_ms,
-        }],
+        }]
+        .into(),
     }
 }
 

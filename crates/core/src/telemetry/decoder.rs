@@ -5,7 +5,7 @@ use super::bindings::{Route, TopicResolver};
 use super::json::{PayloadProblem, decode_json};
 use super::market::{MarketFeed, MarketValue};
 use super::sparkplug::{SparkplugState, SparkplugTopic};
-use super::{DataProblem, IngestEvent, Liveness, ProblemKind, Sample};
+use super::{DataProblem, IngestEvent, Liveness, ProblemKind, Sample, Topic};
 
 /// Payloads above this are refused unread (the MQTT client accepts packets up to 1 MiB too).
 pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
@@ -22,6 +22,30 @@ pub struct Decoded {
     pub security: Vec<super::traffic::SecurityEvent>,
     /// A price or carbon value from a feed the tariff names.
     pub market: Option<MarketValue>,
+    /// The topics of the messages decoded so far, each kept once.
+    topics: TopicNames,
+}
+
+/// Interned topic names: the events of a topic share one string, instead of a copy per message
+/// allocated on the ingest thread and freed on the main one.
+#[derive(Debug, Default)]
+struct TopicNames(std::collections::HashSet<Topic>);
+
+impl TopicNames {
+    /// Beyond this many distinct topics (a misbehaving publisher inventing names), a topic
+    /// gets its own copy per message instead of growing the set without bound.
+    const MAX_TOPICS: usize = 1 << 17;
+
+    fn get(&mut self, topic: &str) -> Topic {
+        if let Some(name) = self.0.get(topic) {
+            return name.clone();
+        }
+        let name = Topic::from(topic);
+        if self.0.len() < Self::MAX_TOPICS {
+            self.0.insert(name.clone());
+        }
+        name
+    }
 }
 
 impl Decoded {
@@ -42,9 +66,9 @@ impl Decoded {
         }
         if !self.samples.is_empty() {
             events.push(IngestEvent::Samples {
-                topic: topic.to_string(),
+                topic: self.topics.get(topic),
                 received_ms,
-                samples: std::mem::take(&mut self.samples),
+                samples: self.samples.drain(..).collect(),
             });
         }
         for (kind, detail) in self.problems.drain(..) {
@@ -236,6 +260,40 @@ mod tests {
         assert_eq!(kinds(&out), [ProblemKind::Oversized]);
         decoder.decode("x/y", b"1", 0, &mut out);
         assert_eq!(kinds(&out), [ProblemKind::Unmapped]);
+    }
+
+    #[test]
+    fn the_messages_of_a_topic_share_its_name_and_keep_their_own_samples() {
+        let mut decoder = decoder();
+        let mut out = Decoded::default();
+        let mut events = vec![];
+        let topic = "acme/plant1/utilities/pump-01/flow";
+        for (value, received_ms) in [(b"41.5", 1_000), (b"42.5", 2_000)] {
+            decoder.decode(topic, value, received_ms, &mut out);
+            out.drain_events(topic, received_ms, &mut events);
+        }
+        match events.as_slice() {
+            [
+                IngestEvent::Samples {
+                    topic: first,
+                    samples: a,
+                    ..
+                },
+                IngestEvent::Samples {
+                    topic: second,
+                    samples: b,
+                    ..
+                },
+            ] => {
+                assert_eq!(&**first, topic);
+                assert!(std::sync::Arc::ptr_eq(first, second), "one string, shared");
+                assert_eq!((a.len(), b.len()), (1, 1));
+                assert_eq!((a[0].value, b[0].value), (41.5, 42.5));
+                // One value fits the event itself: nothing to free on the main thread.
+                assert!(!a.spilled() && !b.spilled());
+            }
+            other => panic!("expected two sample events, got {other:?}"),
+        }
     }
 
     fn payload(seq: Option<u64>, metrics: Vec<crate::telemetry::sparkplug::Metric>) -> Vec<u8> {

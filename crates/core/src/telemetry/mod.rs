@@ -157,14 +157,21 @@ pub struct Liveness {
     pub reason: String,
 }
 
+/// A message's topic, shared: every message of a topic carries the same string (interned by
+/// [`decoder::Decoded`]), so handing one to the world allocates nothing.
+pub type Topic = std::sync::Arc<str>;
+
+/// The samples of one message, held inline up to one (a value per topic, the usual UNS shape).
+pub type MessageSamples = smallvec::SmallVec<[Sample; 1]>;
+
 /// What the ingest thread hands to the world.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IngestEvent {
     /// The samples of one message.
     Samples {
-        topic: String,
+        topic: Topic,
         received_ms: i64,
-        samples: Vec<Sample>,
+        samples: MessageSamples,
     },
     Connection(ConnectionEvent),
     Problem(DataProblem),
