@@ -697,15 +697,16 @@ fn egui_colour(colour: bevy::color::LinearRgba) -> egui::Color32 {
     egui::Color32::from_rgb(r, g, b)
 }
 
-/// The legend of the current colouring, bottom left of the scene.
+/// The legend of the current colouring, bottom left of the scene. Returns the area it covers,
+/// which asset labels keep clear of.
 pub fn legend_ui(
     painter: &egui::Painter,
     scene_rect: egui::Rect,
     world: &PanelWorld,
     colour_by: &ColourBy,
-) {
+) -> Option<egui::Rect> {
     let (ramp, title, marks): (Ramp, String, Vec<(f32, String)>) = match colour_by {
-        ColourBy::Paint => return,
+        ColourBy::Paint => return None,
         ColourBy::AlarmState => (
             Ramp::State,
             "Alarm state (pulsing: unacknowledged)".into(),
@@ -733,9 +734,7 @@ pub fn legend_ui(
             vec![(0.0, "just now".into()), (1.0, "stale timeout".into())],
         ),
         ColourBy::Energy(view) => {
-            let Some(account) = world.energy.as_ref().and_then(|e| e.account.as_ref()) else {
-                return;
-            };
+            let account = world.energy.as_ref().and_then(|e| e.account.as_ref())?;
             let has_energy: Vec<bool> = world
                 .document
                 .layout
@@ -763,15 +762,12 @@ pub fn legend_ui(
             )
         }
         ColourBy::Signal(id) => {
-            let Some(signal) = world
+            let signal = world
                 .document
                 .layout
                 .assets
                 .iter()
-                .find_map(|a| a.signals.iter().find(|s| &s.id == id))
-            else {
-                return;
-            };
+                .find_map(|a| a.signals.iter().find(|s| &s.id == id))?;
             let (low, high) = signal_scale(signal);
             let at = |v: f64| ((v - low) / (high - low).max(1e-12)) as f32;
             let unit = &signal.unit;
@@ -850,6 +846,7 @@ pub fn legend_ui(
         let rect = align.anchor_size(anchor, galley.size());
         painter.galley(rect.min, galley, egui::Color32::WHITE);
     }
+    Some(background)
 }
 
 #[cfg(test)]

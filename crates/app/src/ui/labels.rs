@@ -25,8 +25,14 @@ struct Candidate<'a> {
     stale: bool,
 }
 
-/// `all`: every asset's label; otherwise only those in warning or alarm.
-pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) {
+/// `all`: every asset's label; otherwise only those in warning or alarm. `keep_clear`: what is
+/// drawn over the scene (the legend...), where only the labels of abnormal assets may go.
+pub(super) fn labels_ui(
+    painter: &egui::Painter,
+    world: &PanelWorld,
+    all: bool,
+    keep_clear: &[egui::Rect],
+) {
     let Ok((camera, camera_transform)) = world.cameras.single() else {
         return;
     };
@@ -98,6 +104,9 @@ pub(super) fn labels_ui(painter: &egui::Painter, world: &PanelWorld, all: bool) 
 
     let font = egui::FontId::proportional(13.0);
     let mut taken = Occupancy::new(painter.clip_rect());
+    for overlay in keep_clear {
+        taken.take(*overlay);
+    }
     let mut placed = 0;
     for mut candidate in candidates {
         let abnormal = candidate.severity != Severity::Normal;

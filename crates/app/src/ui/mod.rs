@@ -435,9 +435,9 @@ fn panels_ui(
         ));
         viewport.pointer_over_scene = false;
         let scene_painter = root.painter_at(scene_rect);
+        let legend = alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
         // Only the assets in warning or alarm: a wall is read from across the room.
-        labels::labels_ui(&scene_painter, &world, false);
-        alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
+        labels::labels_ui(&scene_painter, &world, false, legend.as_slice());
         return Ok(());
     }
 
@@ -553,12 +553,15 @@ fn panels_ui(
         pointer.is_some_and(|pos| scene_rect.contains(pos)) && !ctx.is_pointer_over_egui();
 
     let scene_painter = root.painter_at(scene_rect);
+    // The overlays first: labels keep clear of them (the legend's background lets through
+    // what is under it, and a label half under it reads as neither).
+    let strip = (!replaying)
+        .then(|| status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest))
+        .flatten();
+    let legend = alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
+    let overlays: Vec<egui::Rect> = strip.into_iter().chain(legend).collect();
     // Assets in warning or alarm keep their labels when the others are hidden (L).
-    labels::labels_ui(&scene_painter, &world, ui_state.show_labels);
-    if !replaying {
-        status::outage_strip_ui(&scene_painter, scene_rect, &world.ingest);
-    }
-    alarms::legend_ui(&scene_painter, scene_rect, &world, &intents.colour_by);
+    labels::labels_ui(&scene_painter, &world, ui_state.show_labels, &overlays);
     alarms::hover_card_ui(ctx, &world, scene_rect);
     sandbox::violation_labels_ui(&scene_painter, &world);
     sandbox::windows_ui(ctx, &world, &mut intents, &mut ui_state, &dialogs);

@@ -123,9 +123,14 @@ pub(super) fn status_indicator_ui(
 }
 
 /// A strip across the top of the 3D view while the source is unreachable.
-pub(super) fn outage_strip_ui(painter: &egui::Painter, rect: egui::Rect, status: &IngestStatus) {
+/// The strip across the scene's top while the data source is lost; returns the area it covers.
+pub(super) fn outage_strip_ui(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    status: &IngestStatus,
+) -> Option<egui::Rect> {
     if !matches!(status.state, LinkState::Reconnecting | LinkState::Stopped) {
-        return;
+        return None;
     }
     let now = now_ms();
     let mut text = format!(
@@ -150,6 +155,7 @@ pub(super) fn outage_strip_ui(painter: &egui::Painter, rect: egui::Rect, status:
         egui::FontId::proportional(15.0),
         egui::Color32::WHITE,
     );
+    Some(strip)
 }
 
 pub(super) fn diagnostics_ui(ui: &mut egui::Ui, status: &IngestStatus) {

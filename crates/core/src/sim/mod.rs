@@ -134,6 +134,8 @@ struct AssetModel {
 /// 8 m cells over a floor grown to hold them: a large plant for benchmarks.
 pub fn scaled_layout(base: &PlantLayout, count: usize) -> PlantLayout {
     let mut layout = base.clone();
+    // Not the base plant's name: the title bar and recordings say which plant this is.
+    layout.name = format!("{}, scaled to {count} assets", base.name);
     let columns = (count as f64).sqrt().ceil().max(1.0) as usize;
     let cell = 8.0;
     layout.floor.width = layout.floor.width.max(columns as f32 * cell + cell);
