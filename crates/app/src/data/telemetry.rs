@@ -396,11 +396,8 @@ impl IngestStatus {
         self.window_messages += 1;
         self.samples += samples as u64;
         self.window_samples += samples as u64;
-        // Look up before inserting: the topic string is only cloned into the map once.
-        let counters = match self.topics.get_mut(&topic) {
-            Some(counters) => counters,
-            None => self.topics.entry(topic).or_default(),
-        };
+        // One lookup: the name is shared (interned by the decoder), so the key costs nothing.
+        let counters = self.topics.entry(topic).or_default();
         counters.messages += 1;
         counters.samples += samples as u64;
     }
@@ -413,6 +410,8 @@ impl IngestStatus {
             self.messages += 1;
             self.window_messages += 1;
         }
+        // Look up before inserting: a problem's topic is a string of its own, copied into
+        // the map once.
         let counters = match self.topics.get_mut(problem.topic.as_str()) {
             Some(counters) => counters,
             None => self
