@@ -3,9 +3,11 @@
 //! Bevy's mesh backend tests the ray against the box of every mesh entity every frame, then the
 //! triangles of those it crosses: 120,000 part meshes in the 10,000-asset plant. Everything the
 //! twin does with the pointer is per asset (hover, select, drag), so this backend tests one box
-//! per asset (its bounding box, 10 % larger so no part sticks out of it), nearest first, and the
-//! triangles of the parts only for assets drawn with their parts; an asset drawn as its far box
-//! (`detail`) is hit on the box. Hits go to the asset entity itself.
+//! per asset (its bounding box, 10 % larger so no part sticks out of it), and the triangles of
+//! the parts only for assets drawn with their parts; an asset drawn as its far box (`detail`)
+//! is hit on the box. Hits go to the asset entity itself. The boxes are kept in a hierarchy
+//! ([`RayIndex`]) walked nearest first: only the assets the ray passes near are tested, and
+//! none behind the nearest hit.
 
 use bevy::math::bounding::Aabb3d;
 use bevy::math::{Affine3A, Ray3d, Vec3A};
@@ -16,7 +18,9 @@ use bevy::picking::backend::{HitData, PointerHits};
 use bevy::picking::mesh_picking::ray_cast::{
     Backfaces, RayMeshHit, ray_aabb_intersection_3d, ray_mesh_intersection,
 };
+use bevy::platform::collections::HashMap;
 use bevy::prelude::*;
+use plant_twin_core::ray_index::{RayIndex, WorldBox};
 
 use crate::camera::OrbitCamera;
 use crate::detail::DrawnFar;
@@ -29,7 +33,12 @@ pub struct AssetPickingPlugin;
 
 impl Plugin for AssetPickingPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(PreUpdate, pick_assets.in_set(PickingSystems::Backend));
+        app.init_resource::<AssetRayIndex>().add_systems(
+            PreUpdate,
+            (index_assets, pick_assets)
+                .chain()
+                .in_set(PickingSystems::Backend),
+        );
     }
 }
 
@@ -67,12 +76,76 @@ fn ray_on_mesh(ray: Ray3d, mesh: &Mesh, transform: &Affine3A) -> Option<RayMeshH
     }
 }
 
+/// The assets' boxes in world space (around the turned [`asset_box`]), for ray queries: the
+/// pointer's ray is tested against the few assets it passes near, not against every asset.
+#[derive(Resource, Default)]
+pub struct AssetRayIndex {
+    index: RayIndex,
+    /// The asset at each index.
+    entities: Vec<Entity>,
+    /// Each asset's index.
+    slots: HashMap<Entity, usize>,
+}
+
+/// The world-space box around an asset's turned box.
+fn world_box(extents: &AssetExtents, transform: &GlobalTransform) -> WorldBox {
+    let local = asset_box(extents);
+    let affine = transform.affine();
+    let (mut min, mut max) = (Vec3A::splat(f32::MAX), Vec3A::splat(f32::MIN));
+    for corner in 0..8 {
+        let pick = |bit: usize, low: f32, high: f32| if corner & bit == 0 { low } else { high };
+        let point = affine.transform_point3a(Vec3A::new(
+            pick(1, local.min.x, local.max.x),
+            pick(2, local.min.y, local.max.y),
+            pick(4, local.min.z, local.max.z),
+        ));
+        min = min.min(point);
+        max = max.max(point);
+    }
+    (min.to_array(), max.to_array())
+}
+
+/// Keeps [`AssetRayIndex`] where the assets are: rebuilt when assets come or go (a layout
+/// loaded), moved box by box when a few move (a drag).
+#[allow(clippy::type_complexity)]
+fn index_assets(
+    mut index: ResMut<AssetRayIndex>,
+    all: Query<(Entity, &GlobalTransform, &AssetExtents)>,
+    moved: Query<
+        (Entity, &GlobalTransform, &AssetExtents),
+        Or<(Changed<GlobalTransform>, Changed<AssetExtents>)>,
+    >,
+    added: Query<(), Added<AssetExtents>>,
+    mut removed: RemovedComponents<AssetExtents>,
+) {
+    let gone = removed.read().count() > 0;
+    let moved_count = moved.iter().count();
+    // A quarter of them moved: cheaper to build again than to move each up its branch.
+    if gone || !added.is_empty() || moved_count * 4 > index.entities.len() {
+        let mut entities = Vec::with_capacity(all.iter().len());
+        let mut boxes = Vec::with_capacity(entities.capacity());
+        for (entity, transform, extents) in &all {
+            entities.push(entity);
+            boxes.push(world_box(extents, transform));
+        }
+        index.index = RayIndex::build(&boxes);
+        index.slots = entities.iter().enumerate().map(|(i, e)| (*e, i)).collect();
+        index.entities = entities;
+        return;
+    }
+    for (entity, transform, extents) in &moved {
+        if let Some(&slot) = index.slots.get(&entity) {
+            index.index.update(slot, world_box(extents, transform));
+        }
+    }
+}
+
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn pick_assets(
     rays: Res<RayMap>,
     cameras: Query<&Camera, With<OrbitCamera>>,
+    index: Res<AssetRayIndex>,
     assets: Query<(
-        Entity,
         &GlobalTransform,
         &AssetExtents,
         &InheritedVisibility,
@@ -82,55 +155,59 @@ fn pick_assets(
     parts: Query<(&Mesh3d, &GlobalTransform, &InheritedVisibility), Without<FarProxy>>,
     meshes: Res<Assets<Mesh>>,
     mut hits: MessageWriter<PointerHits>,
-    mut candidates: Local<Vec<(f32, Entity, bool)>>,
 ) {
+    // Where the ray meets an asset, if nearer than `best`: on its box when it is drawn as its
+    // box, else on the nearest of its parts' triangles, with the surface's normal.
+    let hit_asset = |ray: Ray3d, asset: Entity, best: f32| -> Option<(f32, Vec3, Vec3)> {
+        let (transform, extents, visible, far) = assets.get(asset).ok()?;
+        if !visible.get() {
+            return None;
+        }
+        let box_distance =
+            ray_aabb_intersection_3d(ray, &asset_box(extents), &transform.affine())?;
+        if box_distance >= best {
+            return None;
+        }
+        if far {
+            // Drawn as its box: the box is what the pointer is on.
+            return Some((box_distance, ray.get_point(box_distance), Vec3::Y));
+        }
+        let mut nearest: Option<(f32, Vec3, Vec3)> = None;
+        for part in children.iter_descendants(asset) {
+            let Ok((mesh, transform, visible)) = parts.get(part) else {
+                continue;
+            };
+            let Some(mesh) = meshes.get(&mesh.0).filter(|_| visible.get()) else {
+                continue;
+            };
+            if let Some(hit) = ray_on_mesh(ray, mesh, &transform.affine())
+                && hit.distance < best
+                && nearest.is_none_or(|(d, _, _)| hit.distance < d)
+            {
+                nearest = Some((hit.distance, hit.point, hit.normal));
+            }
+        }
+        nearest
+    };
     for (&ray_id, &ray) in rays.iter() {
         let Ok(camera) = cameras.get(ray_id.camera) else {
             continue;
         };
-        candidates.clear();
-        candidates.extend(
-            assets
-                .iter()
-                .filter(|(_, _, _, visible, _)| visible.get())
-                .filter_map(|(asset, transform, extents, _, far)| {
-                    let distance =
-                        ray_aabb_intersection_3d(ray, &asset_box(extents), &transform.affine())?;
-                    Some((distance, asset, far))
-                }),
+        let found = index.index.nearest_along(
+            ray.origin.to_array(),
+            ray.direction.to_array(),
+            f32::MAX,
+            |slot, best| Some(hit_asset(ray, *index.entities.get(slot)?, best)?.0),
         );
-        candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut best: Option<(Entity, f32, Vec3, Vec3)> = None;
-        for &(box_distance, asset, far) in candidates.iter() {
-            if best.is_some_and(|(_, d, _, _)| box_distance > d) {
-                break;
-            }
-            if far {
-                // Drawn as its box: the box is what the pointer is on.
-                let point = ray.get_point(box_distance);
-                best = Some((asset, box_distance, point, Vec3::Y));
-                continue;
-            }
-            for part in children.iter_descendants(asset) {
-                let Ok((mesh, transform, visible)) = parts.get(part) else {
-                    continue;
-                };
-                let Some(mesh) = meshes.get(&mesh.0).filter(|_| visible.get()) else {
-                    continue;
-                };
-                if let Some(hit) = ray_on_mesh(ray, mesh, &transform.affine())
-                    && best.is_none_or(|(_, d, _, _)| hit.distance < d)
-                {
-                    best = Some((asset, hit.distance, hit.point, hit.normal));
-                }
-            }
-        }
-        let picks = best
-            .map(|(asset, distance, point, normal)| {
-                vec![(
+        // The winner's point and normal (the index keeps only distances).
+        let picks = found
+            .and_then(|(slot, _)| {
+                let asset = *index.entities.get(slot)?;
+                let (distance, point, normal) = hit_asset(ray, asset, f32::MAX)?;
+                Some(vec![(
                     asset,
                     HitData::new(ray_id.camera, distance, Some(point), Some(normal)),
-                )]
+                )])
             })
             .unwrap_or_default();
         hits.write(PointerHits::new(ray_id.pointer, picks, camera.order as f32));

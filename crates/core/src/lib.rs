@@ -15,6 +15,7 @@ pub mod geometry;
 pub mod layout;
 pub mod optimise;
 pub mod predict;
+pub mod ray_index;
 pub mod record;
 mod rng;
 pub mod sandbox;

@@ -772,5 +772,16 @@ fn a_ray_picks_the_asset_under_it_far_and_near() {
     assert!(near_depth < 30.0, "above the floor: {near_depth}");
 
     // Bare floor well away from every asset (the demo's floor corner).
-    assert_eq!(pick(&mut app, Vec3::new(-500.0, 30.0, 500.0)), None);
+    let corner = Vec3::new(-500.0, 30.0, 500.0);
+    assert_eq!(pick(&mut app, corner), None);
+
+    // Moved there (as a drag moves it), the mill is found where it went, and no longer where
+    // it stood.
+    app.world_mut()
+        .get_mut::<Transform>(asset)
+        .expect("placed")
+        .translation = Vec3::new(corner.x, centre.y, corner.z);
+    app.update();
+    assert_eq!(pick(&mut app, corner).map(|(hit, _)| hit), Some(asset));
+    assert_ne!(pick(&mut app, above).map(|(hit, _)| hit), Some(asset));
 }
