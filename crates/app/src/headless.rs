@@ -269,9 +269,8 @@ pub fn snapshot(world: &mut World) -> Value {
     }
     let status = world.resource::<IngestStatus>();
     let topics: Map<String, Value> = {
-        let mut topics: Vec<_> = status.topics.iter().collect();
-        topics.sort_by(|a, b| a.0.cmp(b.0));
-        topics
+        status
+            .topic_counters()
             .into_iter()
             .map(|(name, counters)| {
                 (
