@@ -269,8 +269,9 @@ pub fn snapshot(world: &mut World) -> Value {
     }
     let status = world.resource::<IngestStatus>();
     let topics: Map<String, Value> = {
-        status
-            .topic_counters()
+        let mut topics: Vec<_> = status.topics.iter().collect();
+        topics.sort_by(|a, b| a.0.cmp(b.0));
+        topics
             .into_iter()
             .map(|(name, counters)| {
                 (

@@ -354,24 +354,6 @@ pub struct TopicCounters {
     pub last_problem: Option<String>,
 }
 
-/// A topic name known by its address (see [`IngestStatus::count_message`]).
-#[derive(Debug, Clone)]
-struct ByAddress(Topic);
-
-impl std::hash::Hash for ByAddress {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_usize(std::sync::Arc::as_ptr(&self.0).cast::<u8>() as usize);
-    }
-}
-
-impl PartialEq for ByAddress {
-    fn eq(&self, other: &Self) -> bool {
-        std::sync::Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for ByAddress {}
-
 /// The data source's state and counters.
 #[derive(Resource, Debug, Clone, Default)]
 pub struct IngestStatus {
@@ -387,14 +369,9 @@ pub struct IngestStatus {
     pub problems: u64,
     pub messages_per_s: f64,
     pub samples_per_s: f64,
-    /// By topic: the problems, and the messages of topics not counted in `counted` (all of
-    /// them, with [`IngestStatus::topic_counters`]). Hashed with foldhash, not SipHash: no one
-    /// outside chooses what collides in a diagnostic map.
+    /// By topic. Hashed with foldhash, not SipHash: a 10,000-asset plant counts about 40,000
+    /// messages a second here, and no one outside chooses what collides in a diagnostic map.
     pub topics: HashMap<Topic, TopicCounters, bevy::platform::hash::FixedHasher>,
-    /// Messages and samples of the topics the decoder interned, by the name's address: a
-    /// 10,000-asset plant counts about 40,000 messages a second here, and finding one by its
-    /// address reads neither the name nor a copy of it.
-    counted: HashMap<ByAddress, (u64, u64), bevy::platform::hash::FixedHasher>,
     /// Recent connection events, newest last.
     pub log: VecDeque<(i64, String)>,
     /// The traffic baseline's latest findings, newest last (bounded), and how many in all.
@@ -419,42 +396,10 @@ impl IngestStatus {
         self.window_messages += 1;
         self.samples += samples as u64;
         self.window_samples += samples as u64;
-        // The decoder keeps one reference to each name it interned: such a name is the only
-        // one with its text (until the source stops), so its address can stand for it.
-        if std::sync::Arc::strong_count(&topic) > 1 {
-            let (messages, sample_count) = self.counted.entry(ByAddress(topic)).or_default();
-            *messages += 1;
-            *sample_count += samples as u64;
-        } else {
-            let counters = self.topics.entry(topic).or_default();
-            counters.messages += 1;
-            counters.samples += samples as u64;
-        }
-    }
-
-    /// Moves the counts kept by address into those kept by name: when the source restarts, its
-    /// new decoder interns the names again at new addresses.
-    fn settle_counts(&mut self) {
-        for (ByAddress(topic), (messages, samples)) in self.counted.drain() {
-            let counters = self.topics.entry(topic).or_default();
-            counters.messages += messages;
-            counters.samples += samples;
-        }
-    }
-
-    /// Every topic's counters, by name.
-    pub fn topic_counters(&self) -> BTreeMap<Topic, TopicCounters> {
-        let mut all: BTreeMap<Topic, TopicCounters> = self
-            .topics
-            .iter()
-            .map(|(topic, counters)| (topic.clone(), counters.clone()))
-            .collect();
-        for (ByAddress(topic), (messages, samples)) in &self.counted {
-            let counters = all.entry(topic.clone()).or_default();
-            counters.messages += messages;
-            counters.samples += samples;
-        }
-        all
+        // One lookup: the name is shared (interned by the decoder), so the key costs nothing.
+        let counters = self.topics.entry(topic).or_default();
+        counters.messages += 1;
+        counters.samples += samples as u64;
     }
 
     /// Counts a data problem (and its message, when nothing of it was used); returns how many
@@ -612,7 +557,6 @@ fn restart_source(
         handle.stop(&feed.receiver);
     }
     while feed.receiver.try_recv().is_ok() {}
-    status.settle_counts();
     let now = now_ms();
     let layout_path = match &document.source {
         crate::plant::LayoutSource::File(path) => Some(path.as_path()),
@@ -1017,7 +961,7 @@ fn grey_stale_assets(
 
 #[cfg(test)]
 mod tests {
-    use super::{IngestStatus, Topic, backlog_share};
+    use super::backlog_share;
     use std::time::Duration;
 
     fn ms(ms: u64) -> Duration {
@@ -1037,43 +981,5 @@ mod tests {
         // A first frame (no measured frame time yet) need take nothing.
         assert_eq!(backlog_share(1000, ms(0), ms(0), ms(500)), 0);
         assert_eq!(backlog_share(0, ms(0), ms(100), ms(500)), 0);
-    }
-
-    /// Counted by the name's address or by the name, a topic's counts come out whole, and
-    /// stay whole when a restarted source interns the names again.
-    #[test]
-    fn topic_counts_are_whole_whichever_way_they_were_kept() {
-        let mut status = IngestStatus::default();
-        // What the decoder hands out: a name it keeps a reference to.
-        let interned: Topic = "plant/pump-01/flow".into();
-        let kept_by_decoder = interned.clone();
-        for _ in 0..3 {
-            status.count_message(interned.clone(), 2);
-        }
-        // The same name not interned (the decoder's set was full, or a test built it).
-        status.count_message("plant/pump-01/flow".into(), 1);
-        status.count_message("plant/pump-02/flow".into(), 1);
-        let counts = |status: &IngestStatus| {
-            status
-                .topic_counters()
-                .into_iter()
-                .map(|(topic, c)| (topic.to_string(), c.messages, c.samples))
-                .collect::<Vec<_>>()
-        };
-        let expected = vec![
-            ("plant/pump-01/flow".to_string(), 4, 7),
-            ("plant/pump-02/flow".to_string(), 1, 1),
-        ];
-        assert_eq!(counts(&status), expected);
-        assert_eq!(status.counted.len(), 1, "the interned name by its address");
-        // A restart: the counts move to the names; the new decoder's copy counts on.
-        status.settle_counts();
-        drop(kept_by_decoder);
-        let again: Topic = "plant/pump-01/flow".into();
-        let _kept_again = again.clone();
-        status.count_message(again, 1);
-        let mut expected = expected;
-        expected[0] = ("plant/pump-01/flow".to_string(), 5, 8);
-        assert_eq!(counts(&status), expected);
     }
 }
