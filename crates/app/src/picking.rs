@@ -163,8 +163,7 @@ fn pick_assets(
         if !visible.get() {
             return None;
         }
-        let box_distance =
-            ray_aabb_intersection_3d(ray, &asset_box(extents), &transform.affine())?;
+        let box_distance = ray_aabb_intersection_3d(ray, &asset_box(extents), &transform.affine())?;
         if box_distance >= best {
             return None;
         }

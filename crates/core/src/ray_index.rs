@@ -123,7 +123,10 @@ mod tests {
             .min_by(|a, b| a.1.total_cmp(&b.1));
         let (found, expected) = (found.expect("a hit"), expected.expect("a hit"));
         assert_eq!(found.0, expected.0);
-        assert!((found.1 - expected.1).abs() < 1e-4, "{found:?} {expected:?}");
+        assert!(
+            (found.1 - expected.1).abs() < 1e-4,
+            "{found:?} {expected:?}"
+        );
         assert!(tested.get() < 50, "{} of 10,000 boxes tested", tested.get());
     }
 
@@ -139,7 +142,9 @@ mod tests {
         // Nothing along a ray that passes above every box, and nothing in an empty index.
         assert!(
             index
-                .nearest_along([-5.0, 3.0, 0.5], [1.0, 0.0, 0.0], f32::MAX, |_, _| Some(0.0))
+                .nearest_along([-5.0, 3.0, 0.5], [1.0, 0.0, 0.0], f32::MAX, |_, _| Some(
+                    0.0
+                ))
                 .is_none()
         );
         assert!(
