@@ -9,7 +9,7 @@
 //! ([`RayIndex`]) walked nearest first: only the assets the ray passes near are tested, and
 //! none behind the nearest hit.
 
-use bevy::math::bounding::Aabb3d;
+use bevy::math::bounding::{Aabb3d, BoundingVolume};
 use bevy::math::{Affine3A, Ray3d, Vec3A};
 use bevy::mesh::{Indices, PrimitiveTopology, VertexAttributeValues};
 use bevy::picking::PickingSystems;
@@ -89,20 +89,9 @@ pub struct AssetRayIndex {
 
 /// The world-space box around an asset's turned box.
 fn world_box(extents: &AssetExtents, transform: &GlobalTransform) -> WorldBox {
-    let local = asset_box(extents);
-    let affine = transform.affine();
-    let (mut min, mut max) = (Vec3A::splat(f32::MAX), Vec3A::splat(f32::MIN));
-    for corner in 0..8 {
-        let pick = |bit: usize, low: f32, high: f32| if corner & bit == 0 { low } else { high };
-        let point = affine.transform_point3a(Vec3A::new(
-            pick(1, local.min.x, local.max.x),
-            pick(2, local.min.y, local.max.y),
-            pick(4, local.min.z, local.max.z),
-        ));
-        min = min.min(point);
-        max = max.max(point);
-    }
-    (min.to_array(), max.to_array())
+    let (_, rotation, translation) = transform.to_scale_rotation_translation();
+    let turned = asset_box(extents).transformed_by(translation, rotation);
+    (turned.min.to_array(), turned.max.to_array())
 }
 
 /// Keeps [`AssetRayIndex`] where the assets are: rebuilt when assets come or go (a layout
@@ -242,6 +231,26 @@ mod tests {
         );
         // Turned, the 4 m length runs along z: 1.5 m off in x is beside it.
         assert!(ray_aabb_intersection_3d(down(11.5, 5.0), &b, &transform).is_none());
+    }
+
+    #[test]
+    fn a_turned_asset_is_indexed_by_the_box_around_it() {
+        let extents = AssetExtents {
+            length_m: 4.0,
+            width_m: 2.0,
+            height_m: 3.0,
+        };
+        let transform = GlobalTransform::from(
+            Transform::from_xyz(10.0, 0.0, 5.0)
+                .with_rotation(Quat::from_rotation_y(std::f32::consts::FRAC_PI_2)),
+        );
+        let (min, max) = world_box(&extents, &transform);
+        // Turned a quarter, the 4 m length (4.4 m with the margin) runs along z.
+        let expected = ([8.9, 0.0, 2.8], [11.1, 3.3, 7.2]);
+        for axis in 0..3 {
+            assert!((min[axis] - expected.0[axis]).abs() < 1e-4, "{min:?}");
+            assert!((max[axis] - expected.1[axis]).abs() < 1e-4, "{max:?}");
+        }
     }
 
     #[test]
