@@ -12,13 +12,20 @@
 //!
 //! Bevy's `VisibilityRange` would switch each part mesh on its own distance; this switches a
 //! whole asset at once, on the asset's distance, so an asset is never half boxed.
+//!
+//! A boxed asset's parts are then stowed: [`Stowed`] is a disabling component, so they leave
+//! every query that does not ask for them, Bevy's own included. Hidden but not stowed, the
+//! 10,000-asset plant's 109,000 hidden part meshes were still walked each frame by every
+//! change-detecting pass (transform dirty marking, bounds, visibility, the renderer's mesh
+//! extraction with its fifteen `Changed` filters). What must keep reaching them (the colours,
+//! the stale grey) asks with `Allow<Stowed>`, so a part comes back in its current colour.
 
 use bevy::camera::visibility::NoCpuCulling;
 use bevy::prelude::*;
 
 use crate::camera::OrbitCamera;
 use crate::frame::AppSystems;
-use crate::plant::{AssetExtents, FarProxy};
+use crate::plant::{AssetComponentPart, AssetExtents, FarProxy};
 
 /// The size of the small parts whose visibility decides the switch.
 pub const SMALL_PART_M: f32 = 0.3;
@@ -44,13 +51,31 @@ pub struct DetailPlugin;
 
 impl Plugin for DetailPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, switch_detail.in_set(AppSystems::Presentation));
+        app.register_disabling_component::<Stowed>();
+        app.add_systems(
+            Update,
+            (stow_parts, switch_detail)
+                .chain()
+                .in_set(AppSystems::Presentation),
+        );
     }
 }
 
 /// On an asset: drawn as its box now.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct DrawnFar;
+
+/// On the parts of an asset drawn as its box (component groups and their meshes, body meshes),
+/// once the renderer has taken them off screen: a disabling component, so queries that do not
+/// name it skip them.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Stowed;
+
+/// On an asset whose parts were hidden this frame: they are stowed next frame, when the
+/// renderer has extracted them as hidden. Stowed at once, they would keep their last extracted
+/// state, on screen.
+#[derive(Component, Debug, Clone, Copy)]
+struct StowNextFrame;
 
 /// Should an asset at `distance_m` from the camera be drawn as a box, given the switching
 /// distance and how it is drawn now?
@@ -64,7 +89,7 @@ pub fn draw_far(distance_m: f32, switch_m: f32, far_now: bool) -> bool {
 
 /// Swaps parts and box per asset when the asset crosses the threshold. Only assets that cross
 /// are touched, so a resting camera changes nothing and nothing is re-propagated.
-#[allow(clippy::type_complexity)]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn switch_detail(
     mut commands: Commands,
     cameras: Query<&GlobalTransform, With<OrbitCamera>>,
@@ -75,9 +100,10 @@ fn switch_detail(
         &Children,
         Has<DrawnFar>,
     )>,
-    mut visibility: Query<(&mut Visibility, Has<FarProxy>)>,
-    grandchildren: Query<&Children>,
-    meshes: Query<(), With<Mesh3d>>,
+    mut visibility: Query<(&mut Visibility, Has<FarProxy>), Allow<Stowed>>,
+    grandchildren: Query<&Children, Allow<Stowed>>,
+    meshes: Query<(), (With<Mesh3d>, Allow<Stowed>)>,
+    mut transforms: Query<&mut Transform, Allow<Stowed>>,
     view: Option<Res<crate::camera::SceneTarget>>,
 ) {
     let Some(eye) = cameras.iter().next().map(GlobalTransform::translation) else {
@@ -122,18 +148,56 @@ fn switch_detail(
                     .into_iter()
                     .flat_map(|parts| parts.iter()),
             );
-            for entity in subtree.filter(|e| meshes.contains(*e)) {
+            for entity in subtree {
                 if hidden {
-                    commands.entity(entity).insert(NoCpuCulling);
-                } else {
-                    commands.entity(entity).remove::<NoCpuCulling>();
+                    if meshes.contains(entity) {
+                        commands.entity(entity).try_insert(NoCpuCulling);
+                    }
+                    continue;
+                }
+                let mut back = commands.entity(entity);
+                back.try_remove::<Stowed>();
+                if meshes.contains(entity) {
+                    back.try_remove::<NoCpuCulling>();
+                }
+                // Stowed, a part's global transform was not kept up: its asset may have been
+                // dragged meanwhile. Marked changed, it is propagated again.
+                if let Ok(mut transform) = transforms.get_mut(entity) {
+                    transform.set_changed();
                 }
             }
         }
         if far {
-            commands.entity(asset).insert(DrawnFar);
+            commands.entity(asset).try_insert((DrawnFar, StowNextFrame));
         } else {
-            commands.entity(asset).remove::<DrawnFar>();
+            commands
+                .entity(asset)
+                .try_remove::<(DrawnFar, StowNextFrame)>();
+        }
+    }
+}
+
+/// Stows the parts hidden last frame: a component group and its meshes, or a body mesh. Other
+/// children (a glTF model's root, whose scene may still be loading) are only hidden.
+#[allow(clippy::type_complexity)]
+fn stow_parts(
+    mut commands: Commands,
+    assets: Query<(Entity, &Children), With<StowNextFrame>>,
+    parts: Query<(Has<Mesh3d>, Has<AssetComponentPart>, Option<&Children>), Without<FarProxy>>,
+) {
+    for (asset, children) in &assets {
+        commands.entity(asset).try_remove::<StowNextFrame>();
+        for child in children.iter() {
+            let Ok((mesh, group, meshes)) = parts.get(child) else {
+                continue;
+            };
+            if !(mesh || group) {
+                continue;
+            }
+            commands.entity(child).try_insert(Stowed);
+            for part in meshes.into_iter().flat_map(|m| m.iter()) {
+                commands.entity(part).try_insert(Stowed);
+            }
         }
     }
 }

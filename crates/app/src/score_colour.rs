@@ -23,6 +23,7 @@ use bevy::shader::ShaderRef;
 
 use crate::data::predict::{AssetHealth, Prediction};
 use crate::data::telemetry::{Freshness, GreyedAsStale, LiveSignals, PaintBeforeStale};
+use crate::detail::Stowed;
 use crate::plant::{AssetComponentPart, AssetSpec};
 use crate::quality::{RenderQuality, ShadingKey};
 use plant_twin_core::predict::{Annunciation, Part, Severity};
@@ -488,14 +489,18 @@ fn tint_assets(
     all_assets: Query<AssetRow>,
     mut applied: Query<&mut AppliedTints>,
     mut tints: Local<Vec<Option<Tint>>>,
-    component_parts: Query<(&AssetComponentPart, &Children)>,
+    // Stowed parts (`detail`) are coloured too, so they come back in the colour of now.
+    component_parts: Query<(&AssetComponentPart, &Children), Allow<Stowed>>,
     proxies: Query<(), With<crate::plant::FarProxy>>,
-    mut meshes: Query<(
-        Option<&MeshMaterial3d<StandardMaterial>>,
-        Option<&mut Tinted>,
-        Option<&PaintBeforeStale>,
-        Option<&mut MeshMaterial3d<ScoreMaterial>>,
-    )>,
+    mut meshes: Query<
+        (
+            Option<&MeshMaterial3d<StandardMaterial>>,
+            Option<&mut Tinted>,
+            Option<&PaintBeforeStale>,
+            Option<&mut MeshMaterial3d<ScoreMaterial>>,
+        ),
+        Allow<Stowed>,
+    >,
     mut palette: ResMut<Palette>,
     mut materials: ResMut<Assets<ScoreMaterial>>,
     time: Res<Time<Real>>,
@@ -651,7 +656,7 @@ fn tint_assets(
 fn restore_paint(
     mut commands: Commands,
     colour_by: Res<ColourBy>,
-    tinted: Query<(Entity, &Tinted)>,
+    tinted: Query<(Entity, &Tinted), Allow<Stowed>>,
     applied: Query<Entity, With<AppliedTints>>,
     mut freshness: Query<&mut Freshness>,
 ) {

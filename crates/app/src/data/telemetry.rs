@@ -916,11 +916,15 @@ pub struct GreyedAsStale;
 fn grey_stale_assets(
     mut commands: Commands,
     assets: Query<(Entity, &Freshness, Has<GreyedAsStale>), Changed<Freshness>>,
-    children: Query<&Children>,
-    mut meshes: Query<(
-        &mut MeshMaterial3d<StandardMaterial>,
-        Option<&PaintBeforeStale>,
-    )>,
+    // Stowed parts (`detail`) are greyed too, so they come back grey while the data is stale.
+    children: Query<&Children, Allow<crate::detail::Stowed>>,
+    mut meshes: Query<
+        (
+            &mut MeshMaterial3d<StandardMaterial>,
+            Option<&PaintBeforeStale>,
+        ),
+        Allow<crate::detail::Stowed>,
+    >,
     mut materials: ResMut<Assets<StandardMaterial>>,
     mut grey: Local<Option<Handle<StandardMaterial>>>,
 ) {

@@ -566,7 +566,7 @@ fn operator_actions_are_audited_in_a_chain_that_verifies() {
 /// Far from the camera an asset is one box; near, its parts. The whole asset switches at once.
 #[test]
 fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
-    use plant_twin::detail::DrawnFar;
+    use plant_twin::detail::{DrawnFar, Stowed};
     use plant_twin::plant::FarProxy;
     let mut app = demo_app();
     let asset = app
@@ -678,6 +678,74 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
     );
     assert!(root && groups.iter().all(|g| *g), "{groups:?}");
 
+    // A frame later the hidden parts are stowed: out of every query that does not ask for
+    // them, while the box stays.
+    let stowed = |app: &App| {
+        let world = app.world();
+        let mut proxy = None;
+        let mut parts = vec![];
+        for child in world.get::<Children>(asset).expect("has parts").iter() {
+            let below = world
+                .get::<Children>(child)
+                .into_iter()
+                .flat_map(|c| c.iter());
+            for entity in std::iter::once(child).chain(below) {
+                let away = world.get::<Stowed>(entity).is_some();
+                if world.get::<FarProxy>(entity).is_some() {
+                    proxy = Some(away);
+                } else {
+                    parts.push(away);
+                }
+            }
+        }
+        (proxy.expect("a far proxy"), parts)
+    };
+    // The asset's meshes a plain query finds.
+    let drawable = |app: &mut App| {
+        let found: Vec<Entity> = app
+            .world_mut()
+            .query_filtered::<Entity, With<Mesh3d>>()
+            .iter(app.world())
+            .collect();
+        let world = app.world();
+        let of_asset = |e: Entity| {
+            let mut next = e;
+            while let Some(parent) = world.get::<ChildOf>(next).map(ChildOf::parent) {
+                if parent == asset {
+                    return true;
+                }
+                next = parent;
+            }
+            false
+        };
+        found.into_iter().filter(|e| of_asset(*e)).count()
+    };
+    assert_eq!(
+        drawable(&mut app),
+        meshes_out.len() + 1,
+        "hidden, not yet stowed"
+    );
+    app.update();
+    let (proxy_away, parts_away) = stowed(&app);
+    assert!(!proxy_away, "the box is never stowed");
+    assert!(
+        !parts_away.is_empty() && parts_away.iter().all(|p| *p),
+        "far: every part stowed: {parts_away:?}"
+    );
+    assert_eq!(
+        drawable(&mut app),
+        1,
+        "stowed meshes leave plain queries: the box is left"
+    );
+
+    // Moved while stowed (as a drag moves it), the asset comes back with its parts where it
+    // went.
+    let moved_by = Vec3::new(7.0, 0.0, -3.0);
+    app.world_mut()
+        .get_mut::<Transform>(asset)
+        .expect("placed")
+        .translation += moved_by;
+    app.update();
     place_camera(&mut app, 10.0);
     assert_eq!(shown(&app), (false, parts.iter().map(|_| true).collect()));
     let (root, proxy, meshes, groups) = out_of_culling(&app);
@@ -685,6 +753,28 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
         root && proxy && meshes.iter().all(|p| !*p) && groups.iter().all(|g| *g),
         "near again: {meshes:?} {groups:?}"
     );
+    let (_, parts_away) = stowed(&app);
+    assert!(parts_away.iter().all(|p| !*p), "near: none stowed");
+    let world = app.world();
+    let asset_at = *world.get::<GlobalTransform>(asset).expect("placed");
+    for child in world.get::<Children>(asset).expect("has parts").iter() {
+        for part in world
+            .get::<Children>(child)
+            .into_iter()
+            .flat_map(|c| c.iter())
+        {
+            let expected = asset_at
+                .mul_transform(*world.get::<Transform>(child).expect("placed"))
+                .mul_transform(*world.get::<Transform>(part).expect("placed"));
+            let at = world.get::<GlobalTransform>(part).expect("placed");
+            assert!(
+                at.translation().distance(expected.translation()) < 1e-3,
+                "{part}: at {} not {}",
+                at.translation(),
+                expected.translation()
+            );
+        }
+    }
 }
 
 /// The picking backend reports the asset under a ray: on its far box, then on its parts when
