@@ -775,6 +775,25 @@ fn far_assets_are_drawn_as_boxes_and_near_ones_with_their_parts() {
             );
         }
     }
+
+    // Stowed parts go with their asset (a new layout despawns the plant).
+    place_camera(&mut app, 1_500.0);
+    app.update();
+    let mut below = vec![];
+    let mut stack = vec![asset];
+    while let Some(entity) = stack.pop() {
+        below.push(entity);
+        if let Some(children) = app.world().get::<Children>(entity) {
+            stack.extend(children.iter());
+        }
+    }
+    assert!(stowed(&app).1.iter().all(|p| *p), "far again: stowed");
+    app.world_mut().despawn(asset);
+    app.update();
+    assert!(
+        below.iter().all(|e| app.world().get_entity(*e).is_err()),
+        "nothing of the asset is left"
+    );
 }
 
 /// The picking backend reports the asset under a ray: on its far box, then on its parts when
