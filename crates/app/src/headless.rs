@@ -86,6 +86,7 @@ pub fn headless_app(
         startup: audit_startup,
     });
     app.add_plugins(HeadlessOutputPlugin { options });
+    crate::app::run_main_schedules_on_one_thread(&mut app);
     app
 }
 
