@@ -83,7 +83,7 @@ pub fn configure_frame_order(app: &mut App) {
 /// intents, presentation, the panels), so Bevy's multi-threaded executor found little to run
 /// side by side, and it paid for each system a task and a wake-up of a pool thread: at 10,000
 /// assets on 2 cores, 18 % of the pool thread's samples were in futex wake-ups, and the input
-/// phase (First and PreUpdate, a few cheap systems) cost 1.1-1.4 ms. One thread: 0.3-0.5 ms.
+/// phase (First and PreUpdate, a few cheap systems) cost 1.2-1.5 ms. One thread: 0.3-0.4 ms.
 /// Systems that split their own work (`par_iter`) still use the pool. The render world keeps
 /// Bevy's executor on its own thread: made single-threaded too it drew no more frames.
 pub fn run_main_schedules_on_one_thread(app: &mut App) {
